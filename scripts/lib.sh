@@ -1,0 +1,147 @@
+# Shared shell helpers for scripts/test, scripts/demo and friends.
+#
+# Source this file; it defines functions only and changes no shell options.
+#   dm_install_deps   install the Debian packages the build and tests need
+#   dm_pg_start       start a throwaway PostgreSQL on a Unix socket, export PG*
+#   dm_pg_stop        stop it and remove its directory
+# shellcheck shell=bash
+
+DM_PG_BIN=${DM_PG_BIN:-/usr/lib/postgresql/15/bin}
+
+dm_log() {
+    printf '%s: %s\n' "${0##*/}" "$*" >&2
+}
+
+# Debian packages the build, the tests, the demo and the benchmark use.
+DM_DEPS=(build-essential cmake pkg-config libpq-dev libevent-dev libconfig-dev check
+    libcurl4-openssl-dev libssl-dev libsystemd-dev postgresql-15 python3
+    python3-aiosmtpd python3-psycopg2 prometheus wrk valgrind systemd clang-format
+    curl openssl)
+
+# Install whatever in DM_DEPS is missing; runs apt-get update at most once and
+# only when something has to be installed. Needs root when it has work to do.
+dm_install_deps() {
+    local missing=() p
+    for p in "${DM_DEPS[@]}"; do
+        dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+    done
+    # The package can be "installed" while the server binaries are not there
+    # (e.g. a half-removed package); initdb is what we actually run.
+    if [[ ! -x $DM_PG_BIN/initdb ]] && [[ " ${missing[*]} " != *" postgresql-15 "* ]]; then
+        missing+=(postgresql-15)
+    fi
+    if ((${#missing[@]} == 0)); then
+        return 0
+    fi
+    if ((EUID != 0)); then
+        dm_log "missing packages: ${missing[*]} (run as root to install them)"
+        return 1
+    fi
+    dm_log "installing: ${missing[*]}"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq || return 1
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+        "${missing[@]}" >/dev/null || return 1
+    if [[ ! -x $DM_PG_BIN/initdb ]]; then
+        dm_log "PostgreSQL 15 server binaries not found in $DM_PG_BIN"
+        return 1
+    fi
+}
+
+# Run a command as the postgres user (the server refuses to run as root).
+dm_as_postgres() {
+    if ((EUID == 0)); then
+        runuser -u postgres -- "$@"
+    else
+        "$@"
+    fi
+}
+
+# Print a TCP port number that nothing listens on and whose socket file does
+# not exist in directory $1. The server listens on no TCP port at all; the
+# number only names the socket, but keeping it unused avoids confusing anyone.
+dm_free_port() {
+    local dir=$1 port i
+    for ((i = 0; i < 200; i++)); do
+        port=$((20000 + RANDOM % 40000))
+        [[ -e $dir/.s.PGSQL.$port ]] && continue
+        if command -v ss >/dev/null 2>&1 && ss -Htan "sport = :$port" 2>/dev/null | grep -q .; then
+            continue
+        fi
+        echo "$port"
+        return 0
+    done
+    return 1
+}
+
+# Start a private PostgreSQL 15 listening only on a Unix socket in a fresh
+# temporary directory, tuned for speed (no durability), and export PGHOST,
+# PGPORT, PGUSER, PGDATABASE, DM_PG_BIN, DM_PG_DATA and DM_PG_DIR. Tests may
+# stop and start it to simulate an outage:
+#   runuser -u postgres -- "$DM_PG_BIN/pg_ctl" -D "$DM_PG_DATA" stop -m fast
+#   runuser -u postgres -- "$DM_PG_BIN/pg_ctl" -D "$DM_PG_DATA" start -w
+dm_pg_start() {
+    local dir port
+    # Always /tmp: the socket path must stay short (108 bytes) and reachable
+    # by the postgres user whatever TMPDIR says.
+    dir=$(mktemp -d /tmp/dormant-pg.XXXXXX) || return 1
+    # mktemp makes it 0700; the server (postgres) owns it, and root must be able
+    # to traverse it to reach the socket (root can anyway; others too, so a
+    # non-root test user works as well).
+    chmod 0755 "$dir"
+    if ((EUID == 0)); then
+        chown postgres:postgres "$dir" || return 1
+    fi
+    port=$(dm_free_port "$dir") || {
+        dm_log "no free port found"
+        return 1
+    }
+    if ! dm_as_postgres "$DM_PG_BIN/initdb" -D "$dir/data" -A trust -U postgres \
+        --no-sync -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1; then
+        dm_log "initdb failed:"
+        cat "$dir/initdb.log" >&2
+        rm -rf "$dir"
+        return 1
+    fi
+    cat >>"$dir/data/postgresql.conf" <<EOF
+# dormant tests: socket only, speed over durability
+listen_addresses = ''
+unix_socket_directories = '$dir'
+unix_socket_permissions = 0777
+port = $port
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+max_connections = 300
+shared_buffers = 256MB
+logging_collector = off
+log_min_messages = warning
+EOF
+    if ! dm_as_postgres "$DM_PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" \
+        -w -t 60 start >/dev/null; then
+        dm_log "PostgreSQL failed to start:"
+        cat "$dir/server.log" >&2
+        rm -rf "$dir"
+        return 1
+    fi
+    local i
+    for ((i = 0; i < 100; i++)); do
+        "$DM_PG_BIN/pg_isready" -q -h "$dir" -p "$port" && break
+        sleep 0.1
+    done
+    export PGHOST=$dir PGPORT=$port PGUSER=postgres PGDATABASE=postgres
+    export DM_PG_BIN DM_PG_DIR=$dir DM_PG_DATA=$dir/data
+    dm_log "PostgreSQL 15 running: PGHOST=$PGHOST PGPORT=$PGPORT"
+}
+
+# Stop the server started by dm_pg_start (if any) and remove its directory.
+# Safe to call twice, and from an EXIT trap.
+dm_pg_stop() {
+    local dir=${DM_PG_DIR:-}
+    [[ -n $dir && -d $dir ]] || return 0
+    if [[ -f $dir/data/postmaster.pid ]]; then
+        dm_as_postgres "$DM_PG_BIN/pg_ctl" -D "$dir/data" stop -m immediate -w \
+            >/dev/null 2>&1 || true
+    fi
+    rm -rf "$dir"
+    unset DM_PG_DIR DM_PG_DATA PGHOST PGPORT
+}
