@@ -1,0 +1,249 @@
+/* Shared helpers for the Check suites: scratch databases, files, runner. */
+#include "testlib.h"
+
+#include <errno.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+bool dm_test_have_pg(void)
+{
+    const char *host = getenv("PGHOST");
+
+    return host != NULL && host[0] != '\0';
+}
+
+void dm_test_skip_notice(const char *test)
+{
+    fprintf(stderr, "%s: skipped: PGHOST is not set (run through scripts/test)\n", test);
+}
+
+/* Abort the current test unless p is non-NULL (an allocation result). */
+static void *dm_test_check_alloc(void *p)
+{
+    if (p == NULL)
+        ck_abort_msg("out of memory");
+    return p;
+}
+
+/* Notices ("database does not exist, skipping") are noise in test output. */
+static void dm_test_quiet_notices(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message;
+}
+
+/* Append key='value' to buf with libpq's conninfo quoting. */
+static void dm_test_conninfo_add(char *buf, size_t size, const char *key, const char *value)
+{
+    size_t len = strlen(buf);
+
+    snprintf(buf + len, size - len, "%s%s='", len ? " " : "", key);
+    len = strlen(buf);
+    for (const char *c = value; *c != '\0' && len + 3 < size; c++) {
+        if (*c == '\'' || *c == '\\')
+            buf[len++] = '\\';
+        buf[len++] = *c;
+    }
+    buf[len] = '\0';
+    snprintf(buf + len, size - len, "'");
+}
+
+/* Build the conninfo of database dbname on the test server into buf. */
+static void dm_test_conninfo(char *buf, size_t size, const char *dbname)
+{
+    const char *host = getenv("PGHOST");
+    const char *port = getenv("PGPORT");
+    const char *user = getenv("PGUSER");
+
+    buf[0] = '\0';
+    if (host != NULL && host[0] != '\0')
+        dm_test_conninfo_add(buf, size, "host", host);
+    if (port != NULL && port[0] != '\0')
+        dm_test_conninfo_add(buf, size, "port", port);
+    dm_test_conninfo_add(buf, size, "user", user != NULL && user[0] != '\0' ? user : "postgres");
+    dm_test_conninfo_add(buf, size, "dbname", dbname);
+}
+
+/* Open a blocking connection or abort the test with libpq's message. */
+static PGconn *dm_test_connect(const char *conninfo)
+{
+    PGconn *conn = PQconnectdb(conninfo);
+
+    if (conn == NULL)
+        ck_abort_msg("out of memory connecting to %s", conninfo);
+    if (PQstatus(conn) != CONNECTION_OK) {
+        char msg[512];
+
+        snprintf(msg, sizeof(msg), "%s", PQerrorMessage(conn));
+        PQfinish(conn);
+        ck_abort_msg("cannot connect to %s: %s", conninfo, msg);
+    }
+    PQsetNoticeProcessor(conn, dm_test_quiet_notices, NULL);
+    return conn;
+}
+
+/* Run sql on the maintenance database "postgres" of the test server. */
+static void dm_test_admin(const char *sql)
+{
+    char conninfo[1024];
+
+    dm_test_conninfo(conninfo, sizeof(conninfo), "postgres");
+    PQclear(dm_test_exec(conninfo, sql));
+}
+
+char *dm_test_db_create(const char *prefix)
+{
+    static unsigned counter;
+    struct timespec now;
+    char name[64], sql[128], conninfo[1024];
+    size_t len = 0;
+
+    if (!dm_test_have_pg())
+        ck_abort_msg("dm_test_db_create: PGHOST is not set");
+    /* Identifiers: lower-case letters, digits and underscores only, so the
+     * name never needs quoting; 63 bytes at most. */
+    for (const char *c = prefix; *c != '\0' && len < 30; c++) {
+        char ch = *c;
+
+        if (ch >= 'A' && ch <= 'Z')
+            ch = (char)(ch - 'A' + 'a');
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9')))
+            ch = '_';
+        name[len++] = ch;
+    }
+    name[len] = '\0';
+    /* Check forks a process per test, so a static counter alone repeats; the
+     * pid and the clock make the name unique across forks and runs. */
+    clock_gettime(CLOCK_REALTIME, &now);
+    snprintf(name + len, sizeof(name) - len, "_%ld_%u_%lx", (long)getpid(), counter++,
+             (unsigned long)(now.tv_nsec ^ now.tv_sec) & 0xfffffUL);
+    snprintf(sql, sizeof(sql), "CREATE DATABASE %s", name);
+    dm_test_admin(sql);
+    dm_test_conninfo(conninfo, sizeof(conninfo), name);
+    return dm_test_check_alloc(strdup(conninfo));
+}
+
+void dm_test_db_drop(const char *conninfo)
+{
+    PQconninfoOption *opts;
+    char *errmsg = NULL;
+    const char *dbname = NULL;
+
+    if (conninfo == NULL)
+        return;
+    opts = PQconninfoParse(conninfo, &errmsg);
+    if (opts == NULL) {
+        ck_abort_msg("bad conninfo %s: %s", conninfo, errmsg ? errmsg : "out of memory");
+        return;
+    }
+    for (PQconninfoOption *o = opts; o->keyword != NULL; o++)
+        if (strcmp(o->keyword, "dbname") == 0)
+            dbname = o->val;
+    if (dbname != NULL && strcmp(dbname, "postgres") != 0) {
+        char sql[256];
+        size_t len;
+
+        /* Quote the name as an identifier: double any double quote. */
+        len = (size_t)snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS \"");
+        for (const char *c = dbname; *c != '\0' && len + 24 < sizeof(sql); c++) {
+            if (*c == '"')
+                sql[len++] = '"';
+            sql[len++] = *c;
+        }
+        snprintf(sql + len, sizeof(sql) - len, "\" WITH (FORCE)");
+        dm_test_admin(sql);
+    }
+    PQconninfoFree(opts);
+}
+
+PGresult *dm_test_exec(const char *conninfo, const char *sql)
+{
+    PGconn *conn = dm_test_connect(conninfo);
+    PGresult *res = PQexec(conn, sql);
+    ExecStatusType st = PQresultStatus(res);
+
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+        char msg[1024];
+
+        snprintf(msg, sizeof(msg), "%s",
+                 res != NULL ? PQresultErrorMessage(res) : PQerrorMessage(conn));
+        PQclear(res);
+        PQfinish(conn);
+        ck_abort_msg("SQL failed: %s\n  statement: %s", msg, sql);
+    }
+    PQfinish(conn);
+    return res;
+}
+
+char *dm_test_scalar(const char *conninfo, const char *sql)
+{
+    PGresult *res = dm_test_exec(conninfo, sql);
+    char *value = NULL;
+
+    if (PQntuples(res) > 0 && PQnfields(res) > 0 && !PQgetisnull(res, 0, 0))
+        value = dm_test_check_alloc(strdup(PQgetvalue(res, 0, 0)));
+    PQclear(res);
+    return value;
+}
+
+char *dm_test_tmpdir(void)
+{
+    const char *base = getenv("TMPDIR");
+    char *path;
+
+    if (base == NULL || base[0] == '\0')
+        base = "/tmp";
+    if (asprintf(&path, "%s/dormant-test.XXXXXX", base) < 0)
+        ck_abort_msg("out of memory");
+    if (mkdtemp(path) == NULL)
+        ck_abort_msg("mkdtemp %s: %s", path, strerror(errno));
+    return path;
+}
+
+char *dm_test_write_file(const char *dir, const char *name, const char *content)
+{
+    char *path;
+    FILE *f;
+    size_t len = strlen(content);
+
+    if (asprintf(&path, "%s/%s", dir, name) < 0)
+        ck_abort_msg("out of memory");
+    f = fopen(path, "w");
+    if (f == NULL)
+        ck_abort_msg("cannot create %s: %s", path, strerror(errno));
+    if (fwrite(content, 1, len, f) != len || fclose(f) != 0)
+        ck_abort_msg("cannot write %s: %s", path, strerror(errno));
+    return path;
+}
+
+/* nftw callback: remove one entry, children before their directory. */
+static int dm_test_rm_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+    (void)st;
+    (void)type;
+    (void)ftw;
+    if (remove(path) != 0 && errno != ENOENT)
+        fprintf(stderr, "cannot remove %s: %s\n", path, strerror(errno));
+    return 0;
+}
+
+void dm_test_rmtree(const char *dir)
+{
+    if (dir != NULL)
+        nftw(dir, dm_test_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+int dm_test_run(Suite *s)
+{
+    SRunner *sr = srunner_create(s);
+    int failed;
+
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
