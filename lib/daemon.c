@@ -1,0 +1,283 @@
+/* The daemon's one context: event base, signals, reload, graceful stop. */
+#include "daemon.h"
+
+#include <event2/event.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "db.h"
+#include "http.h"
+#include "log.h"
+#include "notify.h"
+#include "outbox.h"
+#include "pass.h"
+
+/* How long a graceful stop waits for deliveries and the statement in flight. */
+#define STOP_GRACE_MS 10000
+#define STOP_TICK_MS  50
+
+enum { SIG_HUP, SIG_TERM, SIG_INT, SIG_USR1, SIG_USR2 };
+
+int64_t dm_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void dm_daemon_status(struct dm_daemon *d, const char *summary)
+{
+    char line[512];
+    (void)d;
+    snprintf(line, sizeof line, "STATUS=%s", summary);
+    dm_notify(line);
+}
+
+/* Applies the logging part of cfg; -v keeps debug on across reloads. */
+static bool apply_logging(const struct dm_daemon *d, const struct dm_config *cfg, char *err,
+                          size_t errlen)
+{
+    struct dm_log_settings ls = dm_config_log_settings(cfg, "dormantd");
+    if (!dm_log_configure(&ls, err, errlen))
+        return false;
+    dm_log_force_debug(d->opt.verbose);
+    dm_log_forget_secrets();
+    dm_config_register_secrets(cfg);
+    return true;
+}
+
+/* SIGHUP: builds a new configuration and swaps it in only when it is valid
+ * and its log destination opens; otherwise the old one stays in force. */
+static void reload(struct dm_daemon *d)
+{
+    char err[1024];
+
+    dm_notify_reloading();
+    dm_log_reopen();
+    struct dm_config *next = dm_config_load(d->opt.config_path, err, sizeof err);
+    if (next == NULL) {
+        dm_log_error("configuration rejected, keeping the previous one", DM_S("error", err));
+        dm_notify("READY=1");
+        return;
+    }
+    if (!apply_logging(d, next, err, sizeof err)) {
+        dm_log_error("configuration rejected, keeping the previous one", DM_S("error", err));
+        dm_config_free(next);
+        dm_notify("READY=1");
+        return;
+    }
+    struct dm_config *old = d->cfg;
+    d->cfg = next;
+    dm_db_set_conninfo(d->db_pass, next->database.conninfo);
+    dm_db_set_conninfo(d->db_outbox, next->database.conninfo);
+    dm_db_set_conninfo(d->db_http, next->database.conninfo);
+    dm_pass_reconfigure(d->pass);
+    dm_outbox_reconfigure(d->outbox);
+    if (d->http)
+        dm_http_reconfigure(d->http);
+    dm_config_free(old);
+    dm_log_info("configuration reloaded", DM_S("config", d->cfg->path),
+                DM_S("log_level", dm_log_level_name(d->cfg->log.level)),
+                DM_B("dry_run", dm_daemon_dry_run(d)));
+    dm_notify("READY=1");
+}
+
+/* True once nothing is in flight that a graceful stop should wait for. */
+static bool quiet(const struct dm_daemon *d)
+{
+    return !dm_pass_busy(d->pass) && dm_outbox_inflight(d->outbox) == 0;
+}
+
+static void stop_tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct dm_daemon *d = arg;
+    if (quiet(d)) {
+        dm_log_info("stopped", DM_I("exit_code", d->exit_code));
+        event_base_loopexit(d->base, NULL);
+        return;
+    }
+    if (dm_now_ms() >= d->stop_deadline_ms) {
+        dm_log_warning("stop: gave up waiting for work in flight; it will be retried",
+                       DM_I("deliveries", dm_outbox_inflight(d->outbox)),
+                       DM_B("pass_statement", dm_pass_busy(d->pass)));
+        event_base_loopexit(d->base, NULL);
+        return;
+    }
+    struct timeval tv = {0, STOP_TICK_MS * 1000};
+    evtimer_add(d->stop_tick, &tv);
+}
+
+void dm_daemon_stop(struct dm_daemon *d, int exit_code)
+{
+    if (d->stopping)
+        return;
+    d->stopping = true;
+    d->exit_code = exit_code;
+    dm_notify("STOPPING=1");
+    dm_pass_stop(d->pass);
+    dm_outbox_stop(d->outbox);
+    if (d->http)
+        dm_http_stop(d->http);
+    if (d->watchdog)
+        evtimer_del(d->watchdog);
+    d->stop_deadline_ms = dm_now_ms() + STOP_GRACE_MS;
+    stop_tick_cb(-1, 0, d);
+}
+
+static void signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+    struct dm_daemon *d = arg;
+
+    switch (sig) {
+    case SIGHUP:
+        dm_log_info("SIGHUP: reloading configuration");
+        reload(d);
+        break;
+    case SIGTERM:
+    case SIGINT:
+        if (d->stopping) {
+            dm_log_warning("second stop signal: exiting now", DM_S("signal", strsignal(sig)));
+            /* Whatever transaction was in flight is rolled back by PostgreSQL
+             * when the connection closes; undelivered messages stay due. */
+            _exit(d->exit_code);
+        }
+        dm_log_info("stopping", DM_S("signal", strsignal(sig)),
+                    DM_I("deliveries_in_flight", dm_outbox_inflight(d->outbox)));
+        dm_daemon_stop(d, DM_EXIT_OK);
+        break;
+    case SIGUSR1:
+        d->paused_local = true;
+        dm_log_info("paused by SIGUSR1: no requests, reminders, suspensions, erasures or "
+                    "deliveries until SIGUSR2");
+        break;
+    case SIGUSR2:
+        d->paused_local = false;
+        dm_log_info("resumed by SIGUSR2", DM_B("still_paused_in_database", d->paused_db));
+        if (!d->stopping)
+            dm_outbox_kick(d->outbox);
+        break;
+    }
+}
+
+static void watchdog_cb(evutil_socket_t fd, short what, void *arg)
+{
+    dm_notify("WATCHDOG=1");
+}
+
+void dm_daemon_pass_finished(struct dm_daemon *d, bool ok, const char *summary)
+{
+    dm_daemon_status(d, summary);
+    if (!d->opt.once || d->once_pass_done)
+        return;
+    d->once_pass_done = true;
+    d->once_pass_ok = ok;
+    if (!ok) {
+        dm_daemon_stop(d, DM_EXIT_FAILURE);
+        return;
+    }
+    dm_outbox_kick(d->outbox);
+}
+
+void dm_daemon_outbox_drained(struct dm_daemon *d)
+{
+    if (d->opt.once && d->once_pass_done)
+        dm_daemon_stop(d, d->once_pass_ok ? DM_EXIT_OK : DM_EXIT_FAILURE);
+}
+
+static void on_pass_db_state(void *arg, bool up)
+{
+    struct dm_daemon *d = arg;
+    d->metrics.db_up = up;
+}
+
+int dm_daemon_init(struct dm_daemon *d, const struct dm_options *opt, struct dm_config *cfg)
+{
+    static const int sigs[] = {SIGHUP, SIGTERM, SIGINT, SIGUSR1, SIGUSR2};
+    char err[1024];
+
+    memset(d, 0, sizeof *d);
+    d->opt = *opt;
+    d->cfg = cfg;
+    if (!apply_logging(d, cfg, err, sizeof err)) {
+        fprintf(stderr, "%s: %s\n", cfg->path, err);
+        return DM_EXIT_CONFIG;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    srand((unsigned)(getpid() ^ time(NULL)));
+
+    d->base = event_base_new();
+    if (d->base == NULL) {
+        dm_log_error("cannot create the event loop");
+        return DM_EXIT_FAILURE;
+    }
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+        d->signals[i] = evsignal_new(d->base, sigs[i], signal_cb, d);
+        evsignal_add(d->signals[i], NULL);
+    }
+    d->stop_tick = evtimer_new(d->base, stop_tick_cb, d);
+
+    d->db_pass = dm_db_new(d->base, "pass", cfg->database.conninfo);
+    d->db_outbox = dm_db_new(d->base, "outbox", cfg->database.conninfo);
+    d->db_http = dm_db_new(d->base, "http", cfg->database.conninfo);
+    dm_db_on_state(d->db_pass, on_pass_db_state, d);
+
+    if (!opt->once) {
+        d->http = dm_http_new(d, err, sizeof err);
+        if (d->http == NULL) {
+            dm_log_error("cannot serve HTTP", DM_S("listen", cfg->http.listen), DM_S("error", err));
+            return DM_EXIT_FAILURE;
+        }
+    }
+    d->pass = dm_pass_new(d);
+    d->outbox = dm_outbox_new(d);
+
+    uint64_t wd = dm_notify_watchdog_usec();
+    if (wd > 0) {
+        struct timeval tv = {(time_t)(wd / 2 / 1000000), (suseconds_t)(wd / 2 % 1000000)};
+        d->watchdog = event_new(d->base, -1, EV_PERSIST, watchdog_cb, d);
+        event_add(d->watchdog, &tv);
+    }
+
+    dm_db_start(d->db_pass);
+    dm_db_start(d->db_outbox);
+    dm_db_start(d->db_http);
+    dm_log_info("started", DM_S("version", DM_VERSION), DM_S("config", cfg->path),
+                DM_S("listen", opt->once ? "" : cfg->http.listen), DM_B("once", opt->once),
+                DM_B("dry_run", dm_daemon_dry_run(d)), DM_I("pid", getpid()));
+    dm_notify("READY=1");
+    return DM_EXIT_OK;
+}
+
+int dm_daemon_run(struct dm_daemon *d)
+{
+    event_base_dispatch(d->base);
+    return d->exit_code;
+}
+
+void dm_daemon_cleanup(struct dm_daemon *d)
+{
+    if (d->pass)
+        dm_pass_free(d->pass);
+    if (d->outbox)
+        dm_outbox_free(d->outbox);
+    if (d->http)
+        dm_http_free(d->http);
+    dm_db_free(d->db_pass);
+    dm_db_free(d->db_outbox);
+    dm_db_free(d->db_http);
+    for (size_t i = 0; i < sizeof d->signals / sizeof d->signals[0]; i++)
+        if (d->signals[i])
+            event_free(d->signals[i]);
+    if (d->watchdog)
+        event_free(d->watchdog);
+    if (d->stop_tick)
+        event_free(d->stop_tick);
+    if (d->base)
+        event_base_free(d->base);
+    dm_config_free(d->cfg);
+    d->cfg = NULL;
+}

@@ -1,0 +1,64 @@
+/* In-process counters behind /metrics and the pass summary. */
+#ifndef DM_METRICS_H
+#define DM_METRICS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Lifecycle transitions, counted as this process performs them. */
+enum dm_transition {
+    DM_T_REQUESTED,
+    DM_T_REMINDED,
+    DM_T_CONFIRMED,
+    DM_T_DECLINED,
+    DM_T_RESUMED,
+    DM_T_SUSPENDED,
+    DM_T_REACTIVATED,
+    DM_T_ERASED,
+    DM_T_DELIVERY_FAILED,
+    DM_T_COUNT,
+};
+
+/* Delivery channels. */
+enum dm_channel {
+    DM_CH_WEBHOOK,
+    DM_CH_EMAIL,
+    DM_CH_COUNT,
+};
+
+/* What one delivery attempt came to. */
+enum dm_delivery_outcome {
+    DM_DLV_DELIVERED, /* 2xx / 250 */
+    DM_DLV_RETRY,     /* failed, will be tried again */
+    DM_DLV_DEAD,      /* failed for good */
+    DM_DLV_COUNT,
+};
+
+/* Safety guards of DESIGN §2 that can hold the pass back. */
+enum dm_guard {
+    DM_GUARD_STALE_ACTIVITY, /* newest activity older than limits.max_activity_lag */
+    DM_GUARD_BACKLOG,        /* backlog over limits.max_backlog_fraction, not accepted */
+    DM_GUARD_RATE,           /* limits.max_requests_per_day reached */
+    DM_GUARD_COUNT,
+};
+
+/* Counters and gauges kept by the daemon; state counts (accounts by state,
+ * outbox by delivery state) are read from the database at scrape time. */
+struct dm_metrics {
+    uint64_t transitions[DM_T_COUNT];
+    uint64_t deliveries[DM_CH_COUNT][DM_DLV_COUNT];
+    uint64_t passes;          /* passes completed */
+    uint64_t pass_failures;   /* passes that ended in an error */
+    double last_pass_seconds; /* duration of the last completed pass */
+    double last_pass_unix;    /* when it ended (Unix seconds, 0 = never) */
+    bool guards[DM_GUARD_COUNT];
+    bool db_up;  /* the pass connection is up */
+    bool leader; /* this process holds the scanning lease */
+};
+
+extern const char *const dm_transition_names[DM_T_COUNT];
+extern const char *const dm_channel_names[DM_CH_COUNT];
+extern const char *const dm_delivery_outcome_names[DM_DLV_COUNT];
+extern const char *const dm_guard_names[DM_GUARD_COUNT];
+
+#endif
