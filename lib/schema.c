@@ -222,6 +222,11 @@ static void seterr(char *err, size_t errlen, const char *fmt, ...)
     err[strcspn(err, "\n")] = '\0';
 }
 
+/* "relation already exists, skipping" and friends are not news to an operator. */
+static void quiet_notice(void *arg, const char *message)
+{
+}
+
 PGconn *dm_schema_connect(const struct dm_config *cfg, const char *appname, char *err,
                           size_t errlen)
 {
@@ -234,6 +239,7 @@ PGconn *dm_schema_connect(const struct dm_config *cfg, const char *appname, char
         PQfinish(conn);
         return NULL;
     }
+    PQsetNoticeProcessor(conn, quiet_notice, NULL);
     return conn;
 }
 
