@@ -7,6 +7,9 @@
 #include <string.h>
 
 #include "config.h"
+#include "ctl_actions.h"
+#include "ctl_status.h"
+#include "ctl_subscriber.h"
 #include "dormant.h"
 #include "schema.h"
 
@@ -46,6 +49,19 @@ static int cmd_migrate(const struct dm_config *cfg, int argc, char **argv)
 
 static const struct dm_ctl_command commands[] = {
     {"migrate", "[--create-indexes]", "create or upgrade the dormant schema", cmd_migrate},
+    {"status", "[--json]", "counts by state, outbox, last pass, guards, pause", dm_ctl_status},
+    {"show", "ID [--json]", "one subscriber's state, deadline, messages, events", dm_ctl_show},
+    {"exempt", "ID [--until TS] --reason TEXT", "never ask or suspend this subscriber",
+     dm_ctl_exempt},
+    {"unexempt", "ID", "remove an exemption", dm_ctl_unexempt},
+    {"confirm", "ID --reason TEXT", "keep the subscription on the subscriber's behalf",
+     dm_ctl_confirm},
+    {"pause", "[--reason TEXT]", "stop everything done to subscribers, cluster-wide", dm_ctl_pause},
+    {"resume", "", "undo pause", dm_ctl_resume},
+    {"accept-backlog", "", "release the backlog guard for the current backlog",
+     dm_ctl_accept_backlog},
+    {"rescan", "", "re-examine the whole source table on the next pass", dm_ctl_rescan},
+    {"export", "ID", "everything dormant holds about a subscriber, as JSON", dm_ctl_export},
 };
 
 const struct dm_ctl_command *dm_ctl_find(const char *name)

@@ -1,0 +1,111 @@
+/* What dormantctl's commands share: connection, actor, errors, tables. */
+#ifndef DM_CTL_UTIL_H
+#define DM_CTL_UTIL_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "dormant.h"
+
+struct dm_config;
+
+/*
+ * One command's session: an open connection to a migrated schema, the
+ * quoted names its SQL needs, and who is acting. Built by dm_ctl_open()
+ * and released by dm_ctl_close().
+ */
+struct dm_ctl {
+    const struct dm_config *cfg;
+    const char *cmd; /* the command's name, for messages ("dormantctl show: ...") */
+    PGconn *conn;
+    char schema[256]; /* quoted dormant schema: "dormant" */
+    char table[512];  /* quoted source table: "public"."subscribers" */
+    char id_type[64]; /* type of source.id as recorded by migrate: bigint, uuid... */
+    char actor[300];  /* operator:<name> for the audit trail */
+    char col_id[256]; /* quoted source columns */
+    char col_email[256];
+    char col_created[256];
+    char col_activity[256];
+    char col_locale[256]; /* "" when source.locale is unset */
+    char col_billing[256];
+    char lit_active[256];    /* quoted literal of source.billing.active */
+    char lit_suspended[256]; /* quoted literal of source.billing.suspended */
+};
+
+/*
+ * Connects, checks that the schema is migrated to this build's version and
+ * fills ctl. On failure prints one line to stderr and returns the exit code
+ * (69 unreachable, 78 not migrated); DM_EXIT_OK on success.
+ */
+int dm_ctl_open(struct dm_ctl *ctl, const struct dm_config *cfg, const char *cmd) DM_MUST_CHECK;
+
+void dm_ctl_close(struct dm_ctl *ctl);
+
+/* Formats "operator:<name>" from SUDO_USER, else USER, else the uid's name. */
+void dm_ctl_actor(char *buf, size_t len);
+
+/*
+ * Runs a statement with text parameters. On error prints
+ * "dormantctl CMD: <what>: <server message>" and stores in *rc the exit code
+ * the error deserves (65 for bad data such as an invalid id literal or
+ * timestamp, 69 when the connection is lost, 1 otherwise); returns NULL.
+ */
+PGresult *dm_ctl_exec(struct dm_ctl *ctl, const char *sql, int nparams, const char *const *params,
+                      const char *what, int *rc);
+
+/*
+ * Expands a SQL template for this session: @S@ the dormant schema, @T@ the
+ * id type, @TABLE@ the source table, and the source columns @ID@, @EMAIL@,
+ * @CREATED@, @ACTIVITY@, @LOCALE@ (NULL when unmapped), @BILLING@, plus the
+ * billing literals @ACTIVE@ and @SUSPENDED@. Returns a malloc'd string.
+ */
+char *dm_ctl_sql(const struct dm_ctl *ctl, const char *tmpl);
+
+/* dm_ctl_exec() of an expanded template. */
+PGresult *dm_ctl_query(struct dm_ctl *ctl, const char *tmpl, int nparams, const char *const *params,
+                       const char *what, int *rc);
+
+/* Runs a parameterless utility statement (BEGIN, COMMIT); false on error. */
+bool dm_ctl_simple(struct dm_ctl *ctl, const char *sql);
+
+/*
+ * Resolves the text ID to a subscriber the database knows: it must cast to
+ * the id type and exist in the source table or in dormant's account or
+ * event tables. Returns DM_EXIT_OK, or prints
+ * "dormantctl CMD: unknown subscriber ID" / "invalid subscriber id" and
+ * returns 65 (or another exit code on database errors). *in_source tells
+ * whether the source row exists.
+ */
+int dm_ctl_find_subscriber(struct dm_ctl *ctl, const char *id, bool *in_source) DM_MUST_CHECK;
+
+/*
+ * Prints a result as an aligned table: a header line of the given column
+ * titles (NULL: the result's column names), then one line per row; NULLs
+ * print as "-". Widths count characters, not bytes (UTF-8). indent is
+ * prepended to every line. Nothing but "(none)" when there are no rows.
+ */
+void dm_ctl_print_table(FILE *out, const PGresult *r, const char *const *titles,
+                        const char *indent);
+
+/* Prints "label  value" lines aligned on the label column for every column
+ * of row 0: the readable form of one record. */
+void dm_ctl_print_record(FILE *out, const PGresult *r, const char *indent);
+
+/*
+ * Parses a command's own flags. spec lists the long options (getopt_long
+ * style; every command also accepts --json when json is not NULL). Reports
+ * an unknown flag or a missing value as one line naming it and returns
+ * false (the command exits 64). positional receives the remaining
+ * arguments: exactly npos of them are required.
+ */
+struct dm_ctl_flag {
+    const char *name;   /* long option name, without the dashes */
+    bool has_value;     /* takes an argument */
+    const char **value; /* set to the argument (has_value) or to "1" */
+};
+bool dm_ctl_parse(const char *cmd, int argc, char **argv, const struct dm_ctl_flag *flags,
+                  bool *json, const char **positional, int npos, const char *usage);
+
+#endif
