@@ -49,14 +49,13 @@ int main(int argc, char **argv)
         }
     }
     if (optind >= argc) {
-        fprintf(stderr, "dormantctl: missing command\n");
-        usage(stderr);
+        fprintf(stderr, "dormantctl: missing command (see dormantctl --help)\n");
         return DM_EXIT_USAGE;
     }
     const struct dm_ctl_command *cmd = dm_ctl_find(argv[optind]);
     if (cmd == NULL) {
-        fprintf(stderr, "dormantctl: unknown command \"%s\"\n", argv[optind]);
-        usage(stderr);
+        fprintf(stderr, "dormantctl: unknown command \"%s\" (see dormantctl --help)\n",
+                argv[optind]);
         return DM_EXIT_USAGE;
     }
     struct dm_config *cfg = dm_config_load(path, err, sizeof err);
