@@ -1,31 +1,790 @@
 /* The HTTP server: confirmation page, /healthz and /metrics. */
-/* PLACEHOLDER until the page lands. */
 #include "http.h"
 
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <sys/queue.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <strings.h>
 
+#include "answer.h"
 #include "daemon.h"
+#include "db.h"
+#include "log.h"
+#include "metrics.h"
+#include "ratelimit.h"
+#include "schema.h"
+#include "template.h"
+#include "token.h"
+
+/* Request bodies above this get 413 from us (a form with one field needs
+ * a few bytes); libevent itself refuses anything above BODY_HARD_LIMIT. */
+#define BODY_LIMIT      1024
+#define BODY_HARD_LIMIT 65536
+#define HEADERS_LIMIT   8192
+/* Seconds a client may take to send its request or read the answer. */
+#define CLIENT_TIMEOUT_S 10
+/* Milliseconds a request waits for the database before a 503. */
+#define DB_WAIT_MS 10000
+/* Failed token attempts per address: a burst, then one more per refill. */
+#define LIMIT_SLOTS     4096
+#define LIMIT_BURST     20
+#define LIMIT_REFILL_MS 3000
+/* Locales with their own page directory that we keep at most. */
+#define MAX_LOCALES 32
+
+/* The pages a subscriber can see; one file each under templates/<locale>/. */
+enum page {
+    PAGE_ASK,         /* the question, with the two buttons */
+    PAGE_KEPT,        /* after "keep" */
+    PAGE_PAUSED,      /* after "pause" */
+    PAGE_NOTFOUND,    /* unknown, used, expired or erased link */
+    PAGE_UNAVAILABLE, /* database unreachable: try again later */
+    PAGE_TOOMANY,     /* too many failed attempts from this address */
+    PAGE_COUNT,
+};
+
+static const char *const page_files[PAGE_COUNT] = {
+    "page.html", "kept.html", "paused.html", "notfound.html", "unavailable.html", "toomany.html",
+};
+
+/* Used when even the English file is missing, so the page always answers. */
+static const char *const page_builtin[PAGE_COUNT] = {
+    "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Keep your "
+    "subscription?</title></head><body><h1>Do you want to keep your subscription?</h1><p>If you "
+    "do nothing, billing stops on {{deadline_date}} at {{deadline_time}} (UTC).</p><form "
+    "method=\"post\"><input type=\"hidden\" name=\"action\" value=\"keep\"><button "
+    "type=\"submit\">Keep my subscription</button></form><form method=\"post\"><input "
+    "type=\"hidden\" name=\"action\" value=\"pause\"><button type=\"submit\">Pause billing "
+    "now</button></form></body></html>\n",
+    "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Your subscription "
+    "continues</title></head><body><h1>Thank you: your subscription continues</h1></body></html>\n",
+    "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Billing is "
+    "paused</title></head><body><h1>Billing is paused</h1></body></html>\n",
+    "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Link not "
+    "valid</title></head><body><h1>This link is not valid</h1></body></html>\n",
+    "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Please try again "
+    "later</title></head><body><h1>Please try again later</h1></body></html>\n",
+    "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Too many "
+    "attempts</title></head><body><h1>Too many attempts</h1></body></html>\n",
+};
+
+/* The pages of one locale; NULL entries fall back to English. */
+struct page_set {
+    char locale[17];
+    char *text[PAGE_COUNT];
+};
+
+/* What a request waiting for the database is for. */
+enum job {
+    JOB_SHOW,    /* GET/HEAD /c/<token> */
+    JOB_KEEP,    /* POST action=keep */
+    JOB_PAUSE,   /* POST action=pause */
+    JOB_HEALTH,  /* GET /healthz */
+    JOB_METRICS, /* GET /metrics */
+};
+
+struct pending;
 
 struct dm_http {
     struct dm_daemon *d;
+    struct evhttp *http;
+    struct evhttp_bound_socket *sock; /* NULL once stopped */
+    char *listen;                     /* the "host:port" sock is bound to */
+    struct page_set *sets;            /* sets[0] is English */
+    size_t nsets;
+    struct dm_ratelimit *limit; /* failed token attempts per client address */
+    struct pending *pending;    /* requests waiting for the database */
+    /* Statements built from the configuration at load and reload. */
+    char *sql_lookup, *sql_keep, *sql_pause, *sql_health, *sql_metrics;
 };
+
+/* A request waiting for the database. Outlives the request when it times out
+ * (req = NULL) and the server when it is freed (h = NULL): the database
+ * always calls back exactly once, and that callback frees it. */
+struct pending {
+    struct pending *prev, *next;
+    struct dm_http *h;
+    struct evhttp_request *req;
+    struct event *timer; /* gives up with a 503 after DB_WAIT_MS */
+    enum job job;
+    const struct page_set *lang; /* for the error pages: negotiated from Accept-Language */
+    char client[64];             /* rate-limit key */
+};
+
+/* -- pages ------------------------------------------------------------- */
+
+static void sets_free(struct page_set *sets, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        for (int p = 0; p < PAGE_COUNT; p++)
+            free(sets[i].text[p]);
+    free(sets);
+}
+
+/* True for a directory name that can be a locale: "en", "fr", "pt-BR". */
+static bool locale_name(const char *s)
+{
+    size_t n = strlen(s);
+    if (n < 2 || n > 16)
+        return false;
+    for (const char *p = s; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || *p == '-' || *p == '_'))
+            return false;
+    return true;
+}
+
+/* Reads templates/<locale>/<page> for one locale; true when any file was found. */
+static bool load_set(const char *dir, const char *locale, struct page_set *set)
+{
+    char path[4096];
+    bool any = false;
+    memset(set, 0, sizeof *set);
+    snprintf(set->locale, sizeof set->locale, "%s", locale);
+    for (int p = 0; p < PAGE_COUNT; p++) {
+        snprintf(path, sizeof path, "%s/%s/%s", dir, locale, page_files[p]);
+        set->text[p] = dm_read_file(path, NULL);
+        any = any || set->text[p] != NULL;
+    }
+    return any;
+}
+
+/* Loads every locale's pages from the templates directory; English first.
+ * Missing files fall back to English, then to built-in text. */
+static void load_pages(struct dm_http *h)
+{
+    const char *dir = h->d->cfg->email.templates;
+    struct page_set *sets = calloc(MAX_LOCALES, sizeof *sets);
+    size_t n = 1;
+    if (sets == NULL)
+        abort();
+    if (!load_set(dir, "en", &sets[0]))
+        dm_log_warning("no English page templates: using the built-in pages",
+                       DM_S("templates", dir));
+    for (int p = 0; p < PAGE_COUNT; p++)
+        if (sets[0].text[p] == NULL) {
+            sets[0].text[p] = strdup(page_builtin[p]);
+            if (sets[0].text[p] == NULL)
+                abort();
+        }
+    DIR *dh = opendir(dir);
+    struct dirent *de;
+    while (dh && (de = readdir(dh)) != NULL && n < MAX_LOCALES)
+        if (locale_name(de->d_name) && strcmp(de->d_name, "en") != 0 &&
+            load_set(dir, de->d_name, &sets[n]))
+            n++;
+    if (dh)
+        closedir(dh);
+    sets_free(h->sets, h->nsets);
+    h->sets = sets;
+    h->nsets = n;
+}
+
+/* The page set for a locale tag ("fr", "fr-CA", "FR"); English when none fits. */
+static const struct page_set *set_for(const struct dm_http *h, const char *tag)
+{
+    if (tag == NULL)
+        return &h->sets[0];
+    for (size_t i = 0; i < h->nsets; i++) {
+        size_t n = strlen(h->sets[i].locale);
+        if (strncasecmp(tag, h->sets[i].locale, n) == 0 &&
+            (tag[n] == '\0' || tag[n] == '-' || tag[n] == '_' || tag[n] == ';' || tag[n] == ',' ||
+             tag[n] == ' '))
+            return &h->sets[i];
+    }
+    return &h->sets[0];
+}
+
+/* The first language of Accept-Language we have pages for; English otherwise. */
+static const struct page_set *negotiate(const struct dm_http *h, struct evhttp_request *req)
+{
+    const char *al = evhttp_find_header(evhttp_request_get_input_headers(req), "Accept-Language");
+    for (const char *p = al; p && *p;) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        const struct page_set *s = set_for(h, p);
+        if (s != &h->sets[0] || strncasecmp(p, "en", 2) == 0)
+            return s;
+        p = strchr(p, ',');
+    }
+    return &h->sets[0];
+}
+
+static const char *page_text(const struct dm_http *h, const struct page_set *set, enum page p)
+{
+    return set->text[p] ? set->text[p] : h->sets[0].text[p];
+}
+
+/* "2026-12-28" as the locale writes a date: "28 December 2026", "28 décembre 2026";
+ * ISO for locales we have no month names for. */
+static void format_date(const char *locale, const char *iso, char *out, size_t len)
+{
+    static const char *const en[] = {"January",   "February", "March",    "April",
+                                     "May",       "June",     "July",     "August",
+                                     "September", "October",  "November", "December"};
+    static const char *const fr[] = {"janvier",   "février", "mars",     "avril",
+                                     "mai",       "juin",    "juillet",  "août",
+                                     "septembre", "octobre", "novembre", "décembre"};
+    int y, m, d;
+    if (sscanf(iso, "%d-%d-%d", &y, &m, &d) != 3 || m < 1 || m > 12) {
+        snprintf(out, len, "%s", iso);
+        return;
+    }
+    if (strcmp(locale, "fr") == 0)
+        snprintf(out, len, "%d %s %d", d, fr[m - 1], y);
+    else if (strcmp(locale, "en") == 0)
+        snprintf(out, len, "%d %s %d", d, en[m - 1], y);
+    else
+        snprintf(out, len, "%s", iso);
+}
+
+/* -- responses --------------------------------------------------------- */
+
+/* The headers of DESIGN §8, on every answer. */
+static void add_headers(struct evhttp_request *req, const char *content_type)
+{
+    struct evkeyvalq *out = evhttp_request_get_output_headers(req);
+    evhttp_add_header(out, "Content-Type", content_type);
+    evhttp_add_header(out, "Cache-Control", "no-store");
+    evhttp_add_header(out, "Referrer-Policy", "no-referrer");
+    evhttp_add_header(out, "Content-Security-Policy",
+                      "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+                      "frame-ancestors 'none'; base-uri 'none'");
+    evhttp_add_header(out, "X-Frame-Options", "DENY");
+    evhttp_add_header(out, "X-Content-Type-Options", "nosniff");
+}
+
+static void respond(struct evhttp_request *req, int code, const char *reason,
+                    const char *content_type, const char *body)
+{
+    struct evbuffer *buf = evbuffer_new();
+    if (buf == NULL)
+        abort();
+    add_headers(req, content_type);
+    evbuffer_add(buf, body, strlen(body));
+    evhttp_send_reply(req, code, reason, buf);
+    evbuffer_free(buf);
+}
+
+/* Sends one of the HTML pages, with the deadline filled in where it appears. */
+static void respond_page(struct dm_http *h, struct evhttp_request *req, int code,
+                         const char *reason, const struct page_set *set, enum page p,
+                         const char *deadline_date, const char *deadline_time)
+{
+    const struct dm_template_var vars[] = {
+        {"deadline_date", deadline_date},
+        {"deadline_time", deadline_time},
+    };
+    char *body = dm_template_expand(page_text(h, set, p), vars, 2, true);
+    respond(req, code, reason, "text/html; charset=utf-8", body);
+    free(body);
+}
+
+static void respond_unavailable(struct dm_http *h, struct evhttp_request *req,
+                                const struct page_set *set)
+{
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "30");
+    respond_page(h, req, 503, "Service Unavailable", set, PAGE_UNAVAILABLE, NULL, NULL);
+}
+
+static void respond_method(struct evhttp_request *req, const char *allow)
+{
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", allow);
+    respond(req, 405, "Method Not Allowed", "text/plain; charset=utf-8", "method not allowed\n");
+}
+
+/* -- clients ----------------------------------------------------------- */
+
+static bool loopback(const char *addr)
+{
+    return strncmp(addr, "127.", 4) == 0 || strcmp(addr, "::1") == 0 ||
+           strncmp(addr, "::ffff:127.", 11) == 0;
+}
+
+/* The address failed attempts are counted against: the peer, or, when the
+ * peer is a reverse proxy on this host, the last X-Forwarded-For hop (the
+ * one the proxy itself added). */
+static void client_key(struct evhttp_request *req, char *out, size_t len)
+{
+    char *peer = NULL;
+    ev_uint16_t port = 0;
+    struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+    if (evcon)
+        evhttp_connection_get_peer(evcon, &peer, &port);
+    snprintf(out, len, "%s", peer ? peer : "unknown");
+    if (peer == NULL || !loopback(peer))
+        return;
+    const char *xff = evhttp_find_header(evhttp_request_get_input_headers(req), "X-Forwarded-For");
+    if (xff == NULL)
+        return;
+    const char *last = strrchr(xff, ',');
+    last = last ? last + 1 : xff;
+    while (*last == ' ')
+        last++;
+    char addr[64];
+    size_t n = strcspn(last, " \t");
+    if (n == 0 || n >= sizeof addr)
+        return;
+    memcpy(addr, last, n);
+    addr[n] = '\0';
+    unsigned char bin[16];
+    if (inet_pton(AF_INET, addr, bin) == 1 || inet_pton(AF_INET6, addr, bin) == 1)
+        snprintf(out, len, "%s", addr);
+}
+
+/* Counts one failed token attempt; logs once when the address trips the limit. */
+static void charge(struct dm_http *h, const char *client)
+{
+    int64_t now = dm_now_ms();
+    dm_ratelimit_charge(h->limit, client, now);
+    if (dm_ratelimit_blocked(h->limit, client, now))
+        dm_log_warning("too many invalid confirmation links from one address: refusing for a "
+                       "while",
+                       DM_S("client", client));
+}
+
+/* -- waiting for the database ----------------------------------------- */
+
+static void pending_unlink(struct pending *p)
+{
+    if (p->h == NULL)
+        return;
+    if (p->prev)
+        p->prev->next = p->next;
+    else
+        p->h->pending = p->next;
+    if (p->next)
+        p->next->prev = p->prev;
+    p->prev = p->next = NULL;
+}
+
+static void pending_free(struct pending *p)
+{
+    pending_unlink(p);
+    if (p->timer)
+        event_free(p->timer);
+    free(p);
+}
+
+static void respond_health_down(struct evhttp_request *req, const char *why)
+{
+    char body[64];
+    snprintf(body, sizeof body, "{\"db\":\"%s\"}\n", why);
+    respond(req, 503, "Service Unavailable", "application/json", body);
+}
+
+static void respond_metrics(struct dm_http *h, struct evhttp_request *req,
+                            const struct dm_metrics_scrape *s)
+{
+    char *text = dm_metrics_render(&h->d->metrics, s);
+    respond(req, 200, "OK", "text/plain; version=0.0.4; charset=utf-8", text);
+    free(text);
+}
+
+static struct dm_metrics_scrape scrape_base(const struct dm_http *h)
+{
+    struct dm_metrics_scrape s;
+    memset(&s, 0, sizeof s);
+    s.paused = dm_daemon_paused(h->d);
+    s.http_up = dm_db_up(h->d->db_http);
+    return s;
+}
+
+/* The database gave up or never answered: every job has its 503 (metrics
+ * still answers, with what this process knows). */
+static void respond_no_db(struct dm_http *h, struct pending *p)
+{
+    switch (p->job) {
+    case JOB_HEALTH:
+        respond_health_down(p->req, "down");
+        break;
+    case JOB_METRICS: {
+        struct dm_metrics_scrape s = scrape_base(h);
+        respond_metrics(h, p->req, &s);
+        break;
+    }
+    default:
+        respond_unavailable(h, p->req, p->lang);
+    }
+}
+
+static void timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct pending *p = arg;
+    if (p->h == NULL || p->req == NULL)
+        return;
+    dm_log_warning("database too slow: answered 503", DM_I("waited_ms", DB_WAIT_MS));
+    respond_no_db(p->h, p);
+    p->req = NULL;
+}
+
+/* The answer to one job; res NULL when the connection was lost. */
+static void result_cb(void *arg, PGresult *res)
+{
+    struct pending *p = arg;
+    struct dm_http *h = p->h;
+    struct evhttp_request *req = p->req;
+    if (h == NULL || req == NULL) {
+        pending_free(p);
+        return;
+    }
+    if (!dm_db_ok(res)) {
+        dm_log_error("http: statement failed", DM_S("error", dm_db_error(res)));
+        if (p->job == JOB_HEALTH)
+            respond_health_down(req, res ? "error" : "down");
+        else
+            respond_no_db(h, p);
+        pending_free(p);
+        return;
+    }
+    switch (p->job) {
+    case JOB_SHOW:
+        if (PQntuples(res) == 0) {
+            charge(h, p->client);
+            respond_page(h, req, 404, "Not Found", p->lang, PAGE_NOTFOUND, NULL, NULL);
+        } else {
+            const char *locale = PQgetisnull(res, 0, 3) ? "en" : PQgetvalue(res, 0, 3);
+            const struct page_set *set = set_for(h, locale);
+            char date[64];
+            format_date(set->locale, PQgetvalue(res, 0, 1), date, sizeof date);
+            respond_page(h, req, 200, "OK", set, PAGE_ASK, date, PQgetvalue(res, 0, 2));
+        }
+        break;
+    case JOB_KEEP:
+    case JOB_PAUSE:
+        if (PQntuples(res) == 0) {
+            charge(h, p->client);
+            respond_page(h, req, 404, "Not Found", p->lang, PAGE_NOTFOUND, NULL, NULL);
+        } else {
+            bool keep = p->job == JOB_KEEP;
+            h->d->metrics.transitions[keep ? DM_T_CONFIRMED : DM_T_DECLINED]++;
+            dm_log_info(keep ? "subscriber confirmed: keeps the subscription"
+                             : "subscriber declined: billing paused",
+                        DM_S("subscriber", PQgetvalue(res, 0, 0)),
+                        DM_S("outbox_id", PQgetvalue(res, 0, 1)));
+            respond_page(h, req, 200, "OK", p->lang, keep ? PAGE_KEPT : PAGE_PAUSED, NULL, NULL);
+        }
+        break;
+    case JOB_HEALTH:
+        if (PQntuples(res) != 1) {
+            respond_health_down(req, "error");
+        } else {
+            char *body = NULL;
+            if (asprintf(&body, "%s\n", PQgetvalue(res, 0, 0)) < 0)
+                abort();
+            respond(req, 200, "OK", "application/json", body);
+            free(body);
+        }
+        break;
+    case JOB_METRICS: {
+        struct dm_metrics_scrape s = scrape_base(h);
+        s.counted = true;
+        for (int i = 0; i < PQntuples(res); i++) {
+            const char *what = PQgetvalue(res, i, 0), *state = PQgetvalue(res, i, 1);
+            long long n = atoll(PQgetvalue(res, i, 2));
+            if (strcmp(what, "account") == 0) {
+                for (int k = 0; k < DM_ACCOUNT_STATE_COUNT; k++)
+                    if (strcmp(state, dm_account_state_names[k]) == 0)
+                        s.accounts[k] = n;
+            } else if (strcmp(what, "outbox") == 0) {
+                for (int k = 0; k < DM_OUTBOX_STATE_COUNT; k++)
+                    if (strcmp(state, dm_outbox_state_names[k]) == 0)
+                        s.outbox[k] = n;
+            } else if (strcmp(what, "paused") == 0) {
+                s.paused = s.paused || strcmp(state, "t") == 0;
+            }
+        }
+        respond_metrics(h, req, &s);
+        break;
+    }
+    }
+    pending_free(p);
+}
+
+/* Sends sql for job on the page's connection; answers 503 at once when the
+ * database is down. Returns without answering otherwise: result_cb will. */
+static void submit(struct dm_http *h, struct evhttp_request *req, enum job job, const char *sql,
+                   int nparams, const char *const *params, const struct page_set *lang,
+                   const char *client)
+{
+    struct pending *p = calloc(1, sizeof *p);
+    if (p == NULL)
+        abort();
+    p->h = h;
+    p->req = req;
+    p->job = job;
+    p->lang = lang;
+    snprintf(p->client, sizeof p->client, "%s", client ? client : "");
+    if (!dm_db_up(h->d->db_http) ||
+        !dm_db_send(h->d->db_http, sql, nparams, params, result_cb, p)) {
+        respond_no_db(h, p);
+        free(p);
+        return;
+    }
+    p->next = h->pending;
+    if (h->pending)
+        h->pending->prev = p;
+    h->pending = p;
+    p->timer = evtimer_new(h->d->base, timer_cb, p);
+    struct timeval tv = {DB_WAIT_MS / 1000, (DB_WAIT_MS % 1000) * 1000};
+    evtimer_add(p->timer, &tv);
+}
+
+/* -- routes ------------------------------------------------------------ */
+
+/* Reads action=keep|pause from a small urlencoded body. */
+static bool parse_action(struct evhttp_request *req, enum job *job)
+{
+    struct evbuffer *in = evhttp_request_get_input_buffer(req);
+    size_t n = evbuffer_get_length(in);
+    char body[BODY_LIMIT + 1];
+    if (n > BODY_LIMIT)
+        return false;
+    evbuffer_copyout(in, body, n);
+    body[n] = '\0';
+    struct evkeyvalq q;
+    TAILQ_INIT(&q);
+    if (evhttp_parse_query_str(body, &q) != 0) {
+        evhttp_clear_headers(&q);
+        return false;
+    }
+    const char *action = evhttp_find_header(&q, "action");
+    bool ok = true;
+    if (action && strcmp(action, "keep") == 0)
+        *job = JOB_KEEP;
+    else if (action && strcmp(action, "pause") == 0)
+        *job = JOB_PAUSE;
+    else
+        ok = false;
+    evhttp_clear_headers(&q);
+    return ok;
+}
+
+static void handle_confirm(struct dm_http *h, struct evhttp_request *req, const char *token)
+{
+    enum evhttp_cmd_type method = evhttp_request_get_command(req);
+    const struct page_set *lang = negotiate(h, req);
+    char client[64];
+
+    if (method != EVHTTP_REQ_GET && method != EVHTTP_REQ_HEAD && method != EVHTTP_REQ_POST) {
+        respond_method(req, "GET, HEAD, POST");
+        return;
+    }
+    if (evbuffer_get_length(evhttp_request_get_input_buffer(req)) > BODY_LIMIT) {
+        respond(req, 413, "Payload Too Large", "text/plain; charset=utf-8",
+                "request body too large\n");
+        return;
+    }
+    client_key(req, client, sizeof client);
+    if (dm_ratelimit_blocked(h->limit, client, dm_now_ms())) {
+        char after[16];
+        snprintf(after, sizeof after, "%d", LIMIT_REFILL_MS / 1000 + 1);
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", after);
+        respond_page(h, req, 429, "Too Many Requests", lang, PAGE_TOOMANY, NULL, NULL);
+        return;
+    }
+    if (!dm_token_well_formed(token)) {
+        charge(h, client);
+        respond_page(h, req, 404, "Not Found", lang, PAGE_NOTFOUND, NULL, NULL);
+        return;
+    }
+    enum job job = JOB_SHOW;
+    if (method == EVHTTP_REQ_POST && !parse_action(req, &job)) {
+        respond(req, 400, "Bad Request", "text/plain; charset=utf-8",
+                "expected action=keep or action=pause\n");
+        return;
+    }
+    char hash[DM_TOKEN_HASH_HEX_SIZE];
+    dm_token_hash_hex(token, hash);
+    if (job == JOB_SHOW) {
+        const char *params[] = {hash};
+        submit(h, req, job, h->sql_lookup, 1, params, lang, client);
+    } else {
+        const char *params[] = {hash, "subscriber", NULL};
+        submit(h, req, job, job == JOB_KEEP ? h->sql_keep : h->sql_pause, 3, params, lang, client);
+    }
+}
+
+static void handle_health(struct dm_http *h, struct evhttp_request *req)
+{
+    const char *params[] = {dm_daemon_paused(h->d) ? "true" : "false"};
+    if (!dm_db_up(h->d->db_http)) {
+        respond_health_down(req, "down");
+        return;
+    }
+    submit(h, req, JOB_HEALTH, h->sql_health, 1, params, &h->sets[0], NULL);
+}
+
+static void handle_metrics(struct dm_http *h, struct evhttp_request *req)
+{
+    submit(h, req, JOB_METRICS, h->sql_metrics, 0, NULL, &h->sets[0], NULL);
+}
+
+/* Every request comes here. Paths are never logged as they are: a
+ * confirmation path holds a token. */
+static void request_cb(struct evhttp_request *req, void *arg)
+{
+    struct dm_http *h = arg;
+    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+    const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
+    enum evhttp_cmd_type method = evhttp_request_get_command(req);
+
+    if (path == NULL)
+        path = "";
+    if (strncmp(path, "/c/", 3) == 0) {
+        handle_confirm(h, req, path + 3);
+        return;
+    }
+    bool health = strcmp(path, "/healthz") == 0, metrics = strcmp(path, "/metrics") == 0;
+    if (health || metrics) {
+        if (method != EVHTTP_REQ_GET && method != EVHTTP_REQ_HEAD) {
+            respond_method(req, "GET, HEAD");
+            return;
+        }
+        if (health)
+            handle_health(h, req);
+        else
+            handle_metrics(h, req);
+        return;
+    }
+    respond_page(h, req, 404, "Not Found", negotiate(h, req), PAGE_NOTFOUND, NULL, NULL);
+}
+
+/* -- lifecycle --------------------------------------------------------- */
+
+static void build_sql(struct dm_http *h)
+{
+    const struct dm_config *cfg = h->d->cfg;
+    char schema[256];
+    dm_sql_ident(cfg->database.schema, schema, sizeof schema);
+    free(h->sql_lookup);
+    free(h->sql_keep);
+    free(h->sql_pause);
+    free(h->sql_health);
+    free(h->sql_metrics);
+    h->sql_lookup = dm_answer_lookup_sql(cfg);
+    h->sql_keep = dm_answer_sql(cfg, DM_ANSWER_KEEP, DM_ANSWER_BY_TOKEN);
+    h->sql_pause = dm_answer_sql(cfg, DM_ANSWER_PAUSE, DM_ANSWER_BY_TOKEN);
+    if (asprintf(
+            &h->sql_health,
+            "SELECT json_build_object('db', 'up', 'paused', c.paused OR $1::boolean,"
+            " 'guards', c.guards, 'last_pass', json_build_object("
+            "'at', to_char(c.last_pass_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
+            " 'duration_ms', c.last_pass_ms, 'outcome', c.last_pass_outcome))::text"
+            " FROM %s.control c",
+            schema) < 0 ||
+        asprintf(&h->sql_metrics,
+                 "SELECT 'account', state, count(*) FROM %s.account GROUP BY state"
+                 " UNION ALL SELECT 'outbox', CASE WHEN delivered_at IS NOT NULL THEN 'delivered'"
+                 " WHEN dead_at IS NOT NULL THEN 'dead' ELSE 'pending' END, count(*)"
+                 " FROM %s.outbox GROUP BY 2"
+                 " UNION ALL SELECT 'paused', paused::text, 1 FROM %s.control",
+                 schema, schema, schema) < 0)
+        abort();
+}
+
+/* Binds cfg's http.listen; NULL with err when it cannot. */
+static struct evhttp_bound_socket *bind_listen(struct dm_http *h, char *err, size_t errlen)
+{
+    const struct dm_config *cfg = h->d->cfg;
+    struct evhttp_bound_socket *s = evhttp_bind_socket_with_handle(
+        h->http, cfg->http.listen_host, (ev_uint16_t)cfg->http.listen_port);
+    if (s == NULL)
+        snprintf(err, errlen, "cannot bind %s: %m", cfg->http.listen);
+    return s;
+}
 
 struct dm_http *dm_http_new(struct dm_daemon *d, char *err, size_t errlen)
 {
     struct dm_http *h = calloc(1, sizeof *h);
+    if (h == NULL)
+        abort();
     h->d = d;
+    h->http = evhttp_new(d->base);
+    if (h->http == NULL) {
+        snprintf(err, errlen, "cannot create the HTTP server");
+        goto fail;
+    }
+    evhttp_set_gencb(h->http, request_cb, h);
+    evhttp_set_allowed_methods(h->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
+                                            EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
+                                            EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE |
+                                            EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH);
+    evhttp_set_timeout(h->http, CLIENT_TIMEOUT_S);
+    evhttp_set_max_body_size(h->http, BODY_HARD_LIMIT);
+    evhttp_set_max_headers_size(h->http, HEADERS_LIMIT);
+    h->sock = bind_listen(h, err, errlen);
+    if (h->sock == NULL)
+        goto fail;
+    h->listen = strdup(d->cfg->http.listen);
+    h->limit = dm_ratelimit_new(LIMIT_SLOTS, LIMIT_BURST, LIMIT_REFILL_MS);
+    load_pages(h);
+    build_sql(h);
     return h;
+fail:
+    dm_http_free(h);
+    return NULL;
 }
 
 void dm_http_reconfigure(struct dm_http *h)
 {
+    char err[512];
+    load_pages(h);
+    build_sql(h);
+    if (h->sock == NULL || strcmp(h->listen, h->d->cfg->http.listen) == 0)
+        return;
+    struct evhttp_bound_socket *s = bind_listen(h, err, sizeof err);
+    if (s == NULL) {
+        dm_log_error("http.listen changed but the new address cannot be bound: keeping the old one",
+                     DM_S("listen", h->listen), DM_S("error", err));
+        return;
+    }
+    evhttp_del_accept_socket(h->http, h->sock);
+    h->sock = s;
+    free(h->listen);
+    h->listen = strdup(h->d->cfg->http.listen);
+    dm_log_info("http: listening on the new address", DM_S("listen", h->listen));
 }
 
 void dm_http_stop(struct dm_http *h)
 {
+    if (h->sock) {
+        evhttp_del_accept_socket(h->http, h->sock);
+        h->sock = NULL;
+    }
 }
 
 void dm_http_free(struct dm_http *h)
 {
+    if (h == NULL)
+        return;
+    /* Requests still waiting for the database are orphaned: their callback
+     * (called by dm_db_free at the latest) frees them without answering. */
+    for (struct pending *p = h->pending, *next; p; p = next) {
+        next = p->next;
+        p->h = NULL;
+        p->req = NULL;
+        p->prev = p->next = NULL;
+        if (p->timer) {
+            event_free(p->timer);
+            p->timer = NULL;
+        }
+    }
+    if (h->http)
+        evhttp_free(h->http);
+    sets_free(h->sets, h->nsets);
+    dm_ratelimit_free(h->limit);
+    free(h->listen);
+    free(h->sql_lookup);
+    free(h->sql_keep);
+    free(h->sql_pause);
+    free(h->sql_health);
+    free(h->sql_metrics);
     free(h);
 }

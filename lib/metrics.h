@@ -56,9 +56,44 @@ struct dm_metrics {
     bool leader; /* this process holds the scanning lease */
 };
 
+/* Account states of DESIGN §6, as counted at scrape time. */
+enum dm_account_state {
+    DM_ACCOUNT_ACTIVE,
+    DM_ACCOUNT_PENDING,
+    DM_ACCOUNT_SUSPENDED,
+    DM_ACCOUNT_ERASED,
+    DM_ACCOUNT_STATE_COUNT,
+};
+
+/* Where an outbox row stands. */
+enum dm_outbox_state {
+    DM_OUTBOX_PENDING,   /* neither delivered nor dead: due or waiting for a retry */
+    DM_OUTBOX_DELIVERED, /* delivered_at set */
+    DM_OUTBOX_DEAD,      /* dead_at set: retries exhausted */
+    DM_OUTBOX_STATE_COUNT,
+};
+
+/* What one scrape read beside the in-process counters. */
+struct dm_metrics_scrape {
+    bool counted; /* the database answered: accounts and outbox below are valid */
+    int64_t accounts[DM_ACCOUNT_STATE_COUNT];
+    int64_t outbox[DM_OUTBOX_STATE_COUNT];
+    bool paused;  /* this process (SIGUSR1) or the database (dormantctl pause) */
+    bool http_up; /* the page's own connection is up */
+};
+
 extern const char *const dm_transition_names[DM_T_COUNT];
 extern const char *const dm_channel_names[DM_CH_COUNT];
 extern const char *const dm_delivery_outcome_names[DM_DLV_COUNT];
 extern const char *const dm_guard_names[DM_GUARD_COUNT];
+extern const char *const dm_account_state_names[DM_ACCOUNT_STATE_COUNT];
+extern const char *const dm_outbox_state_names[DM_OUTBOX_STATE_COUNT];
+
+/*
+ * Renders everything in the Prometheus text exposition format (version
+ * 0.0.4), every name prefixed dormant_, each family with HELP and TYPE;
+ * newly allocated. Database counts appear only when s->counted.
+ */
+char *dm_metrics_render(const struct dm_metrics *m, const struct dm_metrics_scrape *s);
 
 #endif
