@@ -1,41 +1,839 @@
 /* The outbox dispatcher: claims due messages and delivers them. */
-/* PLACEHOLDER until delivery lands. */
 #include "outbox.h"
 
+#include <event2/event.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "daemon.h"
+#include "db.h"
+#include "email.h"
+#include "log.h"
+#include "schema.h"
+#include "template.h"
+#include "transfer.h"
+#include "webhook.h"
+
+/* The retry timer never sleeps longer than this, so a pause lifted in the
+ * database or a missed notification costs at most this much delay. */
+#define POLL_MAX_MS 2000
+#define POLL_MIN_MS 20
+/* A claim lease outlives the slowest transfer by this margin. */
+#define LEASE_MARGIN_S 15
+/* Retry-After is honoured up to this many seconds. */
+#define RETRY_AFTER_MAX_S 86400
+
+/* What one channel's attempt came to. */
+enum ch_result {
+    CH_NONE,  /* not tried this round */
+    CH_OK,    /* 2xx / 250 (or nothing to send on this channel) */
+    CH_RETRY, /* failed; try again after the channel's next delay */
+    CH_DEAD,  /* failed for good (SMTP 5xx, no usable address) */
+    CH_GONE,  /* webhook 410: the endpoint is disabled, the message waits */
+};
+
+/* One claimed outbox row, from the claim until its outcome is written. */
+struct job {
+    struct job *prev, *next;
+    struct dm_outbox *o;
+    char id[24];            /* outbox id, as text */
+    char *type;             /* message type */
+    int attempts;           /* failed attempts before this round */
+    bool done[DM_CH_COUNT]; /* channels that have delivered (before or now) */
+    enum ch_result result[DM_CH_COUNT];
+    int64_t retry_after_s[DM_CH_COUNT]; /* server's Retry-After, -1 = none */
+    char cause[DM_CH_COUNT][200];       /* why a channel failed */
+    char *stated_deadline;              /* deadline put into the message, or NULL */
+    int pending;                        /* transfers in flight */
+    struct dm_webhook_request *wh;
+    struct dm_email_request *em;
+    /* The outcome statement's parameters, kept so that it can be sent again
+     * after a lost connection. */
+    char *params[10];
+    bool dead;      /* the outcome makes the message dead */
+    bool unwritten; /* the outcome waits for the connection to come back */
+};
 
 struct dm_outbox {
     struct dm_daemon *d;
+    struct dm_transfers *transfers;
+    struct event *timer; /* retries and lease expiries: the next due row */
+    char me[160];        /* claimed_by: host and pid */
+    char *sql_claim;
+    char *sql_next_due;
+    char *sql_outcome;
+    bool claiming;     /* a claim statement is in flight */
+    bool asking_next;  /* the next-due query is in flight */
+    bool stopped;      /* dm_outbox_stop(): claim nothing new */
+    bool webhook_gone; /* a 410 disabled the webhook until reload */
+    bool once_drain;   /* --once: report when nothing due is left */
+    bool drained;      /* dm_daemon_outbox_drained() was called */
+    bool dry_logged;   /* the dry-run notice was logged */
+    struct job *jobs;  /* claimed, not yet written back */
+    int njobs;
 };
+
+static void claim(struct dm_outbox *o);
+
+static char *xstrdup(const char *s)
+{
+    char *r = strdup(s ? s : "");
+    if (r == NULL)
+        abort();
+    return r;
+}
+
+static char *xasprintf(const char *fmt, ...) DM_PRINTF(1, 2);
+
+static char *xasprintf(const char *fmt, ...)
+{
+    va_list ap;
+    char *s = NULL;
+    va_start(ap, fmt);
+    if (vasprintf(&s, fmt, ap) < 0)
+        abort();
+    va_end(ap);
+    return s;
+}
+
+/* A channel is configured when its key is set; it is active when it may be
+ * used now (a 410 switches the webhook off until reload). */
+static bool configured(const struct dm_outbox *o, enum dm_channel ch)
+{
+    const struct dm_config *cfg = o->d->cfg;
+    return ch == DM_CH_WEBHOOK ? cfg->webhook.url[0] != '\0' : cfg->email.smtp_url[0] != '\0';
+}
+
+static bool active(const struct dm_outbox *o, enum dm_channel ch)
+{
+    return configured(o, ch) && !(ch == DM_CH_WEBHOOK && o->webhook_gone);
+}
+
+/* "{webhook,email}" of the channels for which pred holds. */
+static void channel_array(bool have[DM_CH_COUNT], char *buf, size_t len)
+{
+    size_t n = 0;
+    n += (size_t)snprintf(buf + n, len - n, "{");
+    bool first = true;
+    for (int ch = 0; ch < DM_CH_COUNT; ch++) {
+        if (!have[ch])
+            continue;
+        n += (size_t)snprintf(buf + n, len - n, "%s%s", first ? "" : ",", dm_channel_names[ch]);
+        first = false;
+    }
+    snprintf(buf + n, len - n, "}");
+}
+
+static void build_sql(struct dm_outbox *o)
+{
+    char s[256];
+    dm_sql_ident(o->d->cfg->database.schema, s, sizeof s);
+
+    free(o->sql_claim);
+    free(o->sql_next_due);
+    free(o->sql_outcome);
+    /* $1 me, $2 limit, $3 lease, $4 active channels, $5 policy.confirm_within.
+     * A request states the deadline it is sent with: now() plus the
+     * confirmation period (the longer of the database's and the file's),
+     * cut to the second, so the one the trigger enforces at delivery is
+     * never earlier. */
+    o->sql_claim = xasprintf(
+        "WITH due AS ("
+        "  SELECT id FROM %1$s.outbox"
+        "   WHERE delivered_at IS NULL AND dead_at IS NULL AND next_attempt_at <= now()"
+        "     AND (claimed_until IS NULL OR claimed_until < now())"
+        "     AND NOT (channels_done @> $4::text[])"
+        "   ORDER BY next_attempt_at, id LIMIT $2::int FOR UPDATE SKIP LOCKED),"
+        " claimed AS ("
+        "  UPDATE %1$s.outbox o SET claimed_by = $1, claimed_until = now() + $3::interval"
+        "    FROM due WHERE o.id = due.id"
+        "  RETURNING o.id, o.type, o.subscriber_id, o.attempts, o.channels_done, o.payload,"
+        "            o.created_at),"
+        " dl AS (SELECT to_char(GREATEST(now() + (SELECT confirm_within FROM %1$s.control LIMIT 1),"
+        "                                now() + $5::interval) AT TIME ZONE 'UTC',"
+        "                       'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS deadline)"
+        " SELECT c.id, c.type, c.subscriber_id::text, c.attempts,"
+        "        'webhook' = ANY(c.channels_done), 'email' = ANY(c.channels_done),"
+        "        x.p::text, x.p #>> '{data,deadline}',"
+        "        CASE WHEN c.type = 'confirmation.requested' THEN x.p #>> '{data,deadline}' END,"
+        "        extract(epoch FROM now())::bigint,"
+        "        to_char(now() AT TIME ZONE 'UTC', 'Dy, DD Mon YYYY HH24:MI:SS \"+0000\"'),"
+        "        x.p #>> '{data,email}', x.p #>> '{data,locale}', x.p #>> '{data,confirm_url}',"
+        "        x.p #>> '{data,last_activity_at}', x.p #>> '{data,rule}'"
+        "   FROM claimed c CROSS JOIN dl"
+        "   CROSS JOIN LATERAL (SELECT CASE WHEN c.type = 'confirmation.requested'"
+        "          THEN jsonb_set(b.p, '{data,deadline}', to_jsonb(dl.deadline)) ELSE b.p END AS p"
+        "     FROM (SELECT COALESCE(c.payload, jsonb_build_object('type', c.type,"
+        "             'timestamp', to_char(c.created_at AT TIME ZONE 'UTC',"
+        "                                  'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
+        "             'data', jsonb_build_object('subscriber_id', c.subscriber_id::text))) AS p) "
+        "b) x"
+        "  ORDER BY c.id",
+        s);
+    /* $1 active channels: milliseconds until the next row may be claimed. */
+    o->sql_next_due =
+        xasprintf("SELECT (extract(epoch FROM min(GREATEST(next_attempt_at,"
+                  "          COALESCE(claimed_until, next_attempt_at))) - now()) * 1000)::bigint"
+                  "  FROM %1$s.outbox"
+                  " WHERE delivered_at IS NULL AND dead_at IS NULL"
+                  "   AND NOT (channels_done @> $1::text[])",
+                  s);
+    /* One statement records a round's outcome (and, when the message is
+     * dead, its delivery_failed event): $1 id, $2 me, $3 channels_done,
+     * $4 delivered, $5 stated deadline, $6 dead, $7 retry delay (NULL:
+     * unchanged), $8 last_error, $9 channel, $10 count the attempt.
+     * Setting delivered_at fires the outbox_delivered trigger, which starts
+     * the grace period from the deadline stored here. */
+    o->sql_outcome =
+        xasprintf("WITH upd AS ("
+                  "  UPDATE %1$s.outbox o SET"
+                  "    channels_done = $3::text[],"
+                  "    delivered_at = CASE WHEN $4::boolean THEN now() END,"
+                  "    payload = CASE WHEN $5::text IS NOT NULL AND o.payload ? 'data'"
+                  "                    AND (o.payload #>> '{data,deadline}' IS NULL"
+                  "                         OR (o.payload #>> '{data,deadline}')::timestamptz"
+                  "                            < $5::timestamptz)"
+                  "              THEN jsonb_set(o.payload, '{data,deadline}', to_jsonb($5::text))"
+                  "              ELSE o.payload END,"
+                  "    attempts = o.attempts + CASE WHEN $10::boolean THEN 1 ELSE 0 END,"
+                  "    last_error = COALESCE($8, o.last_error),"
+                  "    next_attempt_at = CASE WHEN $7::interval IS NULL THEN o.next_attempt_at"
+                  "                           ELSE now() + $7::interval END,"
+                  "    dead_at = CASE WHEN $6::boolean THEN now() END,"
+                  "    claimed_by = NULL, claimed_until = NULL"
+                  "  WHERE o.id = $1::bigint AND o.claimed_by = $2"
+                  "    AND o.delivered_at IS NULL AND o.dead_at IS NULL"
+                  "  RETURNING o.id, o.subscriber_id, o.cycle, o.type, o.attempts),"
+                  " ev AS ("
+                  "  INSERT INTO %1$s.event (subscriber_id, kind, cycle, actor, detail)"
+                  "  SELECT subscriber_id, 'delivery_failed', cycle, 'daemon',"
+                  "         jsonb_build_object('outbox_id', id, 'type', type, 'channel', $9::text,"
+                  "                            'error', $8::text, 'attempts', attempts)"
+                  "    FROM upd WHERE $6::boolean"
+                  "  RETURNING 1)"
+                  " SELECT (SELECT count(*) FROM upd), (SELECT count(*) FROM ev)",
+                  s);
+}
+
+/* How long a claim holds a row: longer than any transfer can take. */
+static void lease(const struct dm_outbox *o, char *buf, size_t len)
+{
+    int64_t ms = 0;
+    if (configured(o, DM_CH_WEBHOOK))
+        ms = dm_interval_ms(&o->d->cfg->webhook.timeout);
+    if (configured(o, DM_CH_EMAIL) && ms < DM_EMAIL_TIMEOUT_MS)
+        ms = DM_EMAIL_TIMEOUT_MS;
+    snprintf(buf, len, "%" PRId64 " milliseconds", 2 * ms + LEASE_MARGIN_S * 1000);
+}
+
+static void job_free(struct job *j)
+{
+    dm_webhook_request_free(j->wh);
+    dm_email_request_free(j->em);
+    for (size_t i = 0; i < sizeof j->params / sizeof j->params[0]; i++)
+        free(j->params[i]);
+    free(j->type);
+    free(j->stated_deadline);
+    free(j);
+}
+
+static void list_remove(struct job **head, struct job *j)
+{
+    if (j->prev)
+        j->prev->next = j->next;
+    else
+        *head = j->next;
+    if (j->next)
+        j->next->prev = j->prev;
+    j->prev = j->next = NULL;
+}
+
+static void list_push(struct job **head, struct job *j)
+{
+    j->prev = NULL;
+    j->next = *head;
+    if (*head)
+        (*head)->prev = j;
+    *head = j;
+}
+
+/* --once: reports the end once nothing due is left and nothing is in flight. */
+static void maybe_drained(struct dm_outbox *o)
+{
+    if (!o->once_drain || o->drained || o->njobs > 0 || o->claiming)
+        return;
+    o->drained = true;
+    dm_daemon_outbox_drained(o->d);
+}
+
+static void arm_timer(struct dm_outbox *o, int64_t ms)
+{
+    if (o->d->opt.once || o->stopped)
+        return;
+    if (ms < POLL_MIN_MS)
+        ms = POLL_MIN_MS;
+    if (ms > POLL_MAX_MS)
+        ms = POLL_MAX_MS;
+    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
+    evtimer_add(o->timer, &tv);
+}
+
+static void timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+    claim(arg);
+}
+
+static void outcome_sent(void *arg, PGresult *res);
+
+/* Sends a job's outcome statement; keeps it for later when the connection
+ * is down. */
+static void write_outcome(struct job *j)
+{
+    struct dm_outbox *o = j->o;
+    if (!dm_db_send(o->d->db_outbox, o->sql_outcome, 10, (const char *const *)j->params,
+                    outcome_sent, j)) {
+        dm_log_warning("outbox: database down, delivery outcome kept until it returns",
+                       DM_S("outbox_id", j->id));
+        j->unwritten = true;
+    }
+}
+
+static void outcome_sent(void *arg, PGresult *res)
+{
+    struct job *j = arg;
+    struct dm_outbox *o = j->o;
+
+    if (res == NULL) {
+        /* Lost with the connection: it may or may not have committed. The
+         * statement only applies while our claim stands and the row is still
+         * open, so sending it again is safe. */
+        j->unwritten = true;
+        return;
+    }
+    if (!dm_db_ok(res)) {
+        dm_log_error("outbox: cannot record a delivery outcome; the message will be retried",
+                     DM_S("outbox_id", j->id), DM_S("error", dm_db_error(res)));
+    } else if (strcmp(PQgetvalue(res, 0, 0), "0") == 0) {
+        dm_log_warning("outbox: claim lost before the outcome was recorded",
+                       DM_S("outbox_id", j->id));
+    } else if (j->dead) {
+        o->d->metrics.transitions[DM_T_DELIVERY_FAILED]++;
+    }
+    list_remove(&o->jobs, j);
+    o->njobs--;
+    job_free(j);
+    claim(o);
+    maybe_drained(o);
+}
+
+/* Every transfer of the job has ended: decide the row's outcome and write
+ * it in one statement. */
+static void job_finish(struct job *j)
+{
+    struct dm_outbox *o = j->o;
+    const struct dm_config *cfg = o->d->cfg;
+    bool delivered = true, dead = false, count = false, gone_only = true, any_ok = false;
+    int64_t delay_ms = -1;
+    char delay[128] = "", last_error[512] = "", dead_channel[16] = "";
+
+    for (int ch = 0; ch < DM_CH_COUNT; ch++) {
+        if (j->result[ch] == CH_OK) {
+            j->done[ch] = true;
+            any_ok = true;
+        }
+        if (configured(o, ch) && !j->done[ch])
+            delivered = false;
+    }
+    for (int ch = 0; ch < DM_CH_COUNT; ch++) {
+        enum ch_result r = j->result[ch];
+        if (r == CH_NONE || r == CH_OK)
+            continue;
+        size_t n = strlen(last_error);
+        snprintf(last_error + n, sizeof last_error - n, "%s%s: %s", n ? "; " : "",
+                 dm_channel_names[ch], j->cause[ch]);
+        if (r == CH_GONE)
+            continue;
+        gone_only = false;
+        count = true;
+        if (r == CH_DEAD) {
+            dead = true;
+            snprintf(dead_channel, sizeof dead_channel, "%s", dm_channel_names[ch]);
+            continue;
+        }
+        const struct dm_interval_list *list =
+            ch == DM_CH_WEBHOOK ? &cfg->webhook.retry : &cfg->email.retry;
+        if ((size_t)j->attempts >= list->n) {
+            dead = true;
+            snprintf(dead_channel, sizeof dead_channel, "%s", dm_channel_names[ch]);
+            continue;
+        }
+        int64_t ms;
+        char d[128];
+        if (j->retry_after_s[ch] >= 0) {
+            int64_t s =
+                j->retry_after_s[ch] > RETRY_AFTER_MAX_S ? RETRY_AFTER_MAX_S : j->retry_after_s[ch];
+            ms = s * 1000;
+            snprintf(d, sizeof d, "%" PRId64 " seconds", s);
+        } else {
+            ms = dm_interval_ms(&list->items[j->attempts]);
+            dm_interval_sql(&list->items[j->attempts], d, sizeof d);
+        }
+        if (ms > delay_ms) {
+            delay_ms = ms;
+            snprintf(delay, sizeof delay, "%s", d);
+        }
+    }
+    if (delivered)
+        dead = false;
+    (void)gone_only;
+
+    /* Metrics and one log line per failed channel. */
+    for (int ch = 0; ch < DM_CH_COUNT; ch++) {
+        enum ch_result r = j->result[ch];
+        if (r == CH_NONE)
+            continue;
+        if (r == CH_OK) {
+            o->d->metrics.deliveries[ch][DM_DLV_DELIVERED]++;
+            continue;
+        }
+        enum dm_delivery_outcome oc = dead ? DM_DLV_DEAD : DM_DLV_RETRY;
+        o->d->metrics.deliveries[ch][oc]++;
+        if (r == CH_GONE)
+            continue; /* logged once when the endpoint was disabled */
+        if (dead)
+            dm_log_error("delivery failed for good: message dead, subscriber stays pending",
+                         DM_S("outbox_id", j->id), DM_S("channel", dm_channel_names[ch]),
+                         DM_S("type", j->type), DM_S("cause", j->cause[ch]),
+                         DM_I("attempts", j->attempts + 1));
+        else
+            dm_log_warning("delivery failed, will retry", DM_S("outbox_id", j->id),
+                           DM_S("channel", dm_channel_names[ch]), DM_S("cause", j->cause[ch]),
+                           DM_I("attempt", j->attempts + 1), DM_S("retry_in", delay));
+    }
+    if (delivered)
+        dm_log_debug("delivered", DM_S("outbox_id", j->id), DM_S("type", j->type));
+
+    char done[64];
+    channel_array(j->done, done, sizeof done);
+    j->dead = dead;
+    j->params[0] = xstrdup(j->id);
+    j->params[1] = xstrdup(o->me);
+    j->params[2] = xstrdup(done);
+    j->params[3] = xstrdup(delivered ? "t" : "f");
+    j->params[4] = any_ok && j->stated_deadline ? xstrdup(j->stated_deadline) : NULL;
+    j->params[5] = xstrdup(dead ? "t" : "f");
+    j->params[6] = !delivered && !dead && delay_ms >= 0 ? xstrdup(delay) : NULL;
+    j->params[7] = last_error[0] ? xstrdup(last_error) : NULL;
+    j->params[8] = xstrdup(dead_channel);
+    j->params[9] = xstrdup(count ? "t" : "f");
+    write_outcome(j);
+}
+
+static void transfer_ended(struct job *j)
+{
+    if (--j->pending == 0)
+        job_finish(j);
+}
+
+static void webhook_done(void *arg, CURL *easy, CURLcode rc)
+{
+    struct job *j = arg;
+    struct dm_outbox *o = j->o;
+    long status;
+    int64_t ra;
+
+    switch (dm_webhook_result(j->wh, rc, &status, &ra, j->cause[DM_CH_WEBHOOK],
+                              sizeof j->cause[DM_CH_WEBHOOK])) {
+    case DM_WH_DELIVERED:
+        j->result[DM_CH_WEBHOOK] = CH_OK;
+        break;
+    case DM_WH_RETRY:
+        j->result[DM_CH_WEBHOOK] = CH_RETRY;
+        j->retry_after_s[DM_CH_WEBHOOK] = ra;
+        break;
+    case DM_WH_GONE:
+        j->result[DM_CH_WEBHOOK] = CH_GONE;
+        if (!o->webhook_gone)
+            dm_log_error("webhook endpoint answered 410 Gone: webhook delivery disabled until "
+                         "the configuration is reloaded; messages wait",
+                         DM_S("outbox_id", j->id), DM_S("channel", "webhook"));
+        o->webhook_gone = true;
+        break;
+    }
+    dm_webhook_request_free(j->wh);
+    j->wh = NULL;
+    transfer_ended(j);
+}
+
+static void email_done(void *arg, CURL *easy, CURLcode rc)
+{
+    struct job *j = arg;
+
+    switch (dm_email_result(j->em, rc, j->cause[DM_CH_EMAIL], sizeof j->cause[DM_CH_EMAIL])) {
+    case DM_EMAIL_SENT:
+        j->result[DM_CH_EMAIL] = CH_OK;
+        break;
+    case DM_EMAIL_RETRY:
+        j->result[DM_CH_EMAIL] = CH_RETRY;
+        break;
+    case DM_EMAIL_REJECTED:
+        j->result[DM_CH_EMAIL] = CH_DEAD;
+        break;
+    }
+    dm_email_request_free(j->em);
+    j->em = NULL;
+    transfer_ended(j);
+}
+
+/* Columns of the claim statement. */
+enum {
+    C_ID,
+    C_TYPE,
+    C_SUBSCRIBER,
+    C_ATTEMPTS,
+    C_DONE_WEBHOOK,
+    C_DONE_EMAIL,
+    C_BODY,
+    C_DEADLINE,
+    C_STATED,
+    C_EPOCH,
+    C_DATE,
+    C_EMAIL,
+    C_LOCALE,
+    C_CONFIRM_URL,
+    C_LAST_ACTIVITY,
+    C_RULE,
+};
+
+static const char *col(const PGresult *res, int row, int c)
+{
+    return PQgetisnull(res, row, c) ? NULL : PQgetvalue(res, row, c);
+}
+
+/* Prepares the email of a job; false (with the channel's result set) when
+ * there is nothing that can be sent. */
+static bool email_prepare(struct job *j, const PGresult *res, int row)
+{
+    const struct dm_config *cfg = j->o->d->cfg;
+    const char *to = col(res, row, C_EMAIL);
+    const char *locale = col(res, row, C_LOCALE);
+    char err[200], from_addr[320], domain[256], msgid[320];
+    char deadline_date[64], activity_date[64];
+
+    if (to == NULL || to[0] == '\0') {
+        /* Informational messages to someone without an address (erased)
+         * have no one to reach; a request or reminder must not count as
+         * delivered without reaching anyone. */
+        bool required = strcmp(j->type, "confirmation.requested") == 0 ||
+                        strcmp(j->type, "confirmation.reminder") == 0;
+        j->result[DM_CH_EMAIL] = required ? CH_DEAD : CH_OK;
+        snprintf(j->cause[DM_CH_EMAIL], sizeof j->cause[0], "no email address in the payload");
+        return false;
+    }
+    if (!dm_email_address_ok(to)) {
+        j->result[DM_CH_EMAIL] = CH_DEAD;
+        snprintf(j->cause[DM_CH_EMAIL], sizeof j->cause[0], "unusable email address");
+        return false;
+    }
+    dm_template_readable_date(col(res, row, C_DEADLINE), locale, deadline_date,
+                              sizeof deadline_date);
+    dm_template_readable_date(col(res, row, C_LAST_ACTIVITY), locale, activity_date,
+                              sizeof activity_date);
+    const struct dm_template_var vars[] = {
+        {"subscriber_id", col(res, row, C_SUBSCRIBER)},
+        {"confirm_url", col(res, row, C_CONFIRM_URL)},
+        {"deadline", col(res, row, C_DEADLINE)},
+        {"deadline_date", deadline_date},
+        {"last_activity_at", col(res, row, C_LAST_ACTIVITY)},
+        {"last_activity_date", activity_date},
+        {"rule", col(res, row, C_RULE)},
+        {"type", j->type},
+    };
+    char *subject = NULL, *body = NULL, *message = NULL;
+    bool ok = false;
+    if (!dm_template_render(cfg->email.templates, locale, j->type, vars,
+                            sizeof vars / sizeof vars[0], &subject, &body, err, sizeof err)) {
+        j->result[DM_CH_EMAIL] = CH_RETRY;
+        snprintf(j->cause[DM_CH_EMAIL], sizeof j->cause[0], "%s", err);
+        goto out;
+    }
+    if (!dm_email_parse_from(cfg->email.from, from_addr, sizeof from_addr, domain, sizeof domain)) {
+        j->result[DM_CH_EMAIL] = CH_RETRY;
+        snprintf(j->cause[DM_CH_EMAIL], sizeof j->cause[0], "email.from has no usable address");
+        goto out;
+    }
+    snprintf(msgid, sizeof msgid, "dormant.%s@%s", j->id, domain);
+    const struct dm_email_fields f = {
+        .from = cfg->email.from,
+        .to = to,
+        .subject = subject,
+        .body = body,
+        .date = col(res, row, C_DATE),
+        .message_id = msgid,
+    };
+    message = dm_email_build(&f, err, sizeof err);
+    if (message == NULL) {
+        j->result[DM_CH_EMAIL] = CH_DEAD;
+        snprintf(j->cause[DM_CH_EMAIL], sizeof j->cause[0], "%s", err);
+        goto out;
+    }
+    j->em = dm_email_request_new(cfg, to, message, err, sizeof err);
+    if (j->em == NULL) {
+        j->result[DM_CH_EMAIL] = CH_RETRY;
+        snprintf(j->cause[DM_CH_EMAIL], sizeof j->cause[0], "%s", err);
+        goto out;
+    }
+    ok = true;
+out:
+    free(subject);
+    free(body);
+    free(message);
+    return ok;
+}
+
+/* Starts the deliveries of one claimed row on every active channel that has
+ * not delivered it yet. */
+static void job_start(struct dm_outbox *o, const PGresult *res, int row)
+{
+    const struct dm_config *cfg = o->d->cfg;
+    struct job *j = calloc(1, sizeof *j);
+    if (j == NULL)
+        abort();
+    j->o = o;
+    snprintf(j->id, sizeof j->id, "%s", PQgetvalue(res, row, C_ID));
+    j->type = xstrdup(PQgetvalue(res, row, C_TYPE));
+    j->attempts = atoi(PQgetvalue(res, row, C_ATTEMPTS));
+    j->done[DM_CH_WEBHOOK] = strcmp(PQgetvalue(res, row, C_DONE_WEBHOOK), "t") == 0;
+    j->done[DM_CH_EMAIL] = strcmp(PQgetvalue(res, row, C_DONE_EMAIL), "t") == 0;
+    if (col(res, row, C_STATED))
+        j->stated_deadline = xstrdup(col(res, row, C_STATED));
+    for (int ch = 0; ch < DM_CH_COUNT; ch++)
+        j->retry_after_s[ch] = -1;
+    list_push(&o->jobs, j);
+    o->njobs++;
+    j->pending = 1; /* held until every transfer is started */
+
+    if (active(o, DM_CH_WEBHOOK) && !j->done[DM_CH_WEBHOOK]) {
+        char whid[40];
+        snprintf(whid, sizeof whid, "msg_%s", j->id);
+        j->wh = dm_webhook_request_new(cfg, whid, strtoll(PQgetvalue(res, row, C_EPOCH), NULL, 10),
+                                       PQgetvalue(res, row, C_BODY));
+        if (j->wh != NULL &&
+            dm_transfers_add(o->transfers, dm_webhook_easy(j->wh), webhook_done, j)) {
+            j->pending++;
+        } else {
+            j->result[DM_CH_WEBHOOK] = CH_RETRY;
+            snprintf(j->cause[DM_CH_WEBHOOK], sizeof j->cause[0], "cannot start the request");
+        }
+    }
+    if (active(o, DM_CH_EMAIL) && !j->done[DM_CH_EMAIL] && email_prepare(j, res, row)) {
+        if (dm_transfers_add(o->transfers, dm_email_easy(j->em), email_done, j)) {
+            j->pending++;
+        } else {
+            j->result[DM_CH_EMAIL] = CH_RETRY;
+            snprintf(j->cause[DM_CH_EMAIL], sizeof j->cause[0], "cannot start the transaction");
+        }
+    }
+    transfer_ended(j);
+}
+
+static void next_due_cb(void *arg, PGresult *res)
+{
+    struct dm_outbox *o = arg;
+    o->asking_next = false;
+    if (!dm_db_ok(res) || PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
+        arm_timer(o, POLL_MAX_MS);
+        return;
+    }
+    arm_timer(o, strtoll(PQgetvalue(res, 0, 0), NULL, 10));
+}
+
+/* The active channels as a text[] literal. */
+static void active_array(const struct dm_outbox *o, char *buf, size_t len)
+{
+    bool have[DM_CH_COUNT];
+    for (int ch = 0; ch < DM_CH_COUNT; ch++)
+        have[ch] = active(o, ch);
+    channel_array(have, buf, len);
+}
+
+/* Sets the timer to the next row that will become due. */
+static void ask_next_due(struct dm_outbox *o)
+{
+    char chans[64];
+    if (o->asking_next || o->d->opt.once || o->stopped)
+        return;
+    active_array(o, chans, sizeof chans);
+    const char *params[] = {chans};
+    if (dm_db_send(o->d->db_outbox, o->sql_next_due, 1, params, next_due_cb, o))
+        o->asking_next = true;
+}
+
+static void claim_cb(void *arg, PGresult *res)
+{
+    struct dm_outbox *o = arg;
+    o->claiming = false;
+    if (res == NULL) /* connection lost; the state callback resumes */
+        return;
+    if (!dm_db_ok(res)) {
+        dm_log_error("outbox: cannot claim due messages", DM_S("error", dm_db_error(res)));
+        arm_timer(o, POLL_MAX_MS);
+        if (o->once_drain)
+            dm_daemon_stop(o->d, DM_EXIT_FAILURE);
+        return;
+    }
+    int n = PQntuples(res);
+    if (n > 0)
+        dm_log_debug("outbox: claimed", DM_I("messages", n));
+    for (int i = 0; i < n; i++)
+        job_start(o, res, i);
+    if (n > 0) {
+        claim(o);
+        return;
+    }
+    ask_next_due(o);
+    maybe_drained(o);
+}
+
+/* Claims as many due rows as free delivery slots, unless deliveries are
+ * paused, switched off or impossible right now. */
+static void claim(struct dm_outbox *o)
+{
+    struct dm_daemon *d = o->d;
+    const struct dm_config *cfg = d->cfg;
+    char chans[64], lease_s[64], within[128], limit[16];
+
+    if (o->claiming || o->stopped || d->stopping)
+        return;
+    evtimer_del(o->timer);
+    if (!active(o, DM_CH_WEBHOOK) && !active(o, DM_CH_EMAIL)) {
+        maybe_drained(o);
+        return;
+    }
+    if (dm_daemon_dry_run(d)) {
+        if (!o->dry_logged)
+            dm_log_info("dry run: no message is delivered");
+        o->dry_logged = true;
+        maybe_drained(o);
+        return;
+    }
+    if (dm_daemon_paused(d)) {
+        arm_timer(o, POLL_MAX_MS);
+        maybe_drained(o);
+        return;
+    }
+    if (!dm_db_up(d->db_outbox))
+        return; /* the state callback claims when it comes up */
+    int cap = cfg->webhook.concurrency;
+    int room = cap - o->njobs;
+    /* Wait for a quarter of the slots to free up rather than claim rows
+     * one at a time. */
+    if (room <= 0 || (o->njobs > 0 && room < (cap + 3) / 4))
+        return;
+    active_array(o, chans, sizeof chans);
+    lease(o, lease_s, sizeof lease_s);
+    dm_interval_sql(&cfg->policy.confirm_within, within, sizeof within);
+    snprintf(limit, sizeof limit, "%d", room);
+    const char *params[] = {o->me, limit, lease_s, chans, within};
+    if (dm_db_send(d->db_outbox, o->sql_claim, 5, params, claim_cb, o))
+        o->claiming = true;
+}
+
+static void on_notify(void *arg, const char *channel, const char *payload)
+{
+    claim(arg);
+}
+
+static void listen_cb(void *arg, PGresult *res)
+{
+    if (res != NULL && !dm_db_ok(res))
+        dm_log_error("outbox: LISTEN dormant_outbox failed", DM_S("error", dm_db_error(res)));
+}
+
+static void on_state(void *arg, bool up)
+{
+    struct dm_outbox *o = arg;
+    if (!up)
+        return;
+    if (!o->d->opt.once &&
+        !dm_db_send(o->d->db_outbox, "LISTEN dormant_outbox", 0, NULL, listen_cb, o))
+        return;
+    /* Outcomes that could not be written while the connection was down. */
+    for (struct job *j = o->jobs; j != NULL; j = j->next) {
+        if (!j->unwritten)
+            continue;
+        j->unwritten = false;
+        write_outcome(j);
+        if (!dm_db_up(o->d->db_outbox))
+            return;
+    }
+    claim(o);
+}
 
 struct dm_outbox *dm_outbox_new(struct dm_daemon *d)
 {
     struct dm_outbox *o = calloc(1, sizeof *o);
+    char host[128] = "";
+    if (o == NULL)
+        abort();
     o->d = d;
+    gethostname(host, sizeof host - 1);
+    snprintf(o->me, sizeof o->me, "%s:%d", host, (int)getpid());
+    o->transfers = dm_transfers_new(d->base, d->cfg->webhook.concurrency + 4);
+    o->timer = evtimer_new(d->base, timer_cb, o);
+    build_sql(o);
+    dm_db_on_state(d->db_outbox, on_state, o);
+    dm_db_on_notify(d->db_outbox, on_notify, o);
+    if (!configured(o, DM_CH_WEBHOOK) && !configured(o, DM_CH_EMAIL))
+        dm_log_info("no webhook and no email configured: outbox-only mode, the application "
+                    "delivers and acknowledges messages");
     return o;
 }
 
 void dm_outbox_reconfigure(struct dm_outbox *o)
 {
+    if (o->webhook_gone)
+        dm_log_info("webhook delivery enabled again after reload");
+    o->webhook_gone = false;
+    o->dry_logged = false;
+    build_sql(o);
+    claim(o);
 }
 
 void dm_outbox_kick(struct dm_outbox *o)
 {
-    dm_daemon_outbox_drained(o->d);
+    if (o->d->opt.once)
+        o->once_drain = true;
+    claim(o);
 }
 
 void dm_outbox_stop(struct dm_outbox *o)
 {
+    o->stopped = true;
+    evtimer_del(o->timer);
 }
 
 int dm_outbox_inflight(const struct dm_outbox *o)
 {
-    return 0;
+    return o->njobs;
 }
 
 void dm_outbox_free(struct dm_outbox *o)
 {
+    if (o == NULL)
+        return;
+    dm_transfers_free(o->transfers);
+    while (o->jobs != NULL) {
+        struct job *j = o->jobs;
+        list_remove(&o->jobs, j);
+        job_free(j);
+    }
+    event_free(o->timer);
+    free(o->sql_claim);
+    free(o->sql_next_due);
+    free(o->sql_outcome);
     free(o);
 }

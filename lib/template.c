@@ -235,6 +235,11 @@ bool dm_template_render(const char *dir, const char *locale, const char *type,
     if (locale != NULL && plain_locale(locale)) {
         snprintf(path, sizeof path, "%s/%s/%s.txt", dir, locale, type);
         text = dm_read_file(path, NULL);
+        size_t lang = strcspn(locale, "_-");
+        if (text == NULL && locale[lang] != '\0') {
+            snprintf(path, sizeof path, "%s/%.*s/%s.txt", dir, (int)lang, locale, type);
+            text = dm_read_file(path, NULL);
+        }
     }
     if (text == NULL) {
         snprintf(path, sizeof path, "%s/en/%s.txt", dir, type);
@@ -257,5 +262,29 @@ bool dm_template_render(const char *dir, const char *locale, const char *type,
     *subject = dm_template_expand(subj_line, vars, nvars, false);
     *body = dm_template_expand(rest, vars, nvars, false);
     free(text);
+    return true;
+}
+
+bool dm_template_readable_date(const char *iso, const char *locale, char *out, size_t len)
+{
+    static const char *const en[] = {"January",   "February", "March",    "April",
+                                     "May",       "June",     "July",     "August",
+                                     "September", "October",  "November", "December"};
+    static const char *const fr[] = {"janvier",   "février", "mars",     "avril",
+                                     "mai",       "juin",    "juillet",  "août",
+                                     "septembre", "octobre", "novembre", "décembre"};
+    int y, m, day;
+
+    if (len > 0)
+        out[0] = '\0';
+    if (iso == NULL || sscanf(iso, "%4d-%2d-%2d", &y, &m, &day) != 3 || m < 1 || m > 12 ||
+        day < 1 || day > 31)
+        return false;
+    bool french = locale != NULL && strncmp(locale, "fr", 2) == 0 &&
+                  (locale[2] == '\0' || locale[2] == '_' || locale[2] == '-');
+    if (french)
+        snprintf(out, len, "%d%s %s %d", day, day == 1 ? "er" : "", fr[m - 1], y);
+    else
+        snprintf(out, len, "%d %s %d", day, en[m - 1], y);
     return true;
 }

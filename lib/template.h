@@ -29,8 +29,9 @@ struct dm_template_var {
 bool dm_template_check_dir(const char *dir, char *err, size_t errlen) DM_MUST_CHECK;
 
 /*
- * Renders templates/<locale>/<type>.txt (English when the locale has no such
- * file or is not a plain language tag) into a newly allocated subject and
+ * Renders templates/<locale>/<type>.txt (then the language part of a
+ * regional locale, "fr" for "fr_CA" or "fr-CA"; English when neither has
+ * the file or the locale is not a plain language tag) into a newly allocated subject and
  * body. Unknown placeholders were rejected at load; a variable missing from
  * vars renders empty. Returns false (with err) when the file cannot be read.
  */
@@ -42,6 +43,14 @@ bool dm_template_render(const char *dir, const char *locale, const char *type,
  * empty. Used for pages as well as messages. escape_html escapes values. */
 char *dm_template_expand(const char *text, const struct dm_template_var *vars, size_t nvars,
                          bool escape_html);
+
+/*
+ * Writes an ISO 8601 UTC timestamp ("2026-12-28T23:00:00Z", as found in
+ * payloads) as a date a reader understands in locale: "28 December 2026",
+ * "28 décembre 2026" (English for locales without month names here).
+ * Writes "" and returns false when iso is not such a timestamp.
+ */
+bool dm_template_readable_date(const char *iso, const char *locale, char *out, size_t len);
 
 /* Reads a whole file into a new NUL-terminated buffer, or NULL with errno. */
 char *dm_read_file(const char *path, size_t *len);

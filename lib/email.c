@@ -1,0 +1,367 @@
+/* Email: RFC 5322 messages from templates, sent through libcurl's SMTP. */
+#include "email.h"
+
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+
+/* One SMTP transaction being made. */
+struct dm_email_request {
+    CURL *easy;
+    struct curl_slist *rcpt;
+    char *message;
+    size_t len, off; /* message length and how much curl has read */
+    char from_addr[320];
+};
+
+/* Growing string. */
+struct sbuf {
+    char *s;
+    size_t len, cap;
+};
+
+static void sb_add(struct sbuf *b, const char *s, size_t n)
+{
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (b->len + n + 1 > cap)
+            cap *= 2;
+        char *ns = realloc(b->s, cap);
+        if (ns == NULL)
+            abort();
+        b->s = ns;
+        b->cap = cap;
+    }
+    memcpy(b->s + b->len, s, n);
+    b->len += n;
+    b->s[b->len] = '\0';
+}
+
+static void sb_str(struct sbuf *b, const char *s)
+{
+    sb_add(b, s, strlen(s));
+}
+
+static bool has_line_break(const char *s)
+{
+    return strpbrk(s, "\r\n") != NULL;
+}
+
+bool dm_email_address_ok(const char *addr)
+{
+    const char *at = strchr(addr, '@');
+    if (at == NULL || at == addr || at[1] == '\0' || strchr(at + 1, '@') != NULL)
+        return false;
+    if (strlen(addr) > 254)
+        return false;
+    for (const unsigned char *p = (const unsigned char *)addr; *p; p++)
+        if (*p <= ' ' || *p == 0x7f || *p == '<' || *p == '>' || *p == ',' || *p == '"' ||
+            *p == '(' || *p == ')' || *p == '\\')
+            return false;
+    return true;
+}
+
+bool dm_email_parse_from(const char *from, char *addr, size_t addrlen, char *domain,
+                         size_t domainlen)
+{
+    const char *lt = strrchr(from, '<');
+    const char *start = from, *end = from + strlen(from);
+    if (lt != NULL) {
+        const char *gt = strchr(lt, '>');
+        if (gt == NULL)
+            return false;
+        start = lt + 1;
+        end = gt;
+    }
+    while (start < end && *start == ' ')
+        start++;
+    while (end > start && end[-1] == ' ')
+        end--;
+    size_t n = (size_t)(end - start);
+    if (n == 0 || n >= addrlen)
+        return false;
+    memcpy(addr, start, n);
+    addr[n] = '\0';
+    if (!dm_email_address_ok(addr))
+        return false;
+    snprintf(domain, domainlen, "%s", strchr(addr, '@') + 1);
+    return true;
+}
+
+static bool plain_ascii(const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p < 0x20 || *p > 0x7e)
+            return false;
+    return true;
+}
+
+/* Length of the UTF-8 sequence starting with byte c (1 for stray bytes). */
+static size_t utf8_len(unsigned char c)
+{
+    if (c >= 0xf0 && c < 0xf8)
+        return 4;
+    if (c >= 0xe0)
+        return c < 0xf0 ? 3 : 1;
+    if (c >= 0xc0)
+        return 2;
+    return 1;
+}
+
+char *dm_email_encode_header(const char *text)
+{
+    struct sbuf b = {0};
+    /* "=?UTF-8?B?" + "?=" is 12 characters; 75 - 12 = 63 of base64, which
+     * is 45 bytes of input (15 groups of 3 bytes -> 60 characters). */
+    const size_t max_chunk = 45;
+    const unsigned char *p = (const unsigned char *)text;
+    size_t n = strlen(text);
+
+    sb_add(&b, "", 0);
+    if (plain_ascii(text)) {
+        sb_str(&b, text);
+        return b.s;
+    }
+    size_t i = 0;
+    bool first = true;
+    while (i < n) {
+        size_t chunk = 0;
+        while (i + chunk < n) {
+            size_t l = utf8_len(p[i + chunk]);
+            if (chunk + l > max_chunk)
+                break;
+            chunk += l;
+        }
+        if (chunk == 0) /* a malformed run longer than a chunk: cut it */
+            chunk = n - i < max_chunk ? n - i : max_chunk;
+        unsigned char enc[4 * 16 + 4];
+        int el = EVP_EncodeBlock(enc, p + i, (int)chunk);
+        if (!first)
+            sb_str(&b, "\r\n ");
+        sb_str(&b, "=?UTF-8?B?");
+        sb_add(&b, (const char *)enc, (size_t)el);
+        sb_str(&b, "?=");
+        first = false;
+        i += chunk;
+    }
+    return b.s;
+}
+
+char *dm_email_quoted_printable(const char *text)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    struct sbuf b = {0};
+    size_t col = 0;
+
+    sb_add(&b, "", 0);
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+        if (*p == '\r' && p[1] == '\n')
+            continue;
+        if (*p == '\n') {
+            sb_str(&b, "\r\n");
+            col = 0;
+            continue;
+        }
+        char tok[4];
+        size_t tl;
+        bool at_eol = p[1] == '\0' || p[1] == '\n' || (p[1] == '\r' && p[2] == '\n');
+        if ((*p >= 33 && *p <= 126 && *p != '=') || ((*p == ' ' || *p == '\t') && !at_eol)) {
+            tok[0] = (char)*p;
+            tl = 1;
+        } else {
+            tok[0] = '=';
+            tok[1] = hex[*p >> 4];
+            tok[2] = hex[*p & 15];
+            tl = 3;
+        }
+        /* Keep each line at 76 characters, the soft break's "=" included. */
+        if (col + tl > 75) {
+            sb_str(&b, "=\r\n");
+            col = 0;
+        }
+        sb_add(&b, tok, tl);
+        col += tl;
+    }
+    return b.s;
+}
+
+/* The From header: a non-ASCII display name is encoded, the address kept. */
+static char *encode_from(const char *from)
+{
+    const char *lt = strrchr(from, '<');
+    if (plain_ascii(from) || lt == NULL)
+        return dm_email_encode_header(from);
+    size_t nl = (size_t)(lt - from);
+    while (nl > 0 && from[nl - 1] == ' ')
+        nl--;
+    char *name = strndup(from, nl);
+    if (name == NULL)
+        abort();
+    if (nl >= 2 && name[0] == '"' && name[nl - 1] == '"') {
+        memmove(name, name + 1, nl - 2);
+        name[nl - 2] = '\0';
+    }
+    char *enc = dm_email_encode_header(name);
+    struct sbuf b = {0};
+    sb_str(&b, enc);
+    sb_str(&b, " ");
+    sb_str(&b, lt);
+    free(enc);
+    free(name);
+    return b.s;
+}
+
+char *dm_email_build(const struct dm_email_fields *f, char *err, size_t errlen)
+{
+    if (!dm_email_address_ok(f->to)) {
+        snprintf(err, errlen, "the recipient address is not usable");
+        return NULL;
+    }
+    if (has_line_break(f->from) || has_line_break(f->subject) || has_line_break(f->date) ||
+        has_line_break(f->message_id)) {
+        snprintf(err, errlen, "a header value contains a line break");
+        return NULL;
+    }
+    struct sbuf b = {0};
+    char *from = encode_from(f->from);
+    char *subject = dm_email_encode_header(f->subject);
+    char *body = dm_email_quoted_printable(f->body);
+
+    sb_str(&b, "Date: ");
+    sb_str(&b, f->date);
+    sb_str(&b, "\r\nFrom: ");
+    sb_str(&b, from);
+    sb_str(&b, "\r\nTo: ");
+    sb_str(&b, f->to);
+    sb_str(&b, "\r\nSubject: ");
+    sb_str(&b, subject);
+    sb_str(&b, "\r\nMessage-ID: <");
+    sb_str(&b, f->message_id);
+    sb_str(&b, ">\r\nMIME-Version: 1.0\r\n"
+               "Content-Type: text/plain; charset=utf-8\r\n"
+               "Content-Transfer-Encoding: quoted-printable\r\n"
+               "Auto-Submitted: auto-generated\r\n"
+               "\r\n");
+    sb_str(&b, body);
+    if (b.len < 2 || strcmp(b.s + b.len - 2, "\r\n") != 0)
+        sb_str(&b, "\r\n");
+    free(from);
+    free(subject);
+    free(body);
+    return b.s;
+}
+
+/* CURLOPT_READFUNCTION: hands curl the message. */
+static size_t read_message(char *buf, size_t size, size_t nitems, void *userdata)
+{
+    struct dm_email_request *r = userdata;
+    size_t room = size * nitems, left = r->len - r->off;
+    size_t n = left < room ? left : room;
+    memcpy(buf, r->message + r->off, n);
+    r->off += n;
+    return n;
+}
+
+struct dm_email_request *dm_email_request_new(const struct dm_config *cfg, const char *rcpt,
+                                              const char *message, char *err, size_t errlen)
+{
+    struct dm_email_request *r = calloc(1, sizeof *r);
+    char domain[256];
+
+    if (r == NULL)
+        abort();
+    if (!dm_email_parse_from(cfg->email.from, r->from_addr, sizeof r->from_addr, domain,
+                             sizeof domain)) {
+        snprintf(err, errlen, "email.from has no usable address");
+        goto fail;
+    }
+    if (!dm_email_address_ok(rcpt)) {
+        snprintf(err, errlen, "the recipient address is not usable");
+        goto fail;
+    }
+    char angle[330];
+    snprintf(angle, sizeof angle, "<%s>", rcpt);
+    r->rcpt = curl_slist_append(NULL, angle);
+    r->message = strdup(message);
+    r->easy = curl_easy_init();
+    if (r->rcpt == NULL || r->message == NULL || r->easy == NULL) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    r->len = strlen(message);
+    char mail_from[330];
+    snprintf(mail_from, sizeof mail_from, "<%s>", r->from_addr);
+
+    CURL *e = r->easy;
+    curl_easy_setopt(e, CURLOPT_URL, cfg->email.smtp_url);
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+    curl_easy_setopt(e, CURLOPT_MAIL_FROM, mail_from);
+    curl_easy_setopt(e, CURLOPT_MAIL_RCPT, r->rcpt);
+    curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(e, CURLOPT_READFUNCTION, read_message);
+    curl_easy_setopt(e, CURLOPT_READDATA, r);
+    curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, (curl_off_t)r->len);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)DM_EMAIL_TIMEOUT_MS);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+    switch (cfg->email.starttls) {
+    case DM_STARTTLS_REQUIRED:
+        curl_easy_setopt(e, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
+        break;
+    case DM_STARTTLS_OPPORTUNISTIC:
+        curl_easy_setopt(e, CURLOPT_USE_SSL, (long)CURLUSESSL_TRY);
+        break;
+    case DM_STARTTLS_NEVER:
+        curl_easy_setopt(e, CURLOPT_USE_SSL, (long)CURLUSESSL_NONE);
+        break;
+    }
+    if (cfg->email.username[0] != '\0') {
+        curl_easy_setopt(e, CURLOPT_USERNAME, cfg->email.username);
+        curl_easy_setopt(e, CURLOPT_PASSWORD, cfg->email.password);
+    }
+    return r;
+fail:
+    dm_email_request_free(r);
+    return NULL;
+}
+
+CURL *dm_email_easy(struct dm_email_request *r)
+{
+    return r->easy;
+}
+
+enum dm_email_outcome dm_email_result(struct dm_email_request *r, CURLcode rc, char *cause,
+                                      size_t causelen)
+{
+    long code = 0;
+    curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &code);
+    if (rc == CURLE_OK) {
+        snprintf(cause, causelen, "SMTP %ld", code);
+        return DM_EMAIL_SENT;
+    }
+    if (code >= 400 && code < 600)
+        snprintf(cause, causelen, "SMTP %ld: %s", code, curl_easy_strerror(rc));
+    else
+        snprintf(cause, causelen, "%s",
+                 rc == CURLE_OPERATION_TIMEDOUT ? "timeout" : curl_easy_strerror(rc));
+    /* A refused login is the operator's to fix, not the recipient's fault:
+     * it is retried like a connection failure. */
+    if (code >= 500 && code < 600 && rc != CURLE_LOGIN_DENIED && rc != CURLE_USE_SSL_FAILED)
+        return DM_EMAIL_REJECTED;
+    return DM_EMAIL_RETRY;
+}
+
+void dm_email_request_free(struct dm_email_request *r)
+{
+    if (r == NULL)
+        return;
+    if (r->easy)
+        curl_easy_cleanup(r->easy);
+    curl_slist_free_all(r->rcpt);
+    free(r->message);
+    free(r);
+}

@@ -1,0 +1,74 @@
+/* Email: RFC 5322 messages from templates, sent through libcurl's SMTP. */
+#ifndef DM_EMAIL_H
+#define DM_EMAIL_H
+
+#include <curl/curl.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "dormant.h"
+
+struct dm_config;
+struct dm_email_request;
+
+/* How long one SMTP transaction may take, connection included. */
+#define DM_EMAIL_TIMEOUT_MS 60000
+
+/* The parts of one message; every string UTF-8, none containing CR or LF
+ * except body. */
+struct dm_email_fields {
+    const char *from;       /* From: as configured, "Name <addr>" or "addr" */
+    const char *to;         /* the recipient's bare address */
+    const char *subject;    /* unencoded; RFC 2047-encoded here when not ASCII */
+    const char *body;       /* plain text, "\n" or "\r\n" line ends */
+    const char *date;       /* RFC 5322 date-time, "Sat, 28 Nov 2026 23:00:00 +0000" */
+    const char *message_id; /* without angle brackets: "dormant.42@example.com" */
+};
+
+/* True when addr looks like a bare address we can put in To: and RCPT TO:
+ * one "@", no spaces, angle brackets or control characters. */
+bool dm_email_address_ok(const char *addr);
+
+/* Extracts the bare address and its domain from a From value such as
+ * "Example <no-reply@example.com>" or "no-reply@example.com". */
+bool dm_email_parse_from(const char *from, char *addr, size_t addrlen, char *domain,
+                         size_t domainlen) DM_MUST_CHECK;
+
+/* A header value: as is when printable ASCII, otherwise RFC 2047
+ * "=?UTF-8?B?...?=" encoded-words of at most 75 characters, folded with
+ * CRLF SP and never splitting a UTF-8 sequence. Newly allocated. */
+char *dm_email_encode_header(const char *text);
+
+/* Quoted-printable (RFC 2045) of text with CRLF line ends and lines of at
+ * most 76 characters. Newly allocated. */
+char *dm_email_quoted_printable(const char *text);
+
+/* The whole message, headers and encoded body, CRLF line ends; NULL (with
+ * err) when a field is unfit (an address or header with a line break). */
+char *dm_email_build(const struct dm_email_fields *f, char *err, size_t errlen);
+
+/* How one SMTP transaction ended. */
+enum dm_email_outcome {
+    DM_EMAIL_SENT,     /* 250 after the message data */
+    DM_EMAIL_RETRY,    /* connection failure, 4xx, TLS or AUTH trouble */
+    DM_EMAIL_REJECTED, /* 5xx to the envelope or the data: permanent */
+};
+
+/*
+ * Prepares one SMTP transaction to cfg->email.smtp_url: MAIL FROM the
+ * From address, RCPT TO rcpt, DATA message (copied); STARTTLS per
+ * email.starttls, AUTH when username is set, certificates verified.
+ */
+struct dm_email_request *dm_email_request_new(const struct dm_config *cfg, const char *rcpt,
+                                              const char *message, char *err, size_t errlen);
+
+CURL *dm_email_easy(struct dm_email_request *r);
+
+/* Classifies the finished transaction; cause gets "SMTP 550" or curl's
+ * generic reason, never an address. */
+enum dm_email_outcome dm_email_result(struct dm_email_request *r, CURLcode rc, char *cause,
+                                      size_t causelen);
+
+void dm_email_request_free(struct dm_email_request *r);
+
+#endif
