@@ -160,10 +160,13 @@ enum dm_answer_result dm_answer_apply(PGconn *conn, const struct dm_config *cfg,
     PGresult *r = PQexecParams(conn, sql, 3, NULL, params, NULL, NULL, 0);
     enum dm_answer_result out;
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-        snprintf(err, errlen, "%s", PQresultErrorMessage(r));
-        size_t l = strlen(err);
-        while (l > 0 && (err[l - 1] == '\n' || err[l - 1] == ' '))
-            err[--l] = '\0';
+        const char *msg = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+        const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+        snprintf(err, errlen, "%s (SQLSTATE %s)", msg ? msg : PQerrorMessage(conn),
+                 state ? state : "none");
+        for (char *c = err; *c; c++)
+            if (*c == '\n')
+                *c = ' ';
         out = DM_ANSWER_FAILED;
     } else {
         out = PQntuples(r) > 0 ? DM_ANSWER_APPLIED : DM_ANSWER_NOT_PENDING;

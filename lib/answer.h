@@ -61,6 +61,7 @@ enum dm_answer_result {
  * audited with actor and reason (may be NULL). Only for tools outside the
  * event loop.
  */
+/* err gets one line: PostgreSQL's primary message and SQLSTATE (22P02 for a malformed id). */
 enum dm_answer_result dm_answer_apply(PGconn *conn, const struct dm_config *cfg,
                                       enum dm_answer_kind kind, const char *id, const char *actor,
                                       const char *reason, char *err, size_t errlen) DM_MUST_CHECK;

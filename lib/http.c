@@ -497,7 +497,7 @@ static void result_cb(void *arg, PGresult *res)
                     if (strcmp(state, dm_outbox_state_names[k]) == 0)
                         s.outbox[k] = n;
             } else if (strcmp(what, "paused") == 0) {
-                s.paused = s.paused || strcmp(state, "t") == 0;
+                s.paused = s.paused || strcmp(state, "1") == 0;
             }
         }
         respond_metrics(h, req, &s);
@@ -684,7 +684,8 @@ static void build_sql(struct dm_http *h)
                  " UNION ALL SELECT 'outbox', CASE WHEN delivered_at IS NOT NULL THEN 'delivered'"
                  " WHEN dead_at IS NOT NULL THEN 'dead' ELSE 'pending' END, count(*)"
                  " FROM %s.outbox GROUP BY 2"
-                 " UNION ALL SELECT 'paused', paused::text, 1 FROM %s.control",
+                 " UNION ALL SELECT 'paused', CASE WHEN paused THEN '1' ELSE '0' END, 1"
+                 " FROM %s.control",
                  schema, schema, schema) < 0)
         abort();
 }

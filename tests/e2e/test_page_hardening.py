@@ -1,0 +1,128 @@
+"""The page against hostile clients: headers, methods, sizes, slow clients, guessing."""
+
+import socket
+import time
+
+import harness
+import pagelib
+from pagelib import new_token
+
+
+class PageHardening(pagelib.PageTestCase):
+
+    def test_headers_on_every_answer(self):
+        self.start(subscribers=[1, 2])
+        token = self.pending_request(1)
+        cases = [
+            ('GET', '/c/' + token, None, 200),
+            ('HEAD', '/c/' + token, None, 200),
+            ('GET', '/c/' + new_token(), None, 404),
+            ('GET', '/c/not-a-token', None, 404),
+            ('GET', '/', None, 404),
+            ('GET', '/nothing/here', None, 404),
+            ('PUT', '/c/' + token, b'x', 405),
+            ('POST', '/c/' + token, b'action=maybe', 400),
+            ('POST', '/c/' + token, b'action=' + b'k' * 5000, 413),
+            ('GET', '/healthz', None, 200),
+            ('GET', '/metrics', None, 200),
+            ('POST', '/c/' + token, b'action=keep', 200),
+        ]
+        for method, path, data, want in cases:
+            status, headers, body = self.http(path, method=method, data=data)
+            what = '%s %s' % (method, path.replace(token, '[token]'))
+            self.assertEqual(status, want, what)
+            self.assert_security_headers(headers, what)
+            self.assertEqual(headers.get('X-Content-Type-Options'), 'nosniff')
+
+    def test_other_methods_get_405_with_allow(self):
+        self.start(subscribers=[1])
+        token = self.pending_request(1)
+        before = self.snapshot()
+        for method in ('PUT', 'DELETE', 'PATCH', 'OPTIONS'):
+            status, headers, _ = self.http('/c/' + token, method=method)
+            self.assertEqual(status, 405, method)
+            self.assertEqual(headers.get('Allow'), 'GET, HEAD, POST')
+        for path in ('/healthz', '/metrics'):
+            status, headers, _ = self.http(path, method='POST', data=b'')
+            self.assertEqual(status, 405)
+            self.assertEqual(headers.get('Allow'), 'GET, HEAD')
+        self.assertEqual(self.snapshot(), before)
+
+    def test_large_bodies_are_refused_without_effect(self):
+        self.start(subscribers=[1])
+        token = self.pending_request(1)
+        before = self.snapshot()
+        status, _, _ = self.http('/c/' + token, method='POST',
+                                 data=b'action=keep&pad=' + b'x' * 2000)
+        self.assertEqual(status, 413)
+        # Far over libevent's own ceiling: refused too (possibly by closing).
+        try:
+            status, _, _ = self.http('/c/' + token, method='POST',
+                                     data=b'action=keep&pad=' + b'x' * 200000)
+            self.assertEqual(status, 413)
+        except (ConnectionError, OSError):
+            pass
+        self.assertEqual(self.snapshot(), before)
+        self.assertEqual(self.http('/c/' + token)[0], 200)
+
+    def test_slow_client_is_cut_off_and_does_not_block_others(self):
+        self.start(subscribers=[1])
+        token = self.pending_request(1)
+        slow = socket.create_connection(('127.0.0.1', self.http_port))
+        self.addCleanup(slow.close)
+        slow.sendall(b'GET /c/' + token.encode() + b' HTTP/1.1\r\nHost: x\r\n')  # never ends
+        # Others are served while it dawdles.
+        self.assertEqual(self.http('/c/' + token)[0], 200)
+        # And the server hangs up on it in the end.
+        slow.settimeout(self.TIMEOUT)
+        data = b''
+        while True:
+            chunk = slow.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+        self.assertNotIn(b'200 OK', data)
+
+    def test_rate_limit_trips_and_releases(self):
+        self.start(subscribers=[1, 2])
+        t1 = self.pending_request(1)
+        t2 = self.pending_request(2)
+        attacker = {'X-Forwarded-For': '203.0.113.7'}
+        other = {'X-Forwarded-For': '198.51.100.9'}
+        statuses = [self.http('/c/' + new_token(), headers=attacker)[0] for _ in range(40)]
+        self.assertIn(429, statuses)
+        first = statuses.index(429)
+        self.assertTrue(first >= 5, statuses)  # a few mistakes are allowed
+        self.assertTrue(all(s == 404 for s in statuses[:first]), statuses)
+        self.assertTrue(all(s == 429 for s in statuses[first:]), statuses)
+        status, headers, body = self.http('/c/' + t1, headers=attacker)
+        self.assertEqual(status, 429)  # the address is held back, even with a good link
+        self.assertIsNotNone(headers.get('Retry-After'))
+        self.assert_security_headers(headers, '429')
+        # Nobody else is slowed down.
+        self.assertEqual(self.http('/c/' + t2, headers=other)[0], 200)
+        self.assertEqual(self.post('/c/' + t2, 'keep', headers=other)[0], 200)
+        # A blocked address changed nothing.
+        self.assertEqual(self.scalar(self.dsn, "SELECT state FROM dormant.account"
+                                     " WHERE subscriber_id = 1"), 'pending')
+        # It releases: the good link works again from that address.
+        self.wait_for(lambda: self.http('/c/' + t1, headers=attacker)[0] == 200,
+                      what='the limit to release')
+        self.wait_log(r'too many invalid confirmation links from one address.*203\.0\.113\.7')
+
+    def test_forwarded_for_is_trusted_only_from_a_local_proxy(self):
+        """Behind a local proxy the last X-Forwarded-For hop (the one the
+        proxy added) counts: a client cannot dodge the limit by sending
+        addresses of its own in front of it."""
+        self.start(subscribers=[1])
+        token = self.pending_request(1)
+        for i in range(40):
+            self.http('/c/' + new_token(), headers={'X-Forwarded-For': '10.9.%d.1, 192.0.2.50' % i})
+        self.assertEqual(self.http('/c/' + token,
+                                   headers={'X-Forwarded-For': '10.1.1.1, 192.0.2.50'})[0], 429)
+        self.assertEqual(self.http('/c/' + token,
+                                   headers={'X-Forwarded-For': '192.0.2.51'})[0], 200)
+
+
+if __name__ == '__main__':
+    harness.main()
