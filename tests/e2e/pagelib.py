@@ -47,9 +47,10 @@ class PageTestCase(harness.DaemonTestCase):
                     f.write('Subject: %s\n\n{{subscriber_id}}\n' % t)
         return dst
 
-    def start(self, overrides=None, subscribers=(), locale='en'):
+    def start(self, overrides=None, subscribers=(), locale='en', before_daemon=None):
         """Fresh database, subscribers (recently active, so no pass picks
-        them), migrated schema, running daemon answering HTTP."""
+        them), migrated schema, running daemon answering HTTP.
+        before_daemon() runs after the migration, before the daemon starts."""
         self.dsn = self.fresh_db('page')
         self.make_subscribers_table(self.dsn)
         if subscribers:
@@ -59,6 +60,8 @@ class PageTestCase(harness.DaemonTestCase):
         self.write_config(conf, dsn=self.dsn)
         rc, out, err = self.ctl('migrate')
         self.assertEqual(rc, 0, err)
+        if before_daemon:
+            before_daemon()
         self.start_daemon()
         self.wait_http('/healthz')
         self.wait_for(lambda: self.http('/healthz')[0] == 200, what='/healthz 200')
