@@ -52,7 +52,10 @@ class PageDuringPass(pagelib.PageTestCase):
         self.assertEqual(self.scalar(self.dsn, 'SELECT state FROM dormant.account'
                                      ' WHERE subscriber_id = 1'), 'active')
         conn.rollback()
-        self.wait_for(lambda: not self.pass_waiting(), what='the pass to go on')
+        # The pass goes on and works through the backlog.
+        self.wait_for(lambda: self.scalar(self.dsn, "SELECT count(*) FROM dormant.account"
+                                          " WHERE state = 'pending'") >= BACKLOG,
+                      what='the backlog to be requested')
         self.assertEqual(self.scalar(self.dsn, 'SELECT state FROM dormant.account'
                                      ' WHERE subscriber_id = 1'), 'active')
 
