@@ -39,7 +39,7 @@ class PageDuringPass(pagelib.PageTestCase):
         self.start(subscribers=[1, 2], before_daemon=prepare)
         token, conn = held['token'], held['conn']
         try:
-            self.wait_for(self.pass_waiting, timeout=30, what='the pass to block')
+            self.wait_for(self.pass_waiting, timeout=20, what='the pass to block')
         except AssertionError:
             conn.rollback()
             self.skipTest('no pass statement waits on dormant.control (engine not there yet?)')
