@@ -1,36 +1,764 @@
 /* The lifecycle pass: guards, resume, request, remind, suspend, erase. */
-/* PLACEHOLDER until the engine lands: schedules nothing. */
 #include "pass.h"
 
+#include <event2/event.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "daemon.h"
+#include "db.h"
+#include "lifecycle.h"
+#include "log.h"
+#include "schema.h"
+#include "token.h"
+
+/* How often to look again while waiting for the database to come up. */
+#define WAIT_TICK_MS 500
+/* --once gives up when the database stays unreachable this long. */
+#define ONCE_CONNECT_TIMEOUT_MS 30000
+/* Reactivation pages per pass (each limits.batch_size suspended accounts):
+ * bounds the work of an idle pass whatever the number of suspended. */
+#define REACTIVATE_PAGES 10
+/* client_connection_check_interval for the pass session: the server notices
+ * a vanished leader during a long statement within this time. */
+#define CONNECTION_CHECK "2s"
+
+/* What the pass is doing. */
+enum phase {
+    PH_IDLE,     /* waiting for the next tick */
+    PH_SETUP,    /* session settings and the control row's configuration */
+    PH_LOCK,     /* competing for the scanning lock */
+    PH_GUARDS,   /* reading the guards */
+    PH_ELIGIBLE, /* counting eligible subscribers for the backlog guard */
+    PH_STEP,     /* running a lifecycle step */
+    PH_FINISH,   /* recording the pass in the control row */
+};
+
+/* The guards as read at the start of a pass. */
+struct guards {
+    bool paused_db;          /* dormantctl pause */
+    bool stale;              /* newest activity older than limits.max_activity_lag */
+    char newest[64];         /* newest activity, as PostgreSQL printed it ("" = none) */
+    long long requested_24h; /* requests over the last 24 hours */
+    long long backlog;       /* subscribers the request steps would ask now */
+    long long accepted;      /* control.backlog_accepted (-1 = none) */
+    long long eligible;      /* eligible subscribers (-1 = not counted) */
+    bool eligible_fresh;     /* eligible was counted by this pass */
+    bool backlog_tripped;    /* backlog over the fraction and not accepted */
+    bool rate_tripped;       /* the daily rate holds some of the backlog back */
+    long long remaining;     /* requests this pass may still make */
+};
 
 struct dm_pass {
     struct dm_daemon *d;
+    struct dm_lifecycle lc; /* statements for the current configuration */
+    bool lc_ok;             /* lc was built */
+    struct event *timer;    /* next tick */
+    enum phase phase;       /* PH_IDLE unless a statement is out */
+    bool up;                /* d->db_pass is connected */
+    bool setup_done;        /* session and control set up since the last connect/reload */
+    bool leader;            /* this session holds the scanning lock */
+    bool stopped;           /* dm_pass_stop() was called */
+    bool in_pass;           /* a pass is in progress */
+    int64_t wait_since_ms;  /* --once: when waiting for the database began */
+    bool reported_setup;    /* the setup error was logged (once per outage) */
+    char leader_name[300];  /* host:pid, written to control.leader */
+    char lock_key[300];     /* text hashed into the advisory lock key */
+    /* The pass in progress. */
+    int64_t started_ms;
+    struct guards g;
+    enum dm_step step;              /* step running */
+    int rounds;                     /* statements of this step so far */
+    int idle_rounds;                /* consecutive batches that moved nothing and were not done */
+    long long moved[DM_STEP_COUNT]; /* transitions (or, in a dry run, would-be ones) */
+    char *tokens;                   /* text[] literal of the batch's tokens */
+    size_t tokens_cap;
 };
+
+static void tick(struct dm_pass *p);
+static void next_step(struct dm_pass *p, enum dm_step from);
+
+static void schedule(struct dm_pass *p, int64_t ms)
+{
+    if (p->stopped)
+        return;
+    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
+    evtimer_add(p->timer, &tv);
+}
+
+static int64_t poll_ms(const struct dm_pass *p)
+{
+    int64_t ms = dm_interval_ms(&p->d->cfg->limits.poll_interval);
+    return ms > 0 ? ms : 1000;
+}
+
+static void timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+    tick(arg);
+}
+
+/* Sends st with the configuration's values; false (pass failed) when the
+ * connection is down. */
+static bool send_stmt(struct dm_pass *p, const struct dm_stmt *st, long limit, const char *tokens,
+                      dm_db_result_fn fn)
+{
+    const char *values[DM_P_COUNT];
+    char limit_buf[32];
+    dm_lifecycle_params(&p->lc, st, limit, limit_buf, sizeof limit_buf, tokens, values);
+    return dm_db_send(p->d->db_pass, st->sql, st->nparams, values, fn, p);
+}
+
+/* A text value of res, or "" when NULL. */
+static const char *val(const PGresult *res, int col)
+{
+    return PQgetisnull(res, 0, col) ? "" : PQgetvalue(res, 0, col);
+}
+
+static long long ival(const PGresult *res, int col, long long dflt)
+{
+    return PQgetisnull(res, 0, col) ? dflt : atoll(PQgetvalue(res, 0, col));
+}
+
+static bool bval(const PGresult *res, int col)
+{
+    return !PQgetisnull(res, 0, col) && PQgetvalue(res, 0, col)[0] == 't';
+}
+
+/* The summary line's counts: name=value for each transition kind. */
+static void summary(const struct dm_pass *p, char *buf, size_t len, long long ms)
+{
+    long long requested = p->moved[DM_STEP_REQUEST_RECHECK] + p->moved[DM_STEP_REQUEST_INACTIVE] +
+                          p->moved[DM_STEP_REQUEST_NEVER];
+    snprintf(buf, len,
+             "%srequested=%lld reminded=%lld resumed=%lld suspended=%lld reactivated=%lld "
+             "erased=%lld duration_ms=%lld",
+             dm_daemon_dry_run(p->d) ? "dry_run " : "", requested, p->moved[DM_STEP_REMIND],
+             p->moved[DM_STEP_RESUME], p->moved[DM_STEP_SUSPEND], p->moved[DM_STEP_REACTIVATE],
+             p->moved[DM_STEP_ERASE], ms);
+}
+
+/* The guards as a jsonb document for control.guards (dormantctl status). */
+static void guards_json(const struct dm_pass *p, char *buf, size_t len)
+{
+    const struct guards *g = &p->g;
+    char newest[96], accepted[32], eligible[64];
+    if (g->newest[0])
+        snprintf(newest, sizeof newest, "\"%s\"", g->newest);
+    else
+        snprintf(newest, sizeof newest, "null");
+    if (g->accepted >= 0)
+        snprintf(accepted, sizeof accepted, "%lld", g->accepted);
+    else
+        snprintf(accepted, sizeof accepted, "null");
+    if (g->eligible >= 0 && g->eligible_fresh)
+        snprintf(eligible, sizeof eligible, "%lld, \"eligible_at\": \"now\"", g->eligible);
+    else if (g->eligible >= 0)
+        snprintf(eligible, sizeof eligible, "%lld", g->eligible);
+    else
+        snprintf(eligible, sizeof eligible, "null");
+    snprintf(buf, len,
+             "{\"stale_activity\": {\"tripped\": %s, \"newest_activity\": %s},"
+             " \"backlog\": {\"tripped\": %s, \"count\": %lld, \"eligible\": %s,"
+             " \"accepted\": %s, \"fraction\": %g},"
+             " \"rate\": {\"tripped\": %s, \"requested_24h\": %lld, \"limit\": %d},"
+             " \"paused\": %s, \"dry_run\": %s}",
+             g->stale ? "true" : "false", newest, g->backlog_tripped ? "true" : "false", g->backlog,
+             eligible, accepted, p->d->cfg->limits.max_backlog_fraction,
+             g->rate_tripped ? "true" : "false", g->requested_24h,
+             p->d->cfg->limits.max_requests_per_day, dm_daemon_paused(p->d) ? "true" : "false",
+             dm_daemon_dry_run(p->d) ? "true" : "false");
+}
+
+static void finish_cb(void *arg, PGresult *res)
+{
+    struct dm_pass *p = arg;
+    p->phase = PH_IDLE;
+    if (!dm_db_ok(res))
+        dm_log_warning("cannot record the pass in the control row",
+                       DM_S("error", dm_db_error(res)));
+}
+
+/* Ends the pass: logs, counts, records it in the control row (unless dry
+ * run), tells the daemon, and schedules the next. cause is NULL on success. */
+static void end_pass(struct dm_pass *p, const char *cause)
+{
+    struct dm_daemon *d = p->d;
+    long long ms = dm_now_ms() - p->started_ms;
+    char line[600], gj[1024];
+    bool ok = cause == NULL;
+    long long requested = p->moved[DM_STEP_REQUEST_RECHECK] + p->moved[DM_STEP_REQUEST_INACTIVE] +
+                          p->moved[DM_STEP_REQUEST_NEVER];
+
+    if (ok) {
+        summary(p, line, sizeof line, ms);
+        d->metrics.passes++;
+        d->metrics.last_pass_seconds = (double)ms / 1000.0;
+        d->metrics.last_pass_unix = (double)time(NULL);
+        dm_log_info(
+            "pass done", DM_I("requested", requested), DM_I("reminded", p->moved[DM_STEP_REMIND]),
+            DM_I("resumed", p->moved[DM_STEP_RESUME]), DM_I("suspended", p->moved[DM_STEP_SUSPEND]),
+            DM_I("reactivated", p->moved[DM_STEP_REACTIVATE]),
+            DM_I("erased", p->moved[DM_STEP_ERASE]), DM_I("backlog", p->g.backlog),
+            DM_B("paused", dm_daemon_paused(d)), DM_B("dry_run", dm_daemon_dry_run(d)),
+            DM_I("duration_ms", ms));
+    } else {
+        d->metrics.pass_failures++;
+        dm_log_error("pass failed", DM_S("step", p->phase == PH_STEP ? dm_step_names[p->step] : ""),
+                     DM_S("error", cause), DM_I("duration_ms", ms));
+        snprintf(line, sizeof line, "failed: %s", cause);
+    }
+    p->in_pass = false;
+    p->phase = PH_IDLE;
+
+    if (!dm_daemon_dry_run(d) && dm_db_up(d->db_pass) && !p->stopped) {
+        char qs[256], sql[1024], msstr[32], last[600];
+        dm_sql_ident(d->cfg->database.schema, qs, sizeof qs);
+        guards_json(p, gj, sizeof gj);
+        snprintf(msstr, sizeof msstr, "%lld", ms);
+        snprintf(last, sizeof last,
+                 "{\"requested\": %lld, \"reminded\": %lld, \"resumed\": %lld,"
+                 " \"suspended\": %lld, \"reactivated\": %lld, \"erased\": %lld,"
+                 " \"backlog\": %lld, \"duration_ms\": %lld}",
+                 requested, p->moved[DM_STEP_REMIND], p->moved[DM_STEP_RESUME],
+                 p->moved[DM_STEP_SUSPEND], p->moved[DM_STEP_REACTIVATE], p->moved[DM_STEP_ERASE],
+                 p->g.backlog, ms);
+        /* "eligible_at": "now" in the JSON becomes the database's time; a
+         * cached eligible count keeps the time it was counted. */
+        snprintf(sql, sizeof sql,
+                 "UPDATE %s.control SET last_pass_at = now(), last_pass_ms = $1::integer,"
+                 " last_pass_outcome = $2, last_pass = $3::jsonb,"
+                 " guards = CASE WHEN $4::jsonb #>> '{backlog,eligible_at}' = 'now'"
+                 "   THEN jsonb_set($4::jsonb, '{backlog,eligible_at}', to_jsonb(now()))"
+                 "   WHEN $4::jsonb #> '{backlog,eligible}' <> 'null'"
+                 "   THEN jsonb_set($4::jsonb, '{backlog,eligible_at}',"
+                 "                  coalesce(guards #> '{backlog,eligible_at}', 'null'))"
+                 "   ELSE $4::jsonb END,"
+                 " backlog_accepted = CASE WHEN $5::boolean THEN NULL ELSE backlog_accepted END",
+                 qs);
+        const char *vals[] = {msstr, ok ? "ok" : line, last, gj,
+                              ok && p->g.backlog == 0 ? "true" : "false"};
+        if (dm_db_send(d->db_pass, sql, 5, vals, finish_cb, p))
+            p->phase = PH_FINISH;
+    }
+    if (!d->opt.once)
+        schedule(p, poll_ms(p));
+    dm_daemon_pass_finished(d, ok, line);
+}
+
+/* Fails the pass with the database's reason. */
+static void fail_pass(struct dm_pass *p, const PGresult *res)
+{
+    char cause[512];
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    snprintf(cause, sizeof cause, "%s%s%s%s", dm_db_error(res), state ? " (SQLSTATE " : "",
+             state ? state : "", state ? ")" : "");
+    end_pass(p, cause);
+}
+
+/* True when the step may run under the guards of this pass. */
+static bool step_allowed(const struct dm_pass *p, enum dm_step s)
+{
+    bool paused = dm_daemon_paused(p->d);
+    switch (s) {
+    case DM_STEP_RESCHEDULE:
+        return !dm_daemon_dry_run(p->d);
+    case DM_STEP_RESUME:
+    case DM_STEP_REACTIVATE:
+        return true; /* the subscriber's and the application's own acts */
+    case DM_STEP_REQUEST_RECHECK:
+    case DM_STEP_REQUEST_INACTIVE:
+    case DM_STEP_REQUEST_NEVER:
+        return !paused && !p->g.stale && !p->g.backlog_tripped && p->g.remaining > 0;
+    case DM_STEP_REMIND:
+    case DM_STEP_ERASE:
+        return !paused;
+    case DM_STEP_SUSPEND:
+        return !paused && !p->g.stale;
+    default:
+        return false;
+    }
+}
+
+/* Fills p->tokens with n fresh tokens as a text[] literal. */
+static bool make_tokens(struct dm_pass *p, long n)
+{
+    size_t need = (size_t)n * (DM_TOKEN_LEN + 1) + 3;
+    if (need > p->tokens_cap) {
+        char *t = realloc(p->tokens, need);
+        if (t == NULL)
+            return false;
+        p->tokens = t;
+        p->tokens_cap = need;
+    }
+    size_t o = 0;
+    p->tokens[o++] = '{';
+    for (long i = 0; i < n; i++) {
+        char tok[DM_TOKEN_SIZE];
+        if (!dm_token_new(tok))
+            return false;
+        if (i > 0)
+            p->tokens[o++] = ',';
+        memcpy(p->tokens + o, tok, DM_TOKEN_LEN);
+        o += DM_TOKEN_LEN;
+    }
+    p->tokens[o++] = '}';
+    p->tokens[o] = '\0';
+    return true;
+}
+
+static bool is_request(enum dm_step s)
+{
+    return s == DM_STEP_REQUEST_RECHECK || s == DM_STEP_REQUEST_INACTIVE ||
+           s == DM_STEP_REQUEST_NEVER;
+}
+
+static const enum dm_transition step_transition[DM_STEP_COUNT] = {
+    [DM_STEP_RESCHEDULE] = DM_T_COUNT,
+    [DM_STEP_RESUME] = DM_T_RESUMED,
+    [DM_STEP_REACTIVATE] = DM_T_REACTIVATED,
+    [DM_STEP_REQUEST_RECHECK] = DM_T_REQUESTED,
+    [DM_STEP_REQUEST_INACTIVE] = DM_T_REQUESTED,
+    [DM_STEP_REQUEST_NEVER] = DM_T_REQUESTED,
+    [DM_STEP_REMIND] = DM_T_REMINDED,
+    [DM_STEP_SUSPEND] = DM_T_SUSPENDED,
+    [DM_STEP_ERASE] = DM_T_ERASED,
+};
+
+static void step_cb(void *arg, PGresult *res);
+static void count_cb(void *arg, PGresult *res);
+
+/* Sends the next statement of p->step. */
+static void run_step(struct dm_pass *p)
+{
+    struct dm_daemon *d = p->d;
+    const struct dm_lifecycle *lc = &p->lc;
+    bool sent;
+
+    if (p->stopped) {
+        p->phase = PH_IDLE;
+        p->in_pass = false;
+        return;
+    }
+    p->phase = PH_STEP;
+    if (dm_daemon_dry_run(d)) {
+        sent = send_stmt(p, &lc->count[p->step], 0, NULL, count_cb);
+    } else {
+        long limit = d->cfg->limits.batch_size;
+        if (is_request(p->step) && p->g.remaining < limit)
+            limit = (long)p->g.remaining;
+        if (lc->messages[p->step] && !make_tokens(p, limit)) {
+            end_pass(p, "the random source failed: no tokens");
+            return;
+        }
+        sent = send_stmt(p, &lc->run[p->step], limit, lc->messages[p->step] ? p->tokens : NULL,
+                         step_cb);
+    }
+    if (!sent)
+        end_pass(p, "connection lost");
+}
+
+static void count_cb(void *arg, PGresult *res)
+{
+    struct dm_pass *p = arg;
+    if (!dm_db_ok(res)) {
+        fail_pass(p, res);
+        return;
+    }
+    long long n = ival(res, 0, 0);
+    if (is_request(p->step) && n > p->g.remaining)
+        n = p->g.remaining;
+    p->moved[p->step] = n;
+    if (is_request(p->step))
+        p->g.remaining -= n;
+    if (n > 0)
+        dm_log_info("dry run: would act", DM_S("step", dm_step_names[p->step]), DM_I("count", n));
+    next_step(p, p->step + 1);
+}
+
+static void step_cb(void *arg, PGresult *res)
+{
+    struct dm_pass *p = arg;
+    struct dm_daemon *d = p->d;
+    if (!dm_db_ok(res)) {
+        fail_pass(p, res);
+        return;
+    }
+    long long moved = ival(res, 0, 0);
+    bool done = bval(res, 1);
+    p->moved[p->step] += moved;
+    p->rounds++;
+    if (step_transition[p->step] != DM_T_COUNT)
+        d->metrics.transitions[step_transition[p->step]] += (uint64_t)moved;
+    if (is_request(p->step))
+        p->g.remaining -= moved;
+    if (moved > 0)
+        dm_log_debug("batch", DM_S("step", dm_step_names[p->step]), DM_I("moved", moved),
+                     DM_B("done", done));
+
+    /* Steps that do not walk a watermark move every row they select, so a
+     * batch that moves nothing yet is not done means rows changed under us:
+     * leave them to the next pass rather than spin. */
+    bool walks = p->step == DM_STEP_REQUEST_INACTIVE || p->step == DM_STEP_REQUEST_NEVER ||
+                 p->step == DM_STEP_REACTIVATE || p->step == DM_STEP_RESCHEDULE;
+    p->idle_rounds = moved == 0 && !done ? p->idle_rounds + 1 : 0;
+    bool stuck = !walks && p->idle_rounds >= 2;
+    if (stuck)
+        dm_log_warning("step left unfinished: its rows changed during the pass",
+                       DM_S("step", dm_step_names[p->step]));
+    if (p->stopped) {
+        p->phase = PH_IDLE;
+        p->in_pass = false;
+        return;
+    }
+    if (done || stuck || (p->step == DM_STEP_REACTIVATE && p->rounds >= REACTIVATE_PAGES) ||
+        (is_request(p->step) && p->g.remaining <= 0)) {
+        next_step(p, p->step + 1);
+        return;
+    }
+    run_step(p);
+}
+
+/* Moves on to the first step from `from` on that may run, or ends the pass. */
+static void next_step(struct dm_pass *p, enum dm_step from)
+{
+    for (enum dm_step s = from; s < DM_STEP_COUNT; s++) {
+        const struct dm_stmt *st = dm_daemon_dry_run(p->d) ? &p->lc.count[s] : &p->lc.run[s];
+        if (st->sql == NULL || !step_allowed(p, s))
+            continue;
+        p->step = s;
+        p->rounds = 0;
+        p->idle_rounds = 0;
+        run_step(p);
+        return;
+    }
+    end_pass(p, NULL);
+}
+
+/* Logs each tripped guard (every pass, as an operator must see it). */
+static void report_guards(struct dm_pass *p)
+{
+    struct dm_daemon *d = p->d;
+    const struct guards *g = &p->g;
+    d->metrics.guards[DM_GUARD_STALE_ACTIVITY] = g->stale;
+    d->metrics.guards[DM_GUARD_BACKLOG] = g->backlog_tripped;
+    d->metrics.guards[DM_GUARD_RATE] = g->rate_tripped;
+    if (g->stale)
+        dm_log_error("guard tripped: the activity feed is stale; no requests or suspensions",
+                     DM_S("newest_activity", g->newest[0] ? g->newest : "none"),
+                     DM_S("max_activity_lag", p->lc.values[DM_P_LAG]));
+    if (g->backlog_tripped)
+        dm_log_error("guard tripped: backlog too large; no requests until dormantctl "
+                     "accept-backlog",
+                     DM_I("backlog", g->backlog), DM_I("eligible", g->eligible),
+                     DM_D("max_backlog_fraction", d->cfg->limits.max_backlog_fraction));
+    if (g->rate_tripped)
+        dm_log_error("guard tripped: max_requests_per_day reached; the rest wait",
+                     DM_I("requested_24h", g->requested_24h),
+                     DM_I("max_requests_per_day", d->cfg->limits.max_requests_per_day),
+                     DM_I("backlog", g->backlog));
+    if (dm_daemon_paused(d))
+        dm_log_info("paused: no requests, reminders, suspensions or erasures",
+                    DM_B("paused_db", d->paused_db), DM_B("paused_local", d->paused_local));
+}
+
+/* Decides the backlog guard once the eligible count is known. */
+static void backlog_decide(struct dm_pass *p)
+{
+    struct guards *g = &p->g;
+    double fraction = p->d->cfg->limits.max_backlog_fraction;
+    g->backlog_tripped = g->backlog > 0 && fraction < 1.0 && g->eligible >= 0 &&
+                         (double)g->backlog > fraction * (double)g->eligible &&
+                         g->backlog > (g->accepted < 0 ? 0 : g->accepted);
+    report_guards(p);
+    next_step(p, DM_STEP_RESCHEDULE);
+}
+
+static void eligible_cb(void *arg, PGresult *res)
+{
+    struct dm_pass *p = arg;
+    if (!dm_db_ok(res)) {
+        fail_pass(p, res);
+        return;
+    }
+    p->g.eligible = ival(res, 0, 0);
+    p->g.eligible_fresh = true;
+    backlog_decide(p);
+}
+
+static void guards_cb(void *arg, PGresult *res)
+{
+    struct dm_pass *p = arg;
+    struct dm_daemon *d = p->d;
+    struct guards *g = &p->g;
+    if (!dm_db_ok(res) || PQntuples(res) != 1) {
+        fail_pass(p, res);
+        return;
+    }
+    d->paused_db = bval(res, 0);
+    g->stale = bval(res, 1);
+    snprintf(g->newest, sizeof g->newest, "%s", val(res, 2));
+    g->requested_24h = ival(res, 3, 0);
+    g->backlog = ival(res, 4, 0);
+    g->accepted = ival(res, 5, -1);
+    g->eligible = ival(res, 6, -1);
+    if (ival(res, 7, 0) > 0)
+        dm_log_info("rescan: the next requests look at the whole source table again");
+    long long max = d->cfg->limits.max_requests_per_day;
+    g->remaining = max - g->requested_24h;
+    if (g->remaining < 0)
+        g->remaining = 0;
+    g->rate_tripped = g->backlog > g->remaining;
+
+    double fraction = d->cfg->limits.max_backlog_fraction;
+    bool need_count = g->backlog > 0 && fraction < 1.0 &&
+                      (g->eligible < 0 || (double)g->backlog > fraction * (double)g->eligible);
+    if (need_count) {
+        p->phase = PH_ELIGIBLE;
+        if (!send_stmt(p, &p->lc.eligible, 0, NULL, eligible_cb))
+            end_pass(p, "connection lost");
+        return;
+    }
+    backlog_decide(p);
+}
+
+static void start_pass(struct dm_pass *p)
+{
+    memset(&p->g, 0, sizeof p->g);
+    memset(p->moved, 0, sizeof p->moved);
+    p->g.accepted = -1;
+    p->g.eligible = -1;
+    p->in_pass = true;
+    p->started_ms = dm_now_ms();
+    p->phase = PH_GUARDS;
+    p->step = DM_STEP_RESCHEDULE;
+    char write[8];
+    snprintf(write, sizeof write, "%s", dm_daemon_dry_run(p->d) ? "false" : "true");
+    snprintf(p->lc.values[DM_P_WRITE], DM_LC_VALUE_SIZE, "%s", write);
+    if (!send_stmt(p, &p->lc.guards, 0, NULL, guards_cb))
+        end_pass(p, "connection lost");
+}
+
+static void lock_cb(void *arg, PGresult *res)
+{
+    struct dm_pass *p = arg;
+    struct dm_daemon *d = p->d;
+    p->phase = PH_IDLE;
+    if (!dm_db_ok(res)) {
+        if (res != NULL)
+            dm_log_error("cannot take the scanning lock", DM_S("error", dm_db_error(res)));
+        schedule(p, poll_ms(p));
+        return;
+    }
+    bool got = bval(res, 0);
+    if (got != p->leader) {
+        if (got)
+            dm_log_info("scanning leader: this instance runs the passes",
+                        DM_S("leader", p->leader_name));
+        else
+            dm_log_info("another instance runs the passes; standing by");
+    }
+    p->leader = got;
+    d->metrics.leader = got;
+    if (!got) {
+        schedule(p, poll_ms(p));
+        return;
+    }
+    tick(p);
+}
+
+static void setup_cb(void *arg, PGresult *res)
+{
+    struct dm_pass *p = arg;
+    struct dm_daemon *d = p->d;
+    p->phase = PH_IDLE;
+    if (!dm_db_ok(res)) {
+        if (res == NULL) {
+            schedule(p, WAIT_TICK_MS);
+            return;
+        }
+        const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+        bool missing = state && (strcmp(state, "42P01") == 0 || strcmp(state, "3F000") == 0 ||
+                                 strcmp(state, "42703") == 0);
+        if (!p->reported_setup || d->opt.once)
+            dm_log_error(missing ? "the dormant schema is missing or old: run dormantctl migrate"
+                                 : "cannot prepare the pass session",
+                         DM_S("schema", d->cfg->database.schema), DM_S("error", dm_db_error(res)));
+        p->reported_setup = true;
+        if (d->opt.once) {
+            dm_daemon_stop(d, missing ? DM_EXIT_CONFIG : DM_EXIT_FAILURE);
+            return;
+        }
+        schedule(p, poll_ms(p));
+        return;
+    }
+    p->reported_setup = false;
+    p->setup_done = true;
+    tick(p);
+}
+
+/* One step of the scheduler: connect-wait, set up, lead, pass. */
+static void tick(struct dm_pass *p)
+{
+    struct dm_daemon *d = p->d;
+    if (p->stopped || d->stopping || p->in_pass || !p->lc_ok)
+        return;
+    if (p->phase == PH_FINISH) {
+        schedule(p, WAIT_TICK_MS);
+        return;
+    }
+    if (p->phase != PH_IDLE)
+        return;
+    evtimer_del(p->timer);
+    if (!p->up || !dm_db_up(d->db_pass)) {
+        if (d->opt.once) {
+            if (p->wait_since_ms == 0)
+                p->wait_since_ms = dm_now_ms();
+            if (dm_now_ms() - p->wait_since_ms > ONCE_CONNECT_TIMEOUT_MS) {
+                dm_log_error("--once: the database stayed unreachable; giving up");
+                dm_daemon_stop(d, DM_EXIT_UNAVAILABLE);
+                return;
+            }
+        }
+        schedule(p, WAIT_TICK_MS);
+        return;
+    }
+    if (d->opt.once && d->once_pass_done)
+        return;
+    if (!p->setup_done) {
+        char qs[256], sql[512];
+        dm_sql_ident(d->cfg->database.schema, qs, sizeof qs);
+        p->phase = PH_SETUP;
+        /* Session settings first; a plain statement may carry several. */
+        snprintf(sql, sizeof sql,
+                 "SET client_connection_check_interval = '" CONNECTION_CHECK "';"
+                 " SELECT 1 FROM %s.control",
+                 qs);
+        bool ok;
+        if (dm_daemon_dry_run(d))
+            ok = dm_db_send(d->db_pass, sql, 0, NULL, setup_cb, p);
+        else
+            ok = dm_db_send(d->db_pass, sql, 0, NULL, NULL, NULL) &&
+                 send_stmt(p, &p->lc.setup, 0, NULL, setup_cb);
+        if (!ok) {
+            p->phase = PH_IDLE;
+            schedule(p, WAIT_TICK_MS);
+        }
+        return;
+    }
+    if (!p->leader) {
+        char qs[256], sql[700];
+        dm_sql_ident(d->cfg->database.schema, qs, sizeof qs);
+        snprintf(sql, sizeof sql,
+                 "WITH l AS MATERIALIZED (SELECT pg_try_advisory_lock(hashtext($1)) AS got),"
+                 " u AS (UPDATE %s.control SET leader = $2 WHERE (SELECT got FROM l)"
+                 " AND $3::boolean RETURNING 1)"
+                 " SELECT got, (SELECT count(*) FROM u) FROM l",
+                 qs);
+        const char *vals[] = {p->lock_key, p->leader_name, dm_daemon_dry_run(d) ? "false" : "true"};
+        p->phase = PH_LOCK;
+        if (!dm_db_send(d->db_pass, sql, 3, vals, lock_cb, p)) {
+            p->phase = PH_IDLE;
+            schedule(p, WAIT_TICK_MS);
+        }
+        return;
+    }
+    start_pass(p);
+}
+
+static void on_db_state(void *arg, bool up)
+{
+    struct dm_pass *p = arg;
+    p->d->metrics.db_up = up;
+    p->up = up;
+    if (!up) {
+        /* The session, and with it the lock, is gone. */
+        p->setup_done = false;
+        if (p->leader)
+            dm_log_warning("lost the scanning lock with the database connection");
+        p->leader = false;
+        p->d->metrics.leader = false;
+        return;
+    }
+    p->wait_since_ms = 0;
+    tick(p);
+}
+
+static void set_identity(struct dm_pass *p)
+{
+    char host[256] = "";
+    if (gethostname(host, sizeof host - 1) != 0)
+        snprintf(host, sizeof host, "unknown");
+    snprintf(p->leader_name, sizeof p->leader_name, "%s:%ld", host, (long)getpid());
+    snprintf(p->lock_key, sizeof p->lock_key, "dormant pass %s", p->d->cfg->database.schema);
+}
 
 struct dm_pass *dm_pass_new(struct dm_daemon *d)
 {
     struct dm_pass *p = calloc(1, sizeof *p);
+    char err[256];
+    if (p == NULL)
+        abort();
     p->d = d;
+    p->timer = evtimer_new(d->base, timer_cb, p);
+    p->lc_ok = dm_lifecycle_build(d->cfg, &p->lc, err, sizeof err);
+    if (!p->lc_ok)
+        dm_log_error("cannot build the lifecycle statements", DM_S("error", err));
+    set_identity(p);
+    dm_db_on_state(d->db_pass, on_db_state, p);
+    schedule(p, 0);
     return p;
 }
 
 void dm_pass_reconfigure(struct dm_pass *p)
 {
+    struct dm_lifecycle next;
+    char err[256];
+    if (!dm_lifecycle_build(p->d->cfg, &next, err, sizeof err)) {
+        dm_log_error("cannot build the lifecycle statements; keeping the previous ones",
+                     DM_S("error", err));
+        return;
+    }
+    if (p->lc_ok)
+        dm_lifecycle_free(&p->lc);
+    p->lc = next;
+    p->lc_ok = true;
+    /* The control row gets the new confirm_within and reminders before
+     * the next pass; a pass in progress goes on with the new statements. */
+    p->setup_done = false;
+    if (!p->in_pass && p->phase == PH_IDLE) {
+        /* A different schema name means a different lock. */
+        char old[300];
+        snprintf(old, sizeof old, "%s", p->lock_key);
+        set_identity(p);
+        if (strcmp(old, p->lock_key) != 0 && p->leader) {
+            p->leader = false;
+            p->d->metrics.leader = false;
+        }
+        tick(p);
+    }
 }
 
 void dm_pass_stop(struct dm_pass *p)
 {
+    p->stopped = true;
+    evtimer_del(p->timer);
 }
 
 bool dm_pass_busy(const struct dm_pass *p)
 {
-    return false;
+    return p->phase != PH_IDLE;
 }
 
 void dm_pass_free(struct dm_pass *p)
 {
+    if (p == NULL)
+        return;
+    event_free(p->timer);
+    if (p->lc_ok)
+        dm_lifecycle_free(&p->lc);
+    free(p->tokens);
     free(p);
 }

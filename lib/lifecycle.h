@@ -1,0 +1,109 @@
+/* The lifecycle rules as SQL: every statement a pass runs, built from the configuration. */
+#ifndef DM_LIFECYCLE_H
+#define DM_LIFECYCLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "dormant.h"
+
+struct dm_config;
+
+/*
+ * The steps of a pass, in the order a pass runs them. Each writing step
+ * moves at most one batch per statement and tells whether anything due is
+ * left; the pass repeats it until it is done.
+ */
+enum dm_step {
+    DM_STEP_RESCHEDULE,       /* confirmed subscribers get the time to look at them again */
+    DM_STEP_RESUME,           /* pending with activity newer than the request -> active */
+    DM_STEP_REACTIVATE,       /* suspended whose billing is active again -> active */
+    DM_STEP_REQUEST_RECHECK,  /* accounts whose recheck time came: ask them now or later */
+    DM_STEP_REQUEST_INACTIVE, /* inactive rule, over the activity watermark */
+    DM_STEP_REQUEST_NEVER,    /* never-active rule, over the created_at watermark */
+    DM_STEP_REMIND,           /* reminders before the deadline */
+    DM_STEP_SUSPEND,          /* deadline passed without an answer */
+    DM_STEP_ERASE,            /* suspended longer than policy.erase_after */
+    DM_STEP_COUNT,
+};
+
+/* Values a statement can take as parameters. The configuration's are
+ * rendered once per load; DM_P_LIMIT and DM_P_TOKENS change per call. */
+enum dm_param {
+    DM_P_INACTIVE,  /* policy.inactive_after, interval */
+    DM_P_NEVER,     /* policy.never_active_after, interval or NULL (rule off) */
+    DM_P_MIN_AGE,   /* policy.min_account_age */
+    DM_P_CONFIRM,   /* policy.confirm_within */
+    DM_P_REMINDERS, /* policy.reminders, interval[] */
+    DM_P_ERASE,     /* policy.erase_after or NULL */
+    DM_P_LAG,       /* limits.max_activity_lag */
+    DM_P_ACTIVE,    /* source.billing.active (typed by the billing column) */
+    DM_P_SUSPENDED, /* source.billing.suspended */
+    DM_P_URL,       /* http.public_url */
+    DM_P_WRITE,     /* boolean: false in dry runs */
+    DM_P_LIMIT,     /* rows per statement (per call) */
+    DM_P_TOKENS,    /* text[] of fresh tokens, one per row the batch may move (per call) */
+    DM_P_COUNT,
+};
+
+/* One SQL statement and the parameters its $1..$n stand for. */
+struct dm_stmt {
+    char *sql;                        /* NULL when the step is off under this configuration */
+    int nparams;                      /* number of $n */
+    enum dm_param params[DM_P_COUNT]; /* what $1..$nparams are */
+};
+
+/* Size of a rendered configuration value (intervals, billing values, url). */
+#define DM_LC_VALUE_SIZE 512
+
+/*
+ * Everything a pass (and dormantctl preview) runs, for one configuration.
+ * Built by dm_lifecycle_build() once per load and never changed afterwards.
+ */
+struct dm_lifecycle {
+    /* Writes one batch of the step. One row: moved bigint (transitions
+     * made), done boolean (nothing due left after this batch). Steps that
+     * send messages take DM_P_TOKENS with DM_P_LIMIT entries. */
+    struct dm_stmt run[DM_STEP_COUNT];
+    /* Who the step would move now, without writing: rows of
+     * (subscriber_id text, action text, rule text, reason text, since
+     * timestamptz), at most DM_P_LIMIT of them, the order the pass takes. */
+    struct dm_stmt preview[DM_STEP_COUNT];
+    /* How many the step would move now (one bigint), without writing. */
+    struct dm_stmt count[DM_STEP_COUNT];
+    /* Guard readings at the start of a pass, and the rescan reset when
+     * DM_P_WRITE: paused, stale, newest_activity, requested_24h, backlog,
+     * backlog_accepted, eligible_cached (bigint or NULL when the cached
+     * count is missing or older than an hour). */
+    struct dm_stmt guards;
+    /* count(*) of subscribers with active billing matching source.eligible. */
+    struct dm_stmt eligible;
+    /* Writes the configuration the database needs (confirm_within,
+     * reminders, inactive_after) into the control row. */
+    struct dm_stmt setup;
+    bool messages[DM_STEP_COUNT];              /* the step's run statement takes DM_P_TOKENS */
+    char values[DM_P_COUNT][DM_LC_VALUE_SIZE]; /* rendered configuration values */
+    bool value_null[DM_P_COUNT];               /* the value is SQL NULL */
+};
+
+extern const char *const dm_step_names[DM_STEP_COUNT];
+
+/* Builds every statement for cfg into lc (which the caller owns and frees
+ * with dm_lifecycle_free). False, with a reason in err, only when a value
+ * does not fit (an identifier or URL too long). */
+bool dm_lifecycle_build(const struct dm_config *cfg, struct dm_lifecycle *lc, char *err,
+                        size_t errlen) DM_MUST_CHECK;
+
+void dm_lifecycle_free(struct dm_lifecycle *lc);
+
+/*
+ * Fills values[0..st->nparams) for st: configuration values from lc,
+ * limit as text, tokens as a text[] literal (may be NULL when st takes
+ * none). The pointers point into lc, limit_buf and tokens; values must
+ * have room for DM_P_COUNT entries.
+ */
+void dm_lifecycle_params(const struct dm_lifecycle *lc, const struct dm_stmt *st, long limit,
+                         char *limit_buf, size_t limit_len, const char *tokens,
+                         const char **values);
+
+#endif
