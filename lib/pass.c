@@ -239,7 +239,7 @@ static void end_pass(struct dm_pass *p, const char *cause)
                  " backlog_accepted = CASE WHEN $5::boolean THEN NULL ELSE backlog_accepted END",
                  qs);
         const char *vals[] = {msstr, ok ? "ok" : line, last, gj,
-                              ok && p->g.backlog == 0 ? "true" : "false"};
+                              ok && p->g.backlog <= requested ? "true" : "false"};
         if (dm_db_send(d->db_pass, sql, 5, vals, finish_cb, p))
             p->phase = PH_FINISH;
     }
