@@ -50,12 +50,10 @@ char *dm_answer_sql(const struct dm_config *cfg, enum dm_answer_kind kind, enum 
     struct names n;
     char *buf = NULL;
     size_t len = 0;
-    char recheck[128];
     FILE *f = open_memstream(&buf, &len);
     if (f == NULL)
         abort();
     names_fill(&n, cfg);
-    dm_interval_sql(&cfg->policy.inactive_after, recheck, sizeof recheck);
 
     const bool keep = kind == DM_ANSWER_KEEP;
     const char *event = keep ? "confirmed" : "declined";
@@ -77,17 +75,23 @@ char *dm_answer_sql(const struct dm_config *cfg, enum dm_answer_kind kind, enum 
      * nothing: each answer applies once. */
     fprintf(f, " moved AS (UPDATE %s.account a SET", n.schema);
     if (keep)
-        /* Confirming counts as activity: look again only after another
-         * policy.inactive_after. */
-        fprintf(f,
-                " state = 'active', confirmed_at = now(), deadline = NULL,"
-                " recheck_at = now() + '%s'::interval,",
-                recheck);
+        /* recheck_at stays NULL: the pass schedules the next look from
+         * confirmed_at with the rule's own period. */
+        fprintf(f, " state = 'active', confirmed_at = now(), recheck_at = NULL,");
     else
         fprintf(f, " state = 'suspended', suspended_at = now(),");
-    fprintf(f, " updated_at = now() FROM target"
+    fprintf(f, " next_reminder_at = NULL, updated_at = now() FROM target"
                " WHERE a.subscriber_id = target.subscriber_id AND a.cycle = target.cycle"
                " AND a.state = 'pending' RETURNING a.subscriber_id, a.cycle),");
+
+    /* A request or reminder not delivered yet must not go out after the
+     * answer. */
+    fprintf(f,
+            " superseded AS (UPDATE %s.outbox o SET dead_at = now(),"
+            " last_error = 'superseded: the subscriber answered' FROM moved m"
+            " WHERE o.subscriber_id = m.subscriber_id AND o.delivered_at IS NULL"
+            " AND o.dead_at IS NULL AND o.type LIKE 'confirmation.%%' RETURNING 1),",
+            n.schema);
 
     /* Billing stops at once on pause, only where it is still active: a value
      * the application set otherwise is left alone. */
@@ -120,10 +124,10 @@ char *dm_answer_sql(const struct dm_config *cfg, enum dm_answer_kind kind, enum 
                    " 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), 'reason', 'declined'");
     fprintf(f,
             ")) FROM moved m LEFT JOIN %s s ON s.%s = m.subscriber_id"
-            " RETURNING id, subscriber_id)",
+            " RETURNING id, subscriber_id, payload)",
             n.table, n.id);
-    fprintf(f, " SELECT msg.subscriber_id::text, msg.id, pg_notify('dormant_outbox', msg.id::text)"
-               " FROM msg");
+    fprintf(f, " SELECT msg.subscriber_id::text, msg.id, pg_notify('dormant_outbox', msg.id::text),"
+               " msg.payload->'data'->>'locale' FROM msg");
     return finish(f, &buf, &len);
 }
 

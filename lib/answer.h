@@ -26,15 +26,17 @@ enum dm_answer_key {
  * Builds the statement that applies an answer, newly allocated. It is ONE
  * statement (data-modifying CTEs), so the account, the event, the outbox
  * message, the source billing column (pause: written only where it holds
- * the active value), the removal of the subscriber's tokens and the NOTIFY
- * on dormant_outbox commit together or not at all. It applies only to a
+ * the active value), the removal of the subscriber's tokens, the retirement
+ * of confirmation messages not delivered yet (dead, "superseded") and the
+ * NOTIFY on dormant_outbox commit together or not at all. It applies only to a
  * subscriber who is pending (and, by token, only for the token's own
  * cycle); a row lock makes concurrent answers apply exactly once.
  *
  * Parameters: $1 token hash hex or subscriber id; $2 actor ("subscriber",
  * "operator:NAME"); $3 reason text for the event detail, or NULL.
- * Result: one row (subscriber_id text, outbox id) when applied, none when
- * the token or subscriber was not pending.
+ * Result: one row (subscriber_id text, outbox id, NOTIFY's void, the
+ * subscriber's locale) when applied, none when the token or subscriber was
+ * not pending.
  */
 char *dm_answer_sql(const struct dm_config *cfg, enum dm_answer_kind kind, enum dm_answer_key key);
 

@@ -114,8 +114,9 @@ struct pending {
     struct evhttp_request *req;
     struct event *timer; /* gives up with a 503 after DB_WAIT_MS */
     enum job job;
-    const struct page_set *lang; /* for the error pages: negotiated from Accept-Language */
-    char client[64];             /* rate-limit key */
+    char lang[17];   /* locale of the error pages, from Accept-Language (the page sets may be
+                        reloaded while the request waits: kept by name) */
+    char client[64]; /* rate-limit key */
 };
 
 /* -- pages ------------------------------------------------------------- */
@@ -410,7 +411,7 @@ static void respond_no_db(struct dm_http *h, struct pending *p)
         break;
     }
     default:
-        respond_unavailable(h, p->req, p->lang);
+        respond_unavailable(h, p->req, set_for(h, p->lang));
     }
 }
 
@@ -447,7 +448,7 @@ static void result_cb(void *arg, PGresult *res)
     case JOB_SHOW:
         if (PQntuples(res) == 0) {
             charge(h, p->client);
-            respond_page(h, req, 404, "Not Found", p->lang, PAGE_NOTFOUND, NULL, NULL);
+            respond_page(h, req, 404, "Not Found", set_for(h, p->lang), PAGE_NOTFOUND, NULL, NULL);
         } else {
             const char *locale = PQgetisnull(res, 0, 3) ? "en" : PQgetvalue(res, 0, 3);
             const struct page_set *set = set_for(h, locale);
@@ -460,7 +461,7 @@ static void result_cb(void *arg, PGresult *res)
     case JOB_PAUSE:
         if (PQntuples(res) == 0) {
             charge(h, p->client);
-            respond_page(h, req, 404, "Not Found", p->lang, PAGE_NOTFOUND, NULL, NULL);
+            respond_page(h, req, 404, "Not Found", set_for(h, p->lang), PAGE_NOTFOUND, NULL, NULL);
         } else {
             bool keep = p->job == JOB_KEEP;
             h->d->metrics.transitions[keep ? DM_T_CONFIRMED : DM_T_DECLINED]++;
@@ -468,7 +469,10 @@ static void result_cb(void *arg, PGresult *res)
                              : "subscriber declined: billing paused",
                         DM_S("subscriber", PQgetvalue(res, 0, 0)),
                         DM_S("outbox_id", PQgetvalue(res, 0, 1)));
-            respond_page(h, req, 200, "OK", p->lang, keep ? PAGE_KEPT : PAGE_PAUSED, NULL, NULL);
+            /* In the subscriber's language, as the question was. */
+            const char *locale = PQgetisnull(res, 0, 3) ? p->lang : PQgetvalue(res, 0, 3);
+            respond_page(h, req, 200, "OK", set_for(h, locale), keep ? PAGE_KEPT : PAGE_PAUSED,
+                         NULL, NULL);
         }
         break;
     case JOB_HEALTH:
@@ -519,7 +523,7 @@ static void submit(struct dm_http *h, struct evhttp_request *req, enum job job, 
     p->h = h;
     p->req = req;
     p->job = job;
-    p->lang = lang;
+    snprintf(p->lang, sizeof p->lang, "%s", lang->locale);
     snprintf(p->client, sizeof p->client, "%s", client ? client : "");
     if (!dm_db_up(h->d->db_http) ||
         !dm_db_send(h->d->db_http, sql, nparams, params, result_cb, p)) {
@@ -598,6 +602,14 @@ static void handle_confirm(struct dm_http *h, struct evhttp_request *req, const 
     if (method == EVHTTP_REQ_POST && !parse_action(req, &job)) {
         respond(req, 400, "Bad Request", "text/plain; charset=utf-8",
                 "expected action=keep or action=pause\n");
+        return;
+    }
+    if (job != JOB_SHOW && dm_daemon_dry_run(h->d)) {
+        /* Dry run writes nothing; saying "done" would be a lie the
+         * subscriber pays for later. Nothing changed: try again later. */
+        dm_log_info("dry run: an answer on the page was not recorded",
+                    DM_S("action", job == JOB_KEEP ? "keep" : "pause"));
+        respond_unavailable(h, req, lang);
         return;
     }
     char hash[DM_TOKEN_HASH_HEX_SIZE];

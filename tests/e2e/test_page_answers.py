@@ -45,10 +45,29 @@ class PageAnswers(pagelib.PageTestCase):
         self.assertIn('lang="fr"', text)
         self.assertIn('5 décembre 2031', text)
         self.assertIn('Garder mon abonnement', text)
-        # The answer page is in the visitor's language too.
-        status, _, body = self.post('/c/' + token, 'keep', headers={'Accept-Language': 'fr-FR'})
+        # The answer page is in the subscriber's language too, whatever the
+        # browser prefers.
+        status, _, body = self.post('/c/' + token, 'keep', headers={'Accept-Language': 'en-GB'})
         self.assertEqual(status, 200)
         self.assertIn('lang="fr"', body.decode())
+        self.assertIn('continue', body.decode())
+        # Error pages follow Accept-Language (nothing else is known).
+        status, _, body = self.http('/c/' + token, headers={'Accept-Language': 'fr-CA,en;q=0.5'})
+        self.assertEqual(status, 404)
+        self.assertIn('lang="fr"', body.decode())
+        status, _, body = self.http('/c/' + token, headers={'Accept-Language': 'de, en'})
+        self.assertIn('lang="en"', body.decode())
+
+    def test_dry_run_records_no_answer(self):
+        self.start(overrides={'dry_run': True}, subscribers=[1])
+        token = self.pending_request(1)
+        before = self.snapshot()
+        self.assertEqual(self.http('/c/' + token)[0], 200)
+        status, _, body = self.post('/c/' + token, 'keep')
+        self.assertEqual(status, 503)  # honest: nothing was done, come back later
+        self.assertIn('Nothing has changed', body.decode())
+        self.assertEqual(self.snapshot(), before)
+        self.wait_log(r'dry run: an answer on the page was not recorded')
 
     def test_keep_confirms_once(self):
         self.start(subscribers=[1, 2])
@@ -62,9 +81,9 @@ class PageAnswers(pagelib.PageTestCase):
         self.assertEqual(status, 200, body)
         self.assertIn('continues', body.decode())
         self.assert_security_headers(headers, 'kept page')
-        row = self.psql(self.dsn, 'SELECT state, confirmed_at IS NOT NULL, recheck_at > now()'
+        row = self.psql(self.dsn, 'SELECT state, confirmed_at IS NOT NULL'
                         ' FROM dormant.account WHERE subscriber_id = 1')[0]
-        self.assertEqual(row, ('active', True, True))
+        self.assertEqual(row, ('active', True))
         events = self.psql(self.dsn, 'SELECT kind, actor, cycle FROM dormant.event'
                            ' WHERE subscriber_id = 1')
         self.assertEqual(events, [('confirmed', 'subscriber', 1)])
@@ -121,6 +140,24 @@ class PageAnswers(pagelib.PageTestCase):
         self.assertEqual(self.post('/c/' + token, 'pause')[0], 404)
         self.assertEqual(self.post('/c/' + token, 'keep')[0], 404)
         self.assertEqual(self.scalar(self.dsn, 'SELECT count(*) FROM dormant.event'), 1)
+
+    def test_undelivered_reminders_die_with_the_answer(self):
+        self.start(subscribers=[1, 2])
+        token = self.pending_request(1)
+        self.pending_request(2)
+        self.psql(self.dsn, "INSERT INTO dormant.outbox (type, subscriber_id, cycle, payload,"
+                  " delivered_at) VALUES ('confirmation.requested', 1, 1, '{}', now()),"
+                  " ('confirmation.reminder', 1, 1, '{}', NULL),"
+                  " ('confirmation.reminder', 2, 1, '{}', NULL)")
+        # Paused delivery keeps them queued: only the answer may retire them.
+        self.psql(self.dsn, 'UPDATE dormant.control SET paused = true')
+        self.assertEqual(self.post('/c/' + token, 'keep')[0], 200)
+        rows = self.psql(self.dsn, 'SELECT subscriber_id, type, delivered_at IS NOT NULL,'
+                         ' dead_at IS NOT NULL FROM dormant.outbox ORDER BY id')
+        self.assertEqual(rows, [(1, 'confirmation.requested', True, False),
+                                (1, 'confirmation.reminder', False, True),
+                                (2, 'confirmation.reminder', False, False),
+                                (1, 'subscription.confirmed', False, False)])
 
     def test_pause_leaves_a_billing_value_set_by_the_application(self):
         self.start(subscribers=[1])
