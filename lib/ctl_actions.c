@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "answer.h"
 #include "config.h"
 #include "ctl_util.h"
 
@@ -68,28 +69,10 @@ static const char unexempt_sql[] =
     "              jsonb_build_object('reason_was', d.reason, 'until_was', d.until) FROM d)"
     " SELECT count(*) FROM d";
 
-/* "Keep my subscription" on the subscriber's behalf: the pending request
- * ends, the links die, the subscriber hears that they stay subscribed. */
-static const char confirm_sql[] =
-    "WITH a AS (UPDATE @S@.account SET state = 'active', confirmed_at = now(),"
-    "                  updated_at = now()"
-    "            WHERE subscriber_id = $1::@T@ AND state = 'pending'"
-    "           RETURNING subscriber_id, cycle),"
-    " t AS (DELETE FROM @S@.token WHERE subscriber_id IN (SELECT subscriber_id FROM a)),"
-    " e AS (INSERT INTO @S@.event (subscriber_id, kind, cycle, actor, detail)"
-    "       SELECT a.subscriber_id, 'confirmed', a.cycle, $2,"
-    "              jsonb_build_object('reason', $3::text, 'via', 'dormantctl') FROM a),"
-    " m AS (INSERT INTO @S@.outbox (type, subscriber_id, cycle, payload)"
-    "       SELECT 'subscription.confirmed', a.subscriber_id, a.cycle,"
-    "              jsonb_build_object('type', 'subscription.confirmed',"
-    "                'timestamp', to_char(now() AT TIME ZONE 'UTC', "
-    "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
-    "                'data', jsonb_build_object('subscriber_id', a.subscriber_id::text,"
-    "                  'email', s.@EMAIL@, 'locale', coalesce(s.@LOCALE@::text, 'en')))"
-    "         FROM a LEFT JOIN @TABLE@ s ON s.@ID@ = a.subscriber_id"
-    "       RETURNING id)"
-    " SELECT (SELECT count(*) FROM a),"
-    "        (SELECT state FROM @S@.account WHERE subscriber_id = $1::@T@)";
+/* The state of one subscriber's account, for "nothing to confirm" messages. */
+static const char state_sql[] =
+    "SELECT coalesce((SELECT state FROM @S@.account WHERE subscriber_id = $1::@T@),"
+    " 'never asked')";
 
 /* Runs one action statement with the given parameters and returns its
  * result, or NULL with *rc set. */
@@ -280,18 +263,29 @@ int dm_ctl_confirm(const struct dm_config *cfg, int argc, char **argv)
     if (rc != DM_EXIT_OK)
         return rc;
     rc = dm_ctl_find_subscriber(&ctl, id, &in_source);
-    if (rc == DM_EXIT_OK) {
-        const char *params[] = {id, ctl.actor, reason};
-        PGresult *r = act(&ctl, confirm_sql, 3, params, &rc);
-        if (r != NULL && strcmp(PQgetvalue(r, 0, 0), "1") == 0) {
-            printf("confirmed for subscriber %s: active again, request closed\n", id);
-        } else if (r != NULL) {
-            fprintf(stderr, "dormantctl confirm: subscriber %s has no pending request (state %s)\n",
-                    id, PQgetisnull(r, 0, 1) ? "never asked" : PQgetvalue(r, 0, 1));
+    if (rc != DM_EXIT_OK)
+        goto out;
+    /* The page's own statement (lib/answer.c), with the operator as actor. */
+    char err[1024];
+    enum dm_answer_result res =
+        dm_answer_apply(ctl.conn, cfg, DM_ANSWER_KEEP, id, ctl.actor, reason, err, sizeof err);
+    if (res == DM_ANSWER_APPLIED) {
+        printf("confirmed for subscriber %s: active again, request closed\n", id);
+    } else if (res == DM_ANSWER_NOT_PENDING) {
+        const char *params[] = {id};
+        PGresult *r = dm_ctl_query(&ctl, state_sql, 1, params, "reading state", &rc);
+        if (r != NULL) {
+            fprintf(stderr, "dormantctl confirm: subscriber %s has no pending request (%s)\n", id,
+                    PQgetvalue(r, 0, 0));
             rc = DM_EXIT_DATAERR;
         }
         PQclear(r);
+    } else {
+        err[strcspn(err, "\n")] = '\0';
+        fprintf(stderr, "dormantctl confirm: %s\n", err);
+        rc = PQstatus(ctl.conn) == CONNECTION_BAD ? DM_EXIT_UNAVAILABLE : DM_EXIT_FAILURE;
     }
+out:
     dm_ctl_close(&ctl);
     return rc;
 }
