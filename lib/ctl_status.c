@@ -97,6 +97,7 @@ static const char guards_sql[] =
     "                FROM jsonb_each_text(value - 'tripped') AS e(k, v)), '') END AS detail"
     "  FROM jsonb_each(CASE jsonb_typeof($1::jsonb->'guards') WHEN 'object'"
     "                  THEN $1::jsonb->'guards' ELSE '{}' END)"
+    " WHERE jsonb_typeof(value) = 'object'"
     " ORDER BY key";
 
 int dm_ctl_status(const struct dm_config *cfg, int argc, char **argv)
