@@ -8,6 +8,7 @@
 
 #include "config.h"
 #include "ctl_actions.h"
+#include "ctl_preview.h"
 #include "ctl_status.h"
 #include "ctl_subscriber.h"
 #include "dormant.h"
@@ -50,6 +51,8 @@ static int cmd_migrate(const struct dm_config *cfg, int argc, char **argv)
 static const struct dm_ctl_command commands[] = {
     {"migrate", "[--create-indexes]", "create or upgrade the dormant schema", cmd_migrate},
     {"status", "[--json]", "counts by state, outbox, last pass, guards, pause", dm_ctl_status},
+    {"preview", "[--limit N] [--json]", "who the next pass would move, and why; writes nothing",
+     dm_ctl_preview},
     {"show", "ID [--json]", "one subscriber's state, deadline, messages, events", dm_ctl_show},
     {"exempt", "ID [--until TS] --reason TEXT", "never ask or suspend this subscriber",
      dm_ctl_exempt},

@@ -1,0 +1,319 @@
+/* dormantctl preview: who the next pass would move, by the pass's own SQL. */
+#include "ctl_preview.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "ctl_util.h"
+#include "lifecycle.h"
+
+/* The actions an operator cares about, each made of one or more pass steps
+ * (the three ways a request comes about share the action "request"). */
+static const struct {
+    const char *action;
+    enum dm_step steps[3];
+    int nsteps;
+    const char *held_by; /* which guards hold this action back, for the notes */
+} actions[] = {
+    {"request",
+     {DM_STEP_REQUEST_RECHECK, DM_STEP_REQUEST_INACTIVE, DM_STEP_REQUEST_NEVER},
+     3,
+     "pause, stale activity feed, backlog, rate"},
+    {"remind", {DM_STEP_REMIND}, 1, "pause"},
+    {"suspend", {DM_STEP_SUSPEND}, 1, "pause, stale activity feed"},
+    {"erase", {DM_STEP_ERASE}, 1, "pause"},
+    {"resume", {DM_STEP_RESUME}, 1, NULL},
+    {"reactivate", {DM_STEP_REACTIVATE}, 1, NULL},
+};
+#define N_ACTIONS (sizeof actions / sizeof actions[0])
+
+/* What the guards say, read with the pass's own statement. */
+struct preview_guards {
+    bool paused;
+    bool stale;
+    char newest[64]; /* newest activity, "" when none */
+    long long requested_24h;
+    long long backlog;
+    long long accepted; /* -1: none */
+    long long eligible; /* -1: unknown */
+    bool backlog_tripped;
+    long long remaining; /* requests the rate guard still allows in 24 h */
+};
+
+/* Runs one lifecycle statement (write disabled) with the given limit. */
+static PGresult *run_stmt(struct dm_ctl *ctl, const struct dm_lifecycle *lc,
+                          const struct dm_stmt *st, long limit, const char *what, int *rc)
+{
+    const char *values[DM_P_COUNT];
+    char limit_buf[32];
+    dm_lifecycle_params(lc, st, limit, limit_buf, sizeof limit_buf, NULL, values);
+    for (int i = 0; i < st->nparams; i++)
+        if (st->params[i] == DM_P_WRITE)
+            values[i] = "false";
+    return dm_ctl_exec(ctl, st->sql, st->nparams, values, what, rc);
+}
+
+static long long num(const PGresult *r, int col, long long dflt)
+{
+    return PQgetisnull(r, 0, col) ? dflt : atoll(PQgetvalue(r, 0, col));
+}
+
+static bool read_guards(struct dm_ctl *ctl, const struct dm_lifecycle *lc, struct preview_guards *g,
+                        int *rc)
+{
+    PGresult *r = run_stmt(ctl, lc, &lc->guards, 0, "reading the guards", rc);
+    if (r == NULL)
+        return false;
+    g->paused = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+    g->stale = strcmp(PQgetvalue(r, 0, 1), "t") == 0;
+    snprintf(g->newest, sizeof g->newest, "%s", PQgetvalue(r, 0, 2));
+    g->requested_24h = num(r, 3, 0);
+    g->backlog = num(r, 4, 0);
+    g->accepted = num(r, 5, -1);
+    g->eligible = num(r, 6, -1);
+    PQclear(r);
+    double fraction = ctl->cfg->limits.max_backlog_fraction;
+    if (g->eligible < 0 && g->backlog > 0 && fraction < 1.0) {
+        r = run_stmt(ctl, lc, &lc->eligible, 0, "counting eligible subscribers", rc);
+        if (r == NULL)
+            return false;
+        g->eligible = num(r, 0, -1);
+        PQclear(r);
+    }
+    g->backlog_tripped = g->backlog > 0 && fraction < 1.0 && g->eligible >= 0 &&
+                         (double)g->backlog > fraction * (double)g->eligible &&
+                         g->backlog > (g->accepted < 0 ? 0 : g->accepted);
+    g->remaining = ctl->cfg->limits.max_requests_per_day - g->requested_24h;
+    if (g->remaining < 0)
+        g->remaining = 0;
+    return true;
+}
+
+/* One action's total and its first rows. */
+struct preview_action {
+    long long total;
+    PGresult *rows[3]; /* one per step; columns subscriber_id, action, rule, reason, since */
+};
+
+static bool read_action(struct dm_ctl *ctl, const struct dm_lifecycle *lc, size_t a, long limit,
+                        struct preview_action *out, int *rc)
+{
+    long left = limit;
+    for (int i = 0; i < actions[a].nsteps; i++) {
+        enum dm_step s = actions[a].steps[i];
+        if (lc->count[s].sql == NULL || lc->preview[s].sql == NULL)
+            continue; /* the step is off under this configuration */
+        PGresult *c = run_stmt(ctl, lc, &lc->count[s], limit, "counting", rc);
+        if (c == NULL)
+            return false;
+        out->total += num(c, 0, 0);
+        PQclear(c);
+        if (left <= 0)
+            continue;
+        out->rows[i] = run_stmt(ctl, lc, &lc->preview[s], left, "previewing", rc);
+        if (out->rows[i] == NULL)
+            return false;
+        left -= PQntuples(out->rows[i]);
+    }
+    return true;
+}
+
+/* What holds an action back under these guards, or NULL. */
+static const char *held(size_t a, const struct preview_guards *g)
+{
+    if (actions[a].held_by == NULL)
+        return NULL;
+    if (g->paused)
+        return "paused (dormantctl resume to go on)";
+    bool is_request = strcmp(actions[a].action, "request") == 0;
+    bool is_suspend = strcmp(actions[a].action, "suspend") == 0;
+    if (g->stale && (is_request || is_suspend))
+        return "the activity feed is stale (newest activity older than limits.max_activity_lag)";
+    if (is_request && g->backlog_tripped)
+        return "backlog guard tripped (check, then dormantctl accept-backlog)";
+    return NULL;
+}
+
+static void json_string(FILE *out, const char *s)
+{
+    fputc('"', out);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            fprintf(out, "\\%c", c);
+        else if (c == '\n')
+            fputs("\\n", out);
+        else if (c < 0x20)
+            fprintf(out, "\\u%04x", c);
+        else
+            fputc(c, out);
+    }
+    fputc('"', out);
+}
+
+static void json_value(FILE *out, const PGresult *r, int row, int col)
+{
+    if (PQgetisnull(r, row, col))
+        fputs("null", out);
+    else
+        json_string(out, PQgetvalue(r, row, col));
+}
+
+static void print_json(const struct preview_guards *g, const struct preview_action *pa,
+                       const struct dm_config *cfg)
+{
+    printf("{\n  \"guards\": {\"paused\": %s, \"stale_activity\": %s, \"newest_activity\": ",
+           g->paused ? "true" : "false", g->stale ? "true" : "false");
+    if (g->newest[0])
+        json_string(stdout, g->newest);
+    else
+        fputs("null", stdout);
+    printf(", \"backlog\": %lld, \"eligible\": %lld, \"backlog_accepted\": %lld,"
+           " \"backlog_tripped\": %s, \"requested_24h\": %lld, \"requests_remaining_24h\": %lld,"
+           " \"max_backlog_fraction\": %g},\n  \"actions\": {",
+           g->backlog, g->eligible, g->accepted, g->backlog_tripped ? "true" : "false",
+           g->requested_24h, g->remaining, cfg->limits.max_backlog_fraction);
+    for (size_t a = 0; a < N_ACTIONS; a++) {
+        printf("%s\n    \"%s\": {\"total\": %lld, \"held\": ", a ? "," : "", actions[a].action,
+               pa[a].total);
+        const char *h = held(a, g);
+        if (h)
+            json_string(stdout, h);
+        else
+            fputs("null", stdout);
+        if (strcmp(actions[a].action, "request") == 0)
+            printf(", \"this_pass_at_most\": %lld", g->remaining);
+        printf(", \"subscribers\": [");
+        bool first = true;
+        for (int i = 0; i < 3; i++) {
+            const PGresult *r = pa[a].rows[i];
+            for (int t = 0; r && t < PQntuples(r); t++) {
+                printf("%s\n      {\"subscriber_id\": ", first ? "" : ",");
+                json_value(stdout, r, t, 0);
+                printf(", \"rule\": ");
+                json_value(stdout, r, t, 2);
+                printf(", \"reason\": ");
+                json_value(stdout, r, t, 3);
+                printf(", \"since\": ");
+                json_value(stdout, r, t, 4);
+                printf("}");
+                first = false;
+            }
+        }
+        printf("%s]}", first ? "" : "\n    ");
+    }
+    printf("\n  }\n}\n");
+}
+
+static void print_text(const struct preview_guards *g, const struct preview_action *pa,
+                       const struct dm_config *cfg, long limit)
+{
+    printf("preview of the next pass (nothing written; times in UTC)\n");
+    printf("  paused           %s\n", g->paused ? "YES" : "no");
+    printf("  activity feed    %s (newest activity %s)\n", g->stale ? "STALE" : "fresh",
+           g->newest[0] ? g->newest : "none");
+    if (g->eligible >= 0)
+        printf("  backlog          %lld of %lld eligible, limit %g%%%s%s\n", g->backlog,
+               g->eligible, cfg->limits.max_backlog_fraction * 100.0,
+               g->backlog_tripped ? ": TRIPPED" : "",
+               g->accepted >= 0 ? " (an accepted backlog is on record)" : "");
+    else
+        printf("  backlog          %lld\n", g->backlog);
+    printf("  rate             %lld requested in the last 24 h, %lld more allowed\n",
+           g->requested_24h, g->remaining);
+    for (size_t a = 0; a < N_ACTIONS; a++) {
+        const char *h = held(a, g);
+        printf("%s: %lld%s%s", actions[a].action, pa[a].total, h ? ", held: " : "", h ? h : "");
+        if (!h && strcmp(actions[a].action, "request") == 0 && pa[a].total > g->remaining)
+            printf(", only %lld now (limits.max_requests_per_day)", g->remaining);
+        int shown = 0;
+        for (int i = 0; i < 3; i++)
+            shown += pa[a].rows[i] ? PQntuples(pa[a].rows[i]) : 0;
+        if (pa[a].total > shown && shown > 0)
+            printf(" (first %d shown; --limit N for more)", shown);
+        printf("\n");
+        if (shown == 0)
+            continue;
+        /* One table over the steps' rows: id, rule, reason. */
+        size_t w_id = 2, w_rule = 4;
+        for (int i = 0; i < 3; i++) {
+            const PGresult *r = pa[a].rows[i];
+            for (int t = 0; r && t < PQntuples(r); t++) {
+                size_t n = strlen(PQgetvalue(r, t, 0));
+                if (n > w_id)
+                    w_id = n;
+                n = PQgetisnull(r, t, 2) ? 1 : strlen(PQgetvalue(r, t, 2));
+                if (n > w_rule)
+                    w_rule = n;
+            }
+        }
+        printf("  %-*s  %-*s  %s\n", (int)w_id, "ID", (int)w_rule, "RULE", "WHY");
+        for (int i = 0; i < 3; i++) {
+            const PGresult *r = pa[a].rows[i];
+            for (int t = 0; r && t < PQntuples(r); t++)
+                printf("  %-*s  %-*s  %s\n", (int)w_id, PQgetvalue(r, t, 0), (int)w_rule,
+                       PQgetisnull(r, t, 2) ? "-" : PQgetvalue(r, t, 2),
+                       PQgetisnull(r, t, 3) ? "-" : PQgetvalue(r, t, 3));
+        }
+    }
+    (void)limit;
+}
+
+int dm_ctl_preview(const struct dm_config *cfg, int argc, char **argv)
+{
+    const char *limit_text = "20";
+    bool json;
+    const struct dm_ctl_flag flags[] = {{"limit", true, &limit_text}, {NULL, false, NULL}};
+    if (!dm_ctl_parse("preview", argc, argv, flags, &json, NULL, 0, "[--limit N] [--json]"))
+        return DM_EXIT_USAGE;
+    char *end;
+    long limit = strtol(limit_text, &end, 10);
+    if (*limit_text == '\0' || *end != '\0' || limit < 0 || limit > 1000000) {
+        fprintf(stderr,
+                "dormantctl preview: --limit wants a number from 0 to 1000000, not \"%s\"\n",
+                limit_text);
+        return DM_EXIT_USAGE;
+    }
+    struct dm_lifecycle lc;
+    char err[512];
+    memset(&lc, 0, sizeof lc);
+    if (!dm_lifecycle_build(cfg, &lc, err, sizeof err)) {
+        fprintf(stderr, "dormantctl preview: %s\n", err);
+        return DM_EXIT_CONFIG;
+    }
+    struct dm_ctl ctl;
+    struct preview_action pa[N_ACTIONS];
+    struct preview_guards g;
+    memset(pa, 0, sizeof pa);
+    memset(&g, 0, sizeof g);
+    int rc = dm_ctl_open(&ctl, cfg, "preview");
+    if (rc != DM_EXIT_OK) {
+        dm_lifecycle_free(&lc);
+        return rc;
+    }
+    /* Belt and braces: whatever a statement might write is rolled back. */
+    if (!dm_ctl_simple(&ctl, "BEGIN ISOLATION LEVEL REPEATABLE READ")) {
+        rc = DM_EXIT_FAILURE;
+        goto out;
+    }
+    if (!read_guards(&ctl, &lc, &g, &rc))
+        goto out;
+    for (size_t a = 0; a < N_ACTIONS; a++)
+        if (!read_action(&ctl, &lc, a, limit, &pa[a], &rc))
+            goto out;
+    if (json)
+        print_json(&g, pa, cfg);
+    else
+        print_text(&g, pa, cfg, limit);
+out:
+    if (ctl.conn != NULL)
+        PQclear(PQexec(ctl.conn, "ROLLBACK"));
+    for (size_t a = 0; a < N_ACTIONS; a++)
+        for (int i = 0; i < 3; i++)
+            PQclear(pa[a].rows[i]);
+    dm_ctl_close(&ctl);
+    dm_lifecycle_free(&lc);
+    return rc;
+}
