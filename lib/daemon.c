@@ -50,6 +50,21 @@ static bool apply_logging(const struct dm_daemon *d, const struct dm_config *cfg
     return true;
 }
 
+/* Logs, at debug level, the settings an operator most often wants to confirm
+ * after a start or reload. */
+static void log_settings(const struct dm_daemon *d)
+{
+    const struct dm_config *c = d->cfg;
+    char poll[80], inactive[80];
+    dm_interval_sql(&c->limits.poll_interval, poll, sizeof poll);
+    dm_interval_sql(&c->policy.inactive_after, inactive, sizeof inactive);
+    dm_log_debug("configuration in force", DM_S("source", c->source.table),
+                 DM_S("schema", c->database.schema), DM_S("inactive_after", inactive),
+                 DM_S("poll_interval", poll), DM_I("batch_size", c->limits.batch_size),
+                 DM_B("webhook", c->webhook.url[0] != '\0'),
+                 DM_B("email", c->email.smtp_url[0] != '\0'));
+}
+
 /* SIGHUP: builds a new configuration and swaps it in only when it is valid
  * and its log destination opens; otherwise the old one stays in force. */
 static void reload(struct dm_daemon *d)
@@ -83,6 +98,7 @@ static void reload(struct dm_daemon *d)
     dm_log_info("configuration reloaded", DM_S("config", d->cfg->path),
                 DM_S("log_level", dm_log_level_name(d->cfg->log.level)),
                 DM_B("dry_run", dm_daemon_dry_run(d)));
+    log_settings(d);
     dm_notify("READY=1");
 }
 
@@ -248,6 +264,7 @@ int dm_daemon_init(struct dm_daemon *d, const struct dm_options *opt, struct dm_
     dm_log_info("started", DM_S("version", DM_VERSION), DM_S("config", cfg->path),
                 DM_S("listen", opt->once ? "" : cfg->http.listen), DM_B("once", opt->once),
                 DM_B("dry_run", dm_daemon_dry_run(d)), DM_I("pid", getpid()));
+    log_settings(d);
     dm_notify("READY=1");
     return DM_EXIT_OK;
 }
