@@ -34,6 +34,12 @@ class PageHardening(pagelib.PageTestCase):
             self.assert_security_headers(headers, what)
             self.assertEqual(headers.get('X-Content-Type-Options'), 'nosniff')
 
+    def test_link_trackers_query_strings_are_ignored(self):
+        self.start(subscribers=[1])
+        token = self.pending_request(1)
+        self.assertEqual(self.http('/c/' + token + '?utm_source=mail&x=%3Cb%3E')[0], 200)
+        self.assertEqual(self.post('/c/' + token + '?utm_source=mail', 'keep')[0], 200)
+
     def test_other_methods_get_405_with_allow(self):
         self.start(subscribers=[1])
         token = self.pending_request(1)

@@ -1,0 +1,61 @@
+"""The page with the real engine: a link from a request the pass made, answered, never asked again."""
+
+import re
+import urllib.parse
+
+import harness
+import pagelib
+
+
+class PageWithEngine(pagelib.PageTestCase):
+
+    def request_link(self, sid):
+        """The confirm_url of subscriber sid's request, once the pass wrote it."""
+        def link():
+            return self.scalar(self.dsn, "SELECT payload->'data'->>'confirm_url'"
+                               " FROM dormant.outbox WHERE subscriber_id = %s"
+                               " AND type = 'confirmation.requested'", (sid,))
+        url = self.wait_for(link, what='the request of subscriber %s' % sid)
+        self.assertTrue(url.startswith(self.http_url + '/c/'), url)
+        return urllib.parse.urlparse(url).path
+
+    def test_link_from_a_real_request(self):
+        def inactive():
+            self.add_subscribers(self.dsn, [1, 2], created_ago='4 years', active_ago='3 years')
+        self.start(before_daemon=inactive)
+        path1, path2 = self.request_link(1), self.request_link(2)
+        token = path1[len('/c/'):]
+        self.assertTrue(re.fullmatch(r'[A-Za-z0-9_-]{43}', token), token)
+        # Not delivered yet: the page still answers, with the earliest possible deadline.
+        self.assertEqual(self.http(path1)[0], 200)
+        # The application's mailer acknowledges: the grace period starts.
+        self.psql(self.dsn, "UPDATE dormant.outbox SET delivered_at = now()"
+                  " WHERE type = 'confirmation.requested'")
+        deadline = self.scalar(self.dsn, "SELECT to_char(deadline AT TIME ZONE 'UTC',"
+                               " 'FMDD FMMonth YYYY') FROM dormant.account"
+                               " WHERE subscriber_id = 1")
+        status, _, body = self.http(path1)
+        self.assertEqual(status, 200)
+        self.assertIn(deadline, body.decode())
+        self.assertEqual(self.post(path1, 'keep')[0], 200)
+        self.assertEqual(self.post(path2, 'pause')[0], 200)
+        self.assertEqual(self.scalar(self.dsn, 'SELECT billing_status FROM subscribers'
+                                     ' WHERE id = 2'), 'suspended')
+        # Later passes leave the answers alone: no new request for the one
+        # who kept, no reactivation for the one who paused.
+        mark = self.log_mark()
+        self.wait_log(r'msg="pass done"', since=mark)
+        mark = self.log_mark()
+        self.wait_log(r'msg="pass done"', since=mark)
+        rows = self.psql(self.dsn, 'SELECT subscriber_id, state FROM dormant.account ORDER BY 1')
+        self.assertEqual(rows, [(1, 'active'), (2, 'suspended')])
+        self.assertEqual(self.psql(self.dsn, "SELECT subscriber_id, kind FROM dormant.event"
+                                   " WHERE kind <> 'requested' ORDER BY id"),
+                         [(1, 'confirmed'), (2, 'declined')])
+        self.assertEqual(self.scalar(self.dsn, "SELECT count(*) FROM dormant.event"
+                                     " WHERE kind = 'requested'"), 2)
+        self.assertEqual(self.http(path1)[0], 404)
+
+
+if __name__ == '__main__':
+    harness.main()
