@@ -1,6 +1,8 @@
 """The confirmation page: GET shows, POST answers (keep / pause), once, atomically."""
 
 import json
+import os
+import signal
 
 import harness
 import pagelib
@@ -57,6 +59,21 @@ class PageAnswers(pagelib.PageTestCase):
         self.assertIn('lang="fr"', body.decode())
         status, _, body = self.http('/c/' + token, headers={'Accept-Language': 'de, en'})
         self.assertIn('lang="en"', body.decode())
+
+    def test_page_templates_reload_on_sighup(self):
+        self.start(subscribers=[1])
+        token = self.pending_request(1)
+        path = os.path.join(self.tmp, 'templates', 'en', 'page.html')
+        with open(path) as f:
+            text = f.read()
+        with open(path, 'w') as f:
+            f.write(text.replace('Keep my subscription', 'Yes, keep it <b>{{deadline_date}}</b>'))
+        mark = self.log_mark()
+        self.daemon.send_signal(signal.SIGHUP)
+        self.wait_log(r'msg="configuration reloaded"', since=mark)
+        body = self.http('/c/' + token)[2].decode()
+        self.assertIn('Yes, keep it <b>', body)
+        self.assertNotIn('Keep my subscription', body)
 
     def test_dry_run_records_no_answer(self):
         self.start(overrides={'dry_run': True}, subscribers=[1])

@@ -1,6 +1,9 @@
 """The page with the real engine: a link from a request the pass made, answered, never asked again."""
 
+import json
 import re
+import shutil
+import subprocess
 import urllib.parse
 
 import harness
@@ -55,6 +58,21 @@ class PageWithEngine(pagelib.PageTestCase):
         self.assertEqual(self.scalar(self.dsn, "SELECT count(*) FROM dormant.event"
                                      " WHERE kind = 'requested'"), 2)
         self.assertEqual(self.http(path1)[0], 404)
+        # What the passes did shows on /healthz and /metrics.
+        health = json.loads(self.http('/healthz')[2])
+        self.assertIsNotNone(health['last_pass']['at'])
+        self.assertIsNotNone(health['last_pass']['outcome'])
+        text = self.http('/metrics')[2].decode()
+        self.assertIn('dormant_transitions_total{kind="requested"} 2\n', text)
+        self.assertIn('dormant_transitions_total{kind="confirmed"} 1\n', text)
+        self.assertIn('dormant_leader 1\n', text)
+        passes = int(re.search(r'^dormant_passes_total (\d+)$', text, re.M).group(1))
+        self.assertGreaterEqual(passes, 2)
+        promtool = shutil.which('promtool')
+        if promtool:
+            r = subprocess.run([promtool, 'check', 'metrics'], input=text.encode(),
+                               capture_output=True)
+            self.assertEqual((r.returncode, r.stdout + r.stderr), (0, b''))
 
 
 if __name__ == '__main__':
