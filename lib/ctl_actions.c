@@ -205,15 +205,36 @@ int dm_ctl_exempt(const struct dm_config *cfg, int argc, char **argv)
         rc = DM_EXIT_DATAERR;
         goto out;
     }
+    /* An exempt subscriber is never suspended: a pending request is closed
+     * in the same transaction, as confirmed on their behalf, with the page's
+     * own statement (the pass only keeps exempt subscribers from being
+     * asked). */
+    if (!dm_ctl_simple(&ctl, "BEGIN")) {
+        rc = DM_EXIT_FAILURE;
+        goto out;
+    }
     const char *params[] = {id, until, reason, ctl.actor};
     r = act(&ctl, exempt_sql, 4, params, &rc);
     if (r == NULL)
         goto out;
-    printf("subscriber %s exempt %s", id, PQgetvalue(r, 0, 0));
-    if (strcmp(PQgetvalue(r, 0, 1), "pending") == 0)
-        printf("; their pending request stays open, but they are not reminded or "
-               "suspended while exempt");
-    printf("\n");
+    bool pending = strcmp(PQgetvalue(r, 0, 1), "pending") == 0;
+    if (pending) {
+        char why[600], err[1024];
+        snprintf(why, sizeof why, "exempted: %s", reason);
+        if (dm_answer_apply(ctl.conn, cfg, DM_ANSWER_KEEP, id, ctl.actor, why, err, sizeof err) ==
+            DM_ANSWER_FAILED) {
+            err[strcspn(err, "\n")] = '\0';
+            fprintf(stderr, "dormantctl exempt: closing the pending request: %s\n", err);
+            rc = DM_EXIT_FAILURE;
+            goto out;
+        }
+    }
+    if (!dm_ctl_simple(&ctl, "COMMIT")) {
+        rc = DM_EXIT_FAILURE;
+        goto out;
+    }
+    printf("subscriber %s exempt %s%s\n", id, PQgetvalue(r, 0, 0),
+           pending ? "; their pending request is closed as confirmed on their behalf" : "");
 out:
     PQclear(r);
     dm_ctl_close(&ctl);

@@ -109,6 +109,32 @@ class CtlLifecycle(harness.DaemonTestCase):
         self.assertEqual(kinds[0], 'requested')
         self.assertIn('suspended', kinds)
 
+    def test_exempting_a_pending_subscriber_closes_the_request(self):
+        self.once()
+        self.assertEqual(self.ids('pending'), [1, 2, 3, 4, 5])
+        self.psql(self.dsn, 'UPDATE dormant.outbox SET delivered_at = now()')
+        rc, out, err = self.ctl('exempt', '1', '--reason', 'key account', env={'SUDO_USER': 'ana'})
+        self.assertEqual(rc, 0, err)
+        self.assertIn('closed as confirmed', out)
+        self.assertEqual(self.scalar(self.dsn, 'SELECT state FROM dormant.account'
+                                     ' WHERE subscriber_id = 1'), 'active')
+        ev = self.psql(self.dsn, "SELECT kind, actor, detail->>'reason' FROM dormant.event"
+                       " WHERE subscriber_id = 1 AND kind IN ('exempted', 'confirmed') ORDER BY id")
+        self.assertEqual(ev, [('exempted', 'operator:ana', 'key account'),
+                              ('confirmed', 'operator:ana', 'exempted: key account')])
+        self.wait_for(lambda: self.scalar(self.dsn, "SELECT bool_and(deadline < now())"
+                                          " FROM dormant.account WHERE state = 'pending'"),
+                      what='the deadlines')
+        self.once()
+        self.assertEqual(self.ids('suspended'), [2, 3, 4, 5])
+        self.assertEqual(self.scalar(self.dsn, 'SELECT billing_status FROM subscribers'
+                                     ' WHERE id = 1'), 'active')
+        # Still exempt: not asked again even once the confirmation is forgotten.
+        self.psql(self.dsn, 'UPDATE dormant.account SET recheck_at = now(), confirmed_at = NULL'
+                  ' WHERE subscriber_id = 1')
+        self.once()
+        self.assertEqual(self.ids('pending'), [])
+
     def test_preview_reports_the_backlog_guard(self):
         self.write_config({'limits.max_backlog_fraction': 0.1})
         who, doc = self.preview()
