@@ -25,12 +25,19 @@ README = os.path.join(harness.SOURCE_DIR, 'README.md')
 
 
 def readme_blocks():
-    """The SQL blocks that follow the README's least-privilege markers."""
+    """The SQL blocks that follow the README's least-privilege markers, by
+    what the marker says they are for: before, after (migrate), mailer."""
     with open(README) as f:
         text = f.read()
-    blocks = re.findall(r'<!-- least-privilege grants[^>]*-->\s*```sql\n(.*?)```', text, re.S)
-    assert len(blocks) == 2, 'README must hold the two marked grant blocks'
-    return blocks
+    blocks = re.findall(r'<!-- least-privilege grants([^:]*):[^>]*-->\s*```sql\n(.*?)```', text,
+                        re.S)
+    found = {}
+    for label, sql in blocks:
+        key = ('after' if 'after migrate' in label else
+               'mailer' if 'mailer' in label else 'before')
+        found[key] = sql
+    assert set(found) == {'before', 'after', 'mailer'}, 'README grant blocks: %s' % list(found)
+    return found
 
 
 class LeastPrivilege(harness.DaemonTestCase):
@@ -39,18 +46,19 @@ class LeastPrivilege(harness.DaemonTestCase):
         super().setUp()
         tag = '%d_%s' % (os.getpid(), secrets.token_hex(3))
         self.owner, self.daemon_role = 'lp_owner_' + tag, 'lp_daemon_' + tag
+        self.mailer = 'lp_mailer_' + tag
         self.addCleanup(self.drop_roles)
         self.dsn = self.fresh_db('lp')
         self.dbname = psycopg2.extensions.parse_dsn(self.dsn)['dbname']
 
     def drop_roles(self):
         for db in self.dbs:
-            for role in (self.daemon_role, self.owner):
+            for role in (self.daemon_role, self.owner, self.mailer):
                 try:
                     harness.psql(harness.admin_dsn(db), 'DROP OWNED BY "%s" CASCADE' % role)
                 except psycopg2.Error:
                     pass
-        for role in (self.daemon_role, self.owner):
+        for role in (self.mailer, self.daemon_role, self.owner):
             try:
                 harness.psql(harness.admin_dsn(), 'DROP ROLE IF EXISTS "%s"' % role)
             except psycopg2.Error:
@@ -62,6 +70,7 @@ class LeastPrivilege(harness.DaemonTestCase):
     def run_block(self, sql, role_dsn):
         sql = (sql.replace('dormant_owner', self.owner)
                .replace('dormant_daemon', self.daemon_role)
+               .replace('app_mailer', self.mailer)
                .replace('DATABASE subscriptions', 'DATABASE "%s"' % self.dbname))
         conn = psycopg2.connect(role_dsn)
         try:
@@ -84,8 +93,8 @@ class LeastPrivilege(harness.DaemonTestCase):
         self.psql(self.dsn, "ALTER TABLE subscribers ADD COLUMN plan text DEFAULT 'standard'")
         self.add_subscribers(self.dsn, [1, 2], active_ago='3 years')
         self.add_subscribers(self.dsn, [3], active_ago='1 hour')
-        before, after = readme_blocks()
-        self.run_block(before, self.dsn)
+        blocks = readme_blocks()
+        self.run_block(blocks['before'], self.dsn)
 
         policy = {'policy.confirm_within': '2 seconds', 'policy.reminders': [],
                   'policy.erase_after': '1 second', 'policy.erase_columns': ['email']}
@@ -97,7 +106,8 @@ class LeastPrivilege(harness.DaemonTestCase):
         rc, out, err = self.ctl('migrate', '--create-indexes', config=super_conf)
         self.assertEqual(rc, 0, err)
         self.assertIn('creating index', out)
-        self.run_block(after, self.as_role(self.owner))
+        self.run_block(blocks['after'], self.as_role(self.owner))
+        self.run_block(blocks['mailer'], self.dsn)
 
         daemon_dsn = self.as_role(self.daemon_role)
         conf = self.write_config(policy, dsn=daemon_dsn, name='daemon.conf')
@@ -119,9 +129,15 @@ class LeastPrivilege(harness.DaemonTestCase):
         self.assertEqual(self.psql(self.dsn, "SELECT subscriber_id, state FROM dormant.account"
                                    " WHERE state = 'pending' ORDER BY 1"), [(1, 'pending'),
                                                                           (2, 'pending')])
-        # The application's mailer acknowledges; the grace period starts.
-        self.psql(self.dsn, "UPDATE dormant.outbox SET delivered_at = now()"
+        # The application's mailer, with its own grants, reads the messages and
+        # acknowledges them; the grace period starts.
+        mailer_dsn = self.as_role(self.mailer)
+        self.assertEqual(len(self.psql(mailer_dsn, 'SELECT id, payload FROM dormant.outbox')), 2)
+        self.assertTrue(self.denied(mailer_dsn, "UPDATE dormant.outbox SET payload = '{}'"))
+        self.assertTrue(self.denied(mailer_dsn, "UPDATE dormant.account SET state = 'active'"))
+        self.psql(mailer_dsn, "UPDATE dormant.outbox SET delivered_at = now()"
                   " WHERE type = 'confirmation.requested'")
+        self.assertEqual(self.scalar(self.dsn, 'SELECT count(deadline) FROM dormant.account'), 2)
         self.wait_for(lambda: self.scalar(self.dsn, "SELECT bool_and(deadline < now())"
                                           " FROM dormant.account WHERE state = 'pending'"),
                       what='the deadline')
