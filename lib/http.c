@@ -32,6 +32,9 @@
 #define CLIENT_TIMEOUT_S 10
 /* Milliseconds a request waits for the database before a 503. */
 #define DB_WAIT_MS 10000
+/* Requests waiting for the database at most; beyond, 503 at once (the
+ * queue on the page's one connection stays bounded under a flood). */
+#define MAX_PENDING 512
 /* Failed token attempts per address: a burst, then one more per refill. */
 #define LIMIT_SLOTS     4096
 #define LIMIT_BURST     20
@@ -101,6 +104,7 @@ struct dm_http {
     size_t nsets;
     struct dm_ratelimit *limit; /* failed token attempts per client address */
     struct pending *pending;    /* requests waiting for the database */
+    size_t npending;            /* how many are linked in pending */
     /* Statements built from the configuration at load and reload. */
     char *sql_lookup, *sql_keep, *sql_pause, *sql_health, *sql_metrics;
 };
@@ -358,8 +362,11 @@ static void pending_unlink(struct pending *p)
         return;
     if (p->prev)
         p->prev->next = p->next;
-    else
+    else if (p->h->pending == p)
         p->h->pending = p->next;
+    else
+        return; /* never linked */
+    p->h->npending--;
     if (p->next)
         p->next->prev = p->prev;
     p->prev = p->next = NULL;
@@ -525,7 +532,7 @@ static void submit(struct dm_http *h, struct evhttp_request *req, enum job job, 
     p->job = job;
     snprintf(p->lang, sizeof p->lang, "%s", lang->locale);
     snprintf(p->client, sizeof p->client, "%s", client ? client : "");
-    if (!dm_db_up(h->d->db_http) ||
+    if (h->npending >= MAX_PENDING || !dm_db_up(h->d->db_http) ||
         !dm_db_send(h->d->db_http, sql, nparams, params, result_cb, p)) {
         respond_no_db(h, p);
         free(p);
@@ -535,6 +542,7 @@ static void submit(struct dm_http *h, struct evhttp_request *req, enum job job, 
     if (h->pending)
         h->pending->prev = p;
     h->pending = p;
+    h->npending++;
     p->timer = evtimer_new(h->d->base, timer_cb, p);
     struct timeval tv = {DB_WAIT_MS / 1000, (DB_WAIT_MS % 1000) * 1000};
     evtimer_add(p->timer, &tv);

@@ -1,6 +1,7 @@
 """The page against hostile clients: headers, methods, sizes, slow clients, guessing."""
 
 import socket
+import threading
 import time
 
 import harness
@@ -88,6 +89,38 @@ class PageHardening(pagelib.PageTestCase):
                 break
             data += chunk
         self.assertNotIn(b'200 OK', data)
+
+    def test_requests_waiting_for_the_database_are_bounded(self):
+        """With the token table locked, lookups queue on the page's connection;
+        past the bound, requests get 503 at once instead of piling up."""
+        self.start(subscribers=[1])
+        token = self.pending_request(1)
+        lock = harness.psycopg2.connect(self.dsn)
+        self.addCleanup(lock.close)
+        lock.cursor().execute('LOCK TABLE dormant.token IN ACCESS EXCLUSIVE MODE')
+        n = 600
+        done = []
+        url = self.http_url + '/c/' + token
+
+        def get(i):
+            st = pagelib.raw_status(url, headers={'X-Forwarded-For': '10.7.%d.%d'
+                                                  % (i // 250, i % 250)}, timeout=60)
+            done.append(st)
+            return st
+        results = []
+        runner = threading.Thread(
+            target=lambda: results.extend(pagelib.parallel([lambda i=i: get(i)
+                                                            for i in range(n)])))
+        runner.start()
+        # The ones over the bound come back while the others still wait.
+        self.wait_for(lambda: len(done) >= n - 512, what='the requests over the bound')
+        early = list(done)
+        lock.rollback()
+        runner.join()
+        self.assertEqual(set(early), {503})
+        self.assertEqual(results.count(503), len(early), results)
+        self.assertEqual(results.count(200), n - len(early))
+        self.assertEqual(self.http('/c/' + token)[0], 200)
 
     def test_rate_limit_trips_and_releases(self):
         self.start(subscribers=[1, 2])
