@@ -55,6 +55,8 @@ class PageTestCase(harness.DaemonTestCase):
         self.make_subscribers_table(self.dsn)
         if subscribers:
             self.add_subscribers(self.dsn, subscribers, active_ago='1 hour', locale=locale)
+        self.tokens = []
+        self.addCleanup(self.check_logs_clean)
         conf = {'email.templates': self.templates_dir()}
         conf.update(overrides or {})
         self.write_config(conf, dsn=self.dsn)
@@ -66,9 +68,17 @@ class PageTestCase(harness.DaemonTestCase):
         self.wait_http('/healthz')
         self.wait_for(lambda: self.http('/healthz')[0] == 200, what='/healthz 200')
 
+    def check_logs_clean(self):
+        """Whatever a test did, the logs name no token and no address."""
+        text = self.log_text()
+        for token in self.tokens:
+            self.assertNotIn(token, text)
+        self.assertNotIn('@example.com', text)
+
     def pending_request(self, sid, deadline="now() + interval '30 days'", cycle=1):
         """Make subscriber sid pending with a delivered request; return its token."""
         token = new_token()
+        self.tokens.append(token)
         digest = hashlib.sha256(token.encode()).digest()
         self.psql(self.dsn,
                   "INSERT INTO dormant.account (subscriber_id, state, cycle, rule, requested_at,"

@@ -28,6 +28,7 @@ class PageWithEngine(pagelib.PageTestCase):
         self.start(before_daemon=inactive)
         path1, path2 = self.request_link(1), self.request_link(2)
         token = path1[len('/c/'):]
+        self.tokens += [token, path2[len('/c/'):]]
         self.assertTrue(re.fullmatch(r'[A-Za-z0-9_-]{43}', token), token)
         # Not delivered yet: the page still answers, with the earliest possible deadline.
         self.assertEqual(self.http(path1)[0], 200)
