@@ -39,47 +39,27 @@ static const char status_sql[] =
     "   FROM @S@.control c, @S@.meta m, o, u, x";
 
 /* The readable view of the status document $1. */
+/* clang-format off */
 #define TS(path) "to_char((j#>>'" path "')::timestamptz, 'YYYY-MM-DD HH24:MI:SS\"Z\"')"
 static const char summary_sql[] =
     "SELECT CASE WHEN (j->>'paused')::boolean"
-    "   THEN 'YES, by ' || coalesce(j->>'paused_by', '?') || ' since ' || " TS(
-        "{paused_at}") ""
-                       "   ELSE 'no' END AS \"paused\","
-                       " coalesce(" TS(
-                           "{last_pass,at}") " || ', ' || (j#>>'{last_pass,duration_ms}') || ' ms, "
-                                             "'"
-                                             "   || coalesce(j#>>'{last_pass,outcome}', '?'), "
-                                             "'never') AS \"last pass\","
-                                             " coalesce((SELECT string_agg(key || '=' || value, ' "
-                                             "' ORDER BY key)"
-                                             "             FROM jsonb_each_text(CASE "
-                                             "jsonb_typeof(j#>'{last_pass,counts}')"
-                                             "               WHEN 'object' THEN "
-                                             "j#>'{last_pass,counts}' END)), '-') AS \"last pass "
-                                             "did\","
-                                             " coalesce(j->>'leader', '-') AS \"leader\","
-                                             " CASE WHEN (j->>'rescan_requested')::boolean THEN "
-                                             "'requested for the next pass'"
-                                             "   ELSE 'no' END AS \"rescan\","
-                                             " coalesce((j->>'backlog_accepted') || ' at ' || " TS(
-                                                 "{backlog_accepted_at}") ", '-')"
-                                                                          "   AS \"backlog "
-                                                                          "accepted\","
-                                                                          " (j#>>'{outbox,pending}'"
-                                                                          ") || ' pending, ' || "
-                                                                          "(j#>>'{outbox,delivered}"
-                                                                          "') || ' delivered, '"
-                                                                          "   || "
-                                                                          "(j#>>'{outbox,dead}') "
-                                                                          "|| ' dead' AS "
-                                                                          "\"outbox\","
-                                                                          " (j->>'undeliverable_"
-                                                                          "requests') AS "
-                                                                          "\"undeliverable\","
-                                                                          " (j->>'exemptions') AS "
-                                                                          "\"exemptions\""
-                                                                          " FROM (SELECT $1::jsonb "
-                                                                          "AS j) AS d";
+    "   THEN 'YES, by ' || coalesce(j->>'paused_by', '?') || ' since ' || " TS("{paused_at}")
+    "   ELSE 'no' END AS \"paused\","
+    " coalesce(" TS("{last_pass,at}") " || ', ' || (j#>>'{last_pass,duration_ms}') || ' ms, '"
+    "   || coalesce(j#>>'{last_pass,outcome}', '?'), 'never') AS \"last pass\","
+    " coalesce((SELECT string_agg(key || '=' || value, ' ' ORDER BY key)"
+    "             FROM jsonb_each_text(CASE jsonb_typeof(j#>'{last_pass,counts}')"
+    "               WHEN 'object' THEN j#>'{last_pass,counts}' END)), '-') AS \"last pass did\","
+    " coalesce(j->>'leader', '-') AS \"leader\","
+    " CASE WHEN (j->>'rescan_requested')::boolean THEN 'requested for the next pass'"
+    "   ELSE 'no' END AS \"rescan\","
+    " coalesce((j->>'backlog_accepted') || ' at ' || " TS("{backlog_accepted_at}") ", '-')"
+    "   AS \"backlog accepted\","
+    " (j#>>'{outbox,pending}') || ' pending, ' || (j#>>'{outbox,delivered}') || ' delivered, '"
+    "   || (j#>>'{outbox,dead}') || ' dead' AS \"outbox\","
+    " (j->>'undeliverable_requests') AS \"undeliverable\","
+    " (j->>'exemptions') AS \"exemptions\""
+    " FROM (SELECT $1::jsonb AS j) AS d";
 
 static const char accounts_sql[] =
     "SELECT k AS state, coalesce(j#>>ARRAY['accounts', k], '0') AS subscribers"
@@ -87,18 +67,17 @@ static const char accounts_sql[] =
     "       unnest(ARRAY['active', 'pending', 'suspended', 'erased']) WITH ORDINALITY AS t(k, i)"
     " ORDER BY i";
 
+/* Guards are the object-valued entries of control.guards ({"tripped": ..., readings}). */
 static const char guards_sql[] =
     "SELECT key AS guard,"
-    "  CASE WHEN jsonb_typeof(value) = 'object' AND coalesce((value->>'tripped')::boolean, false)"
-    "       THEN 'TRIPPED' WHEN jsonb_typeof(value) = 'object' THEN 'ok'"
-    "       ELSE value::text END AS state,"
-    "  CASE WHEN jsonb_typeof(value) = 'object' THEN"
-    "    coalesce((SELECT string_agg(k || '=' || v, ' ' ORDER BY k)"
-    "                FROM jsonb_each_text(value - 'tripped') AS e(k, v)), '') END AS detail"
+    "  CASE WHEN coalesce((value->>'tripped')::boolean, false) THEN 'TRIPPED' ELSE 'ok' END,"
+    "  coalesce((SELECT string_agg(k || '=' || v, ' ' ORDER BY k)"
+    "              FROM jsonb_each_text(value - 'tripped') AS e(k, v)), '')"
     "  FROM jsonb_each(CASE jsonb_typeof($1::jsonb->'guards') WHEN 'object'"
     "                  THEN $1::jsonb->'guards' ELSE '{}' END)"
     " WHERE jsonb_typeof(value) = 'object'"
     " ORDER BY key";
+/* clang-format on */
 
 int dm_ctl_status(const struct dm_config *cfg, int argc, char **argv)
 {

@@ -54,95 +54,75 @@ static const char export_sql[] =
     "  'events', coalesce((SELECT jsonb_agg(to_jsonb(e) - 'subscriber_id' ORDER BY e.id)"
     "               FROM @S@.event e WHERE e.subscriber_id = $1::@T@), '[]')))";
 
+/* clang-format off */
 #define TS(expr) "to_char((" expr ")::timestamptz, 'YYYY-MM-DD HH24:MI:SS\"Z\"')"
 
 /* The readable record of the show document $1, with a one-line "why". */
-static const char record_sql[] = "SELECT j->>'subscriber_id' AS \"subscriber\","
-                                 " coalesce(j#>>'{account,state}', 'not in the lifecycle (never "
-                                 "asked)')"
-                                 "   || CASE WHEN jsonb_typeof(j->'exemption') = 'object'"
-                                 "        AND (j#>>'{exemption,until}' IS NULL OR "
-                                 "(j#>>'{exemption,until}')::timestamptz > now())"
-                                 "      THEN ', exempt' ELSE '' END AS \"state\","
-                                 " CASE"
-                                 "  WHEN j#>>'{account,state}' = 'suspended' THEN (SELECT CASE "
-                                 "e->>'kind'"
-                                 "     WHEN 'declined' THEN 'chose \"Pause billing now\" on the "
-                                 "confirmation page at '"
-                                 "          || " TS("e->>'at'") ""
-                                                                "     ELSE 'no answer by the "
-                                                                "deadline ' || coalesce(" TS("j#>>'"
-                                                                                             "{acco"
-                                                                                             "unt,"
-                                                                                             "deadl"
-                                                                                             "ine}"
-                                                                                             "'") ", '?')"
-                                                                                                  "          || ' (request delivered ' || coalesce(" TS(
-                                                                                                      "j#>>'{account,delivered_at}'") ", '?')"
-                                                                                                                                      "          || ', last activity ' || coalesce(" TS(
-                                                                                                                                          "j#>>'{source,last_activity_at}'") ","
-                                                                                                                                                                             "          'never') || ')' END"
-                                                                                                                                                                             "     FROM jsonb_array_elements(j->'events') e"
-                                                                                                                                                                             "    WHERE e->>'kind' IN ('declined', 'suspended')"
-                                                                                                                                                                             "    ORDER BY (e->>'id')::bigint DESC LIMIT 1)"
-                                                                                                                                                                             "  WHEN j#>>'{account,state}' = 'pending' AND j#>>'{account,delivered_at}' IS NULL"
-                                                                                                                                                                             "   THEN 'asked ' || coalesce(" TS("j#>>'{account,requested_at}'") ", '?')"
-                                                                                                                                                                                                                                                "        || '; request not delivered yet, so no deadline runs'"
-                                                                                                                                                                                                                                                "  WHEN j#>>'{account,state}' = 'pending'"
-                                                                                                                                                                                                                                                "   THEN 'asked; must answer by ' || coalesce(" TS("j#>>'{account,deadline}'") ", '?')"
-                                                                                                                                                                                                                                                                                                                               "  WHEN j#>>'{account,state}' = 'erased' THEN 'personal data erased after suspension'"
-                                                                                                                                                                                                                                                                                                                               "  WHEN j#>>'{account,state}' = 'active' THEN 'charged; nothing pending'"
-                                                                                                                                                                                                                                                                                                                               "  ELSE '-' END AS \"why\","
-                                                                                                                                                                                                                                                                                                                               " j#>>'{source,billing}' AS \"billing\","
-                                                                                                                                                                                                                                                                                                                               " " TS(
-                                                                                                                                                                                                                                                                                                                                   "j#>>'{source,created_at}'") " AS \"created\","
-                                                                                                                                                                                                                                                                                                                                                                " coalesce(" TS(
-                                                                                                                                                                                                                                                                                                                                                                    "j#>>'{source,last_activity_at}'") ","
-                                                                                                                                                                                                                                                                                                                                                                                                       "   CASE WHEN j->'source' IS NULL OR jsonb_typeof(j->'source') = 'null'"
-                                                                                                                                                                                                                                                                                                                                                                                                       "        THEN 'not in the source table' ELSE 'never' END) AS \"last activity\","
-                                                                                                                                                                                                                                                                                                                                                                                                       " (j#>>'{account,cycle}') || coalesce(' (rule ' || (j#>>'{account,rule}') || ')', '')"
-                                                                                                                                                                                                                                                                                                                                                                                                       "   AS \"cycle\","
-                                                                                                                                                                                                                                                                                                                                                                                                       " " TS(
-                                                                                                                                                                                                                                                                                                                                                                                                           "j#>>'{account,requested_at}'") " AS \"requested\","
-                                                                                                                                                                                                                                                                                                                                                                                                                                           " " TS(
-                                                                                                                                                                                                                                                                                                                                                                                                                                               "j#>>'{account,delivered_at}'") " AS \"delivered\","
-                                                                                                                                                                                                                                                                                                                                                                                                                                                                               " " TS(
-                                                                                                                                                                                                                                                                                                                                                                                                                                                                                   "j#>>'{account,deadline}'") " AS \"deadline\","
-                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                               " j#>>'{account,reminders_sent}' AS \"reminders sent\","
-                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                               " " TS("j#>>'{account,suspended_at}'") " AS \"suspended\","
-                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                      " CASE WHEN jsonb_typeof(j->'exemption') = 'object' THEN"
-                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                      "   coalesce('until ' || " TS("j#>>'{exemption,until}'") ", 'indefinitely') || ': '"
-                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                               "   || (j#>>'{exemption,reason}') || ' (' || (j#>>'{exemption,actor}') || ')' END"
-                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                               "   AS \"exempt\""
-                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                                               " FROM (SELECT $1::jsonb AS j) AS d";
+static const char record_sql[] =
+    "SELECT j->>'subscriber_id' AS \"subscriber\","
+    " coalesce(j#>>'{account,state}', 'not in the lifecycle (never asked)')"
+    "   || CASE WHEN jsonb_typeof(j->'exemption') = 'object'"
+    "        AND (j#>>'{exemption,until}' IS NULL"
+    "             OR (j#>>'{exemption,until}')::timestamptz > now())"
+    "      THEN ', exempt' ELSE '' END AS \"state\","
+    " CASE"
+    "  WHEN j#>>'{account,state}' = 'suspended' THEN (SELECT CASE e->>'kind'"
+    "     WHEN 'declined' THEN 'chose \"Pause billing now\" on the confirmation page at '"
+    "          || " TS("e->>'at'")
+    "     ELSE 'no answer by the deadline ' || coalesce(" TS("j#>>'{account,deadline}'") ", '?')"
+    "          || ' (request delivered '"
+    "          || coalesce(" TS("j#>>'{account,delivered_at}'") ", '?')"
+    "          || ', last activity '"
+    "          || coalesce(" TS("j#>>'{source,last_activity_at}'") ", 'never') || ')' END"
+    "     FROM jsonb_array_elements(j->'events') e"
+    "    WHERE e->>'kind' IN ('declined', 'suspended')"
+    "    ORDER BY (e->>'id')::bigint DESC LIMIT 1)"
+    "  WHEN j#>>'{account,state}' = 'pending' AND j#>>'{account,delivered_at}' IS NULL"
+    "   AND EXISTS (SELECT 1 FROM jsonb_array_elements(j->'messages') m"
+    "                WHERE m->>'id' = j#>>'{account,request_outbox_id}'"
+    "                  AND m->>'dead_at' IS NOT NULL)"
+    "   THEN 'asked ' || coalesce(" TS("j#>>'{account,requested_at}'") ", '?')"
+    "        || ', but the request could not be delivered: no deadline runs and they will'"
+    "        || ' not be suspended (fix the address, or confirm or exempt them)'"
+    "  WHEN j#>>'{account,state}' = 'pending' AND j#>>'{account,delivered_at}' IS NULL"
+    "   THEN 'asked ' || coalesce(" TS("j#>>'{account,requested_at}'") ", '?')"
+    "        || '; request not delivered yet, so no deadline runs'"
+    "  WHEN j#>>'{account,state}' = 'pending'"
+    "   THEN 'asked; must answer by ' || coalesce(" TS("j#>>'{account,deadline}'") ", '?')"
+    "  WHEN j#>>'{account,state}' = 'erased' THEN 'personal data erased after suspension'"
+    "  WHEN j#>>'{account,state}' = 'active' THEN 'charged; nothing pending'"
+    "  ELSE '-' END AS \"why\","
+    " j#>>'{source,billing}' AS \"billing\","
+    " " TS("j#>>'{source,created_at}'") " AS \"created\","
+    " coalesce(" TS("j#>>'{source,last_activity_at}'") ","
+    "   CASE WHEN j->'source' IS NULL OR jsonb_typeof(j->'source') = 'null'"
+    "        THEN 'not in the source table' ELSE 'never' END) AS \"last activity\","
+    " (j#>>'{account,cycle}') || coalesce(' (rule ' || (j#>>'{account,rule}') || ')', '')"
+    "   AS \"cycle\","
+    " " TS("j#>>'{account,requested_at}'") " AS \"requested\","
+    " " TS("j#>>'{account,delivered_at}'") " AS \"delivered\","
+    " " TS("j#>>'{account,deadline}'") " AS \"deadline\","
+    " j#>>'{account,reminders_sent}' AS \"reminders sent\","
+    " " TS("j#>>'{account,suspended_at}'") " AS \"suspended\","
+    " CASE WHEN jsonb_typeof(j->'exemption') = 'object' THEN"
+    "   coalesce('until ' || " TS("j#>>'{exemption,until}'") ", 'indefinitely') || ': '"
+    "   || (j#>>'{exemption,reason}') || ' (' || (j#>>'{exemption,actor}') || ')' END"
+    "   AS \"exempt\""
+    " FROM (SELECT $1::jsonb AS j) AS d";
 
-static const char messages_sql[] = "SELECT m->>'id', m->>'type', " TS(
-    "m->>'created_at'") ","
-                        "  CASE WHEN m->>'delivered_at' IS NOT NULL THEN 'delivered ' || " TS(
-                            "m->>'delivered_at'") ""
-                                                  "       WHEN m->>'dead_at' IS NOT NULL THEN "
-                                                  "'DEAD ' || " TS(
-                                                      "m->>'dead_at'") ""
-                                                                       "       ELSE 'pending, "
-                                                                       "next try ' || " TS(
-                                                                           "m->>'next_attempt_"
-                                                                           "at'") " END,"
-                                                                                  "  "
-                                                                                  "m->>'"
-                                                                                  "attempts', "
-                                                                                  "m->>'last_"
-                                                                                  "error'"
-                                                                                  "  FROM "
-                                                                                  "jsonb_array_"
-                                                                                  "elements($1:"
-                                                                                  ":jsonb->'"
-                                                                                  "messages') "
-                                                                                  "m";
+static const char messages_sql[] =
+    "SELECT m->>'id', m->>'type', " TS("m->>'created_at'") ","
+    "  CASE WHEN m->>'delivered_at' IS NOT NULL THEN 'delivered ' || " TS("m->>'delivered_at'")
+    "       WHEN m->>'dead_at' IS NOT NULL THEN 'DEAD ' || " TS("m->>'dead_at'")
+    "       ELSE 'pending, next try ' || " TS("m->>'next_attempt_at'") " END,"
+    "  m->>'attempts', m->>'last_error'"
+    "  FROM jsonb_array_elements($1::jsonb->'messages') m";
 
 static const char events_sql[] =
     "SELECT " TS("e->>'at'") ", e->>'kind', e->>'cycle', e->>'actor',"
-                             "  CASE WHEN e->'detail' = '{}' THEN NULL ELSE e->>'detail' END"
-                             "  FROM jsonb_array_elements($1::jsonb->'events') e";
+    "  CASE WHEN e->'detail' = '{}' THEN NULL ELSE e->>'detail' END"
+    "  FROM jsonb_array_elements($1::jsonb->'events') e";
+/* clang-format on */
 
 int dm_ctl_show(const struct dm_config *cfg, int argc, char **argv)
 {
