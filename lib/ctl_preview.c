@@ -208,7 +208,7 @@ static void print_json(const struct preview_guards *g, const struct preview_acti
 }
 
 static void print_text(const struct preview_guards *g, const struct preview_action *pa,
-                       const struct dm_config *cfg, long limit)
+                       const struct dm_config *cfg)
 {
     printf("preview of the next pass (nothing written; times in UTC)\n");
     printf("  paused           %s\n", g->paused ? "YES" : "no");
@@ -258,7 +258,6 @@ static void print_text(const struct preview_guards *g, const struct preview_acti
                        PQgetisnull(r, t, 3) ? "-" : PQgetvalue(r, t, 3));
         }
     }
-    (void)limit;
 }
 
 int dm_ctl_preview(const struct dm_config *cfg, int argc, char **argv)
@@ -306,7 +305,7 @@ int dm_ctl_preview(const struct dm_config *cfg, int argc, char **argv)
     if (json)
         print_json(&g, pa, cfg);
     else
-        print_text(&g, pa, cfg, limit);
+        print_text(&g, pa, cfg);
 out:
     if (ctl.conn != NULL)
         PQclear(PQexec(ctl.conn, "ROLLBACK"));

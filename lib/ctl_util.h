@@ -93,18 +93,20 @@ void dm_ctl_print_table(FILE *out, const PGresult *r, const char *const *titles,
  * of row 0: the readable form of one record. */
 void dm_ctl_print_record(FILE *out, const PGresult *r, const char *indent);
 
-/*
- * Parses a command's own flags. spec lists the long options (getopt_long
- * style; every command also accepts --json when json is not NULL). Reports
- * an unknown flag or a missing value as one line naming it and returns
- * false (the command exits 64). positional receives the remaining
- * arguments: exactly npos of them are required.
- */
+/* One flag a command accepts. */
 struct dm_ctl_flag {
     const char *name;   /* long option name, without the dashes */
     bool has_value;     /* takes an argument */
     const char **value; /* set to the argument (has_value) or to "1" */
 };
+
+/*
+ * Parses a command's own flags: flags lists the long options it takes
+ * (terminated by a NULL name), and --json is accepted too when json is not
+ * NULL. Reports an unknown flag, a missing value or a wrong number of
+ * arguments as one line naming it and returns false (the command exits 64).
+ * positional receives the npos remaining arguments, all required.
+ */
 bool dm_ctl_parse(const char *cmd, int argc, char **argv, const struct dm_ctl_flag *flags,
                   bool *json, const char **positional, int npos, const char *usage);
 
