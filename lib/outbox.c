@@ -35,6 +35,47 @@ enum ch_result {
     CH_GONE,  /* webhook 410: the endpoint is disabled, the message waits */
 };
 
+/* Columns of the claim statement. */
+enum {
+    C_ID,
+    C_TYPE,
+    C_SUBSCRIBER,
+    C_ATTEMPTS,
+    C_DONE_WEBHOOK,
+    C_DONE_EMAIL,
+    C_BODY,
+    C_DEADLINE,
+    C_STATED,
+    C_EPOCH,
+    C_DATE,
+    C_EMAIL,
+    C_LOCALE,
+    C_CONFIRM_URL,
+    C_LAST_ACTIVITY,
+    C_RULE,
+    C_COUNT,
+};
+
+/* Columns of a job's outcome (see sql_outcome). */
+enum {
+    OUT_ID,        /* outbox id */
+    OUT_DONE,      /* channels_done afterwards, a text[] literal */
+    OUT_DELIVERED, /* "t": every configured channel has delivered */
+    OUT_STATED,    /* deadline the message stated, or NULL */
+    OUT_DEAD,      /* "t": failed for good */
+    OUT_DELAY,     /* interval until the next attempt, or NULL (unchanged) */
+    OUT_ERROR,     /* last_error, or NULL (unchanged) */
+    OUT_CHANNEL,   /* channel that failed for good, for the event */
+    OUT_COUNTED,   /* "t": the round counts as a failed attempt */
+    OUT_COUNT,
+};
+
+/* Rows claimed at most, as a multiple of webhook.concurrency. */
+#define QUEUE_FACTOR 8
+
+/* Outcomes written in one statement at most. */
+#define OUTCOME_BATCH 500
+
 /* One claimed outbox row, from the claim until its outcome is written. */
 struct job {
     struct job *prev, *next;
@@ -50,11 +91,14 @@ struct job {
     int pending;                        /* transfers in flight */
     struct dm_webhook_request *wh;
     struct dm_email_request *em;
-    /* The outcome statement's parameters, kept so that it can be sent again
-     * after a lost connection. */
-    char *params[10];
-    bool dead;      /* the outcome makes the message dead */
-    bool unwritten; /* the outcome waits for the connection to come back */
+    /* The outcome, one value per column of the outcome statement (index
+     * OUT_*), kept until written so that it can be sent again after a lost
+     * connection. NULL is SQL NULL. */
+    char *out[OUT_COUNT];
+    bool dead;           /* the outcome makes the message dead */
+    struct job *wnext;   /* in o->queue, o->ready or o->writing */
+    char *cols[C_COUNT]; /* the claimed row (NULL = SQL NULL), until started */
+    int64_t claimed_ms;  /* dm_now_ms() at the claim */
 };
 
 struct dm_outbox {
@@ -64,6 +108,7 @@ struct dm_outbox {
     char me[160];        /* claimed_by: host and pid */
     char *sql_claim;
     char *sql_next_due;
+    char *sql_release;
     char *sql_outcome;
     bool claiming;     /* a claim statement is in flight */
     bool asking_next;  /* the next-due query is in flight */
@@ -74,6 +119,10 @@ struct dm_outbox {
     bool dry_logged;   /* the dry-run notice was logged */
     struct job *jobs;  /* claimed, not yet written back */
     int njobs;
+    struct job *queue;   /* claimed, not started yet, oldest first */
+    int running;         /* jobs started whose transfers have not all ended */
+    struct job *ready;   /* outcomes waiting to be written, oldest first */
+    struct job *writing; /* outcomes in the statement in flight */
 };
 
 static void claim(struct dm_outbox *o);
@@ -135,6 +184,11 @@ static void build_sql(struct dm_outbox *o)
     free(o->sql_claim);
     free(o->sql_next_due);
     free(o->sql_outcome);
+    free(o->sql_release);
+    /* $1 me, $2 ids: hands unstarted claims back. */
+    o->sql_release = xasprintf("UPDATE %1$s.outbox SET claimed_by = NULL, claimed_until = NULL"
+                               " WHERE id = ANY($2::bigint[]) AND claimed_by = $1",
+                               s);
     /* $1 me, $2 limit, $3 lease, $4 active channels, $5 policy.confirm_within.
      * A request states the deadline it is sent with: now() plus the
      * confirmation period (the longer of the database's and the file's),
@@ -146,7 +200,7 @@ static void build_sql(struct dm_outbox *o)
         "   WHERE delivered_at IS NULL AND dead_at IS NULL AND next_attempt_at <= now()"
         "     AND (claimed_until IS NULL OR claimed_until < now())"
         "     AND NOT (channels_done @> $4::text[])"
-        "   ORDER BY next_attempt_at, id LIMIT $2::int FOR UPDATE SKIP LOCKED),"
+        "   ORDER BY next_attempt_at LIMIT $2::int FOR UPDATE SKIP LOCKED),"
         " claimed AS ("
         "  UPDATE %1$s.outbox o SET claimed_by = $1, claimed_until = now() + $3::interval"
         "    FROM due WHERE o.id = due.id"
@@ -181,41 +235,48 @@ static void build_sql(struct dm_outbox *o)
                   " WHERE delivered_at IS NULL AND dead_at IS NULL"
                   "   AND NOT (channels_done @> $1::text[])",
                   s);
-    /* One statement records a round's outcome (and, when the message is
-     * dead, its delivery_failed event): $1 id, $2 me, $3 channels_done,
-     * $4 delivered, $5 stated deadline, $6 dead, $7 retry delay (NULL:
-     * unchanged), $8 last_error, $9 channel, $10 count the attempt.
-     * Setting delivered_at fires the outbox_delivered trigger, which starts
-     * the grace period from the deadline stored here. */
-    o->sql_outcome =
-        xasprintf("WITH upd AS ("
-                  "  UPDATE %1$s.outbox o SET"
-                  "    channels_done = $3::text[],"
-                  "    delivered_at = CASE WHEN $4::boolean THEN now() END,"
-                  "    payload = CASE WHEN $5::text IS NOT NULL AND o.payload ? 'data'"
-                  "                    AND (o.payload #>> '{data,deadline}' IS NULL"
-                  "                         OR (o.payload #>> '{data,deadline}')::timestamptz"
-                  "                            < $5::timestamptz)"
-                  "              THEN jsonb_set(o.payload, '{data,deadline}', to_jsonb($5::text))"
-                  "              ELSE o.payload END,"
-                  "    attempts = o.attempts + CASE WHEN $10::boolean THEN 1 ELSE 0 END,"
-                  "    last_error = COALESCE($8, o.last_error),"
-                  "    next_attempt_at = CASE WHEN $7::interval IS NULL THEN o.next_attempt_at"
-                  "                           ELSE now() + $7::interval END,"
-                  "    dead_at = CASE WHEN $6::boolean THEN now() END,"
-                  "    claimed_by = NULL, claimed_until = NULL"
-                  "  WHERE o.id = $1::bigint AND o.claimed_by = $2"
-                  "    AND o.delivered_at IS NULL AND o.dead_at IS NULL"
-                  "  RETURNING o.id, o.subscriber_id, o.cycle, o.type, o.attempts),"
-                  " ev AS ("
-                  "  INSERT INTO %1$s.event (subscriber_id, kind, cycle, actor, detail)"
-                  "  SELECT subscriber_id, 'delivery_failed', cycle, 'daemon',"
-                  "         jsonb_build_object('outbox_id', id, 'type', type, 'channel', $9::text,"
-                  "                            'error', $8::text, 'attempts', attempts)"
-                  "    FROM upd WHERE $6::boolean"
-                  "  RETURNING 1)"
-                  " SELECT (SELECT count(*) FROM upd), (SELECT count(*) FROM ev)",
-                  s);
+    /* One statement records the outcomes of a batch of rows (and, for those
+     * that are dead, their delivery_failed events): $1 me, then one array
+     * per OUT_* column. It applies only to rows still claimed by us and
+     * still open. Setting delivered_at fires the outbox_delivered trigger,
+     * which starts the grace period from the deadline stored here. Returns
+     * the ids it applied to. */
+    o->sql_outcome = xasprintf(
+        "WITH v AS ("
+        "  SELECT * FROM unnest($2::bigint[], $3::text[], $4::boolean[], $5::text[],"
+        "                       $6::boolean[], $7::interval[], $8::text[], $9::text[],"
+        "                       $10::boolean[])"
+        "    AS v(id, done, delivered, stated, dead, delay, err, channel, counted)),"
+        " upd AS ("
+        "  UPDATE %1$s.outbox o SET"
+        "    channels_done = v.done::text[],"
+        "    delivered_at = CASE WHEN v.delivered THEN now() END,"
+        "    payload = CASE WHEN v.stated IS NOT NULL AND o.payload ? 'data'"
+        "                    AND (o.payload #>> '{data,deadline}' IS NULL"
+        "                         OR (o.payload #>> '{data,deadline}')::timestamptz"
+        "                            < v.stated::timestamptz)"
+        "              THEN jsonb_set(o.payload, '{data,deadline}', to_jsonb(v.stated))"
+        "              ELSE o.payload END,"
+        "    attempts = o.attempts + CASE WHEN v.counted THEN 1 ELSE 0 END,"
+        "    last_error = COALESCE(v.err, o.last_error),"
+        "    next_attempt_at = CASE WHEN v.delay IS NULL THEN o.next_attempt_at"
+        "                           ELSE now() + v.delay END,"
+        "    dead_at = CASE WHEN v.dead THEN now() END,"
+        "    claimed_by = NULL, claimed_until = NULL"
+        "   FROM v"
+        "  WHERE o.id = v.id AND o.claimed_by = $1"
+        "    AND o.delivered_at IS NULL AND o.dead_at IS NULL"
+        "  RETURNING o.id, o.subscriber_id, o.cycle, o.type, o.attempts, v.dead, v.channel,"
+        "            v.err),"
+        " ev AS ("
+        "  INSERT INTO %1$s.event (subscriber_id, kind, cycle, actor, detail)"
+        "  SELECT subscriber_id, 'delivery_failed', cycle, 'daemon',"
+        "         jsonb_build_object('outbox_id', id, 'type', type, 'channel', channel,"
+        "                            'error', err, 'attempts', attempts)"
+        "    FROM upd WHERE dead"
+        "  RETURNING 1)"
+        " SELECT id::text FROM upd",
+        s);
 }
 
 /* How long a claim holds a row: longer than any transfer can take. */
@@ -233,8 +294,10 @@ static void job_free(struct job *j)
 {
     dm_webhook_request_free(j->wh);
     dm_email_request_free(j->em);
-    for (size_t i = 0; i < sizeof j->params / sizeof j->params[0]; i++)
-        free(j->params[i]);
+    for (size_t i = 0; i < OUT_COUNT; i++)
+        free(j->out[i]);
+    for (size_t i = 0; i < C_COUNT; i++)
+        free(j->cols[i]);
     free(j->type);
     free(j->stated_deadline);
     free(j);
@@ -286,45 +349,135 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
     claim(arg);
 }
 
-static void outcome_sent(void *arg, PGresult *res);
+/* Appends v to a PostgreSQL array literal: quoted, or NULL. */
+static void array_add(char **buf, size_t *len, size_t *cap, const char *v, bool first)
+{
+    size_t need = (v ? strlen(v) * 2 : 0) + 8;
+    if (*len + need + 2 > *cap) {
+        *cap = (*len + need + 2) * 2;
+        *buf = realloc(*buf, *cap);
+        if (*buf == NULL)
+            abort();
+    }
+    char *o = *buf + *len;
+    if (!first)
+        *o++ = ',';
+    if (v == NULL) {
+        memcpy(o, "NULL", 4);
+        o += 4;
+    } else {
+        *o++ = '"';
+        for (const char *p = v; *p; p++) {
+            if (*p == '"' || *p == '\\')
+                *o++ = '\\';
+            *o++ = *p;
+        }
+        *o++ = '"';
+    }
+    *o = '\0';
+    *len = (size_t)(o - *buf);
+}
 
-/* Sends a job's outcome statement; keeps it for later when the connection
- * is down. */
+static void outcomes_written(void *arg, PGresult *res);
+
+/* Writes every ready outcome (up to OUTCOME_BATCH) in one statement, unless
+ * one is already in flight: outcomes that finish meanwhile go in the next.
+ * When the connection is down they wait for it. */
+static void flush_outcomes(struct dm_outbox *o)
+{
+    if (o->writing != NULL || o->ready == NULL || !dm_db_up(o->d->db_outbox))
+        return;
+    char *arrays[OUT_COUNT];
+    size_t len[OUT_COUNT], cap[OUT_COUNT];
+    for (int c = 0; c < OUT_COUNT; c++) {
+        cap[c] = 256;
+        arrays[c] = malloc(cap[c]);
+        if (arrays[c] == NULL)
+            abort();
+        strcpy(arrays[c], "{");
+        len[c] = 1;
+    }
+    struct job *batch = o->ready, *last = NULL;
+    int n = 0;
+    for (struct job *j = o->ready; j != NULL && n < OUTCOME_BATCH; j = j->wnext, n++) {
+        for (int c = 0; c < OUT_COUNT; c++)
+            array_add(&arrays[c], &len[c], &cap[c], j->out[c], n == 0);
+        last = j;
+    }
+    o->ready = last->wnext;
+    last->wnext = NULL;
+    const char *params[1 + OUT_COUNT];
+    params[0] = o->me;
+    for (int c = 0; c < OUT_COUNT; c++) {
+        arrays[c] = realloc(arrays[c], len[c] + 2);
+        if (arrays[c] == NULL)
+            abort();
+        strcpy(arrays[c] + len[c], "}");
+        params[1 + c] = arrays[c];
+    }
+    if (dm_db_send(o->d->db_outbox, o->sql_outcome, 1 + OUT_COUNT, params, outcomes_written, o)) {
+        o->writing = batch;
+    } else {
+        last->wnext = o->ready;
+        o->ready = batch;
+    }
+    for (int c = 0; c < OUT_COUNT; c++)
+        free(arrays[c]);
+}
+
+/* Queues a job's outcome for writing. */
 static void write_outcome(struct job *j)
 {
     struct dm_outbox *o = j->o;
-    if (!dm_db_send(o->d->db_outbox, o->sql_outcome, 10, (const char *const *)j->params,
-                    outcome_sent, j)) {
-        dm_log_warning("outbox: database down, delivery outcome kept until it returns",
-                       DM_S("outbox_id", j->id));
-        j->unwritten = true;
-    }
+    struct job **tail = &o->ready;
+    while (*tail != NULL)
+        tail = &(*tail)->wnext;
+    j->wnext = NULL;
+    *tail = j;
+    flush_outcomes(o);
 }
 
-static void outcome_sent(void *arg, PGresult *res)
+static void outcomes_written(void *arg, PGresult *res)
 {
-    struct job *j = arg;
-    struct dm_outbox *o = j->o;
+    struct dm_outbox *o = arg;
+    struct job *batch = o->writing;
+    o->writing = NULL;
 
     if (res == NULL) {
         /* Lost with the connection: it may or may not have committed. The
          * statement only applies while our claim stands and the row is still
-         * open, so sending it again is safe. */
-        j->unwritten = true;
+         * open, so sending it again is safe; the state callback does. */
+        struct job *last = batch;
+        while (last->wnext != NULL)
+            last = last->wnext;
+        last->wnext = o->ready;
+        o->ready = batch;
         return;
     }
-    if (!dm_db_ok(res)) {
-        dm_log_error("outbox: cannot record a delivery outcome; the message will be retried",
-                     DM_S("outbox_id", j->id), DM_S("error", dm_db_error(res)));
-    } else if (strcmp(PQgetvalue(res, 0, 0), "0") == 0) {
-        dm_log_warning("outbox: claim lost before the outcome was recorded",
-                       DM_S("outbox_id", j->id));
-    } else if (j->dead) {
-        o->d->metrics.transitions[DM_T_DELIVERY_FAILED]++;
+    bool ok = dm_db_ok(res);
+    if (!ok)
+        dm_log_error("outbox: cannot record delivery outcomes; the messages will be retried",
+                     DM_S("error", dm_db_error(res)));
+    int rows = ok ? PQntuples(res) : 0;
+    while (batch != NULL) {
+        struct job *j = batch;
+        batch = j->wnext;
+        if (ok) {
+            bool applied = false;
+            for (int r = 0; r < rows && !applied; r++)
+                applied = strcmp(PQgetvalue(res, r, 0), j->id) == 0;
+            if (!applied)
+                dm_log_warning("outbox: the row was claimed again or closed before its "
+                               "outcome was recorded",
+                               DM_S("outbox_id", j->id));
+            else if (j->dead)
+                o->d->metrics.transitions[DM_T_DELIVERY_FAILED]++;
+        }
+        list_remove(&o->jobs, j);
+        o->njobs--;
+        job_free(j);
     }
-    list_remove(&o->jobs, j);
-    o->njobs--;
-    job_free(j);
+    flush_outcomes(o);
     claim(o);
     maybe_drained(o);
 }
@@ -419,23 +572,28 @@ static void job_finish(struct job *j)
     char done[64];
     channel_array(j->done, done, sizeof done);
     j->dead = dead;
-    j->params[0] = xstrdup(j->id);
-    j->params[1] = xstrdup(o->me);
-    j->params[2] = xstrdup(done);
-    j->params[3] = xstrdup(delivered ? "t" : "f");
-    j->params[4] = any_ok && j->stated_deadline ? xstrdup(j->stated_deadline) : NULL;
-    j->params[5] = xstrdup(dead ? "t" : "f");
-    j->params[6] = !delivered && !dead && delay_ms >= 0 ? xstrdup(delay) : NULL;
-    j->params[7] = last_error[0] ? xstrdup(last_error) : NULL;
-    j->params[8] = xstrdup(dead_channel);
-    j->params[9] = xstrdup(count ? "t" : "f");
+    j->out[OUT_ID] = xstrdup(j->id);
+    j->out[OUT_DONE] = xstrdup(done);
+    j->out[OUT_DELIVERED] = xstrdup(delivered ? "t" : "f");
+    j->out[OUT_STATED] = any_ok && j->stated_deadline ? xstrdup(j->stated_deadline) : NULL;
+    j->out[OUT_DEAD] = xstrdup(dead ? "t" : "f");
+    j->out[OUT_DELAY] = !delivered && !dead && delay_ms >= 0 ? xstrdup(delay) : NULL;
+    j->out[OUT_ERROR] = last_error[0] ? xstrdup(last_error) : NULL;
+    j->out[OUT_CHANNEL] = xstrdup(dead_channel);
+    j->out[OUT_COUNTED] = xstrdup(count ? "t" : "f");
     write_outcome(j);
 }
 
+static void pump(struct dm_outbox *o);
+
 static void transfer_ended(struct job *j)
 {
-    if (--j->pending == 0)
-        job_finish(j);
+    if (--j->pending > 0)
+        return;
+    struct dm_outbox *o = j->o;
+    o->running--;
+    job_finish(j);
+    pump(o);
 }
 
 static void webhook_done(void *arg, CURL *easy, CURLcode rc)
@@ -488,38 +646,18 @@ static void email_done(void *arg, CURL *easy, CURLcode rc)
     transfer_ended(j);
 }
 
-/* Columns of the claim statement. */
-enum {
-    C_ID,
-    C_TYPE,
-    C_SUBSCRIBER,
-    C_ATTEMPTS,
-    C_DONE_WEBHOOK,
-    C_DONE_EMAIL,
-    C_BODY,
-    C_DEADLINE,
-    C_STATED,
-    C_EPOCH,
-    C_DATE,
-    C_EMAIL,
-    C_LOCALE,
-    C_CONFIRM_URL,
-    C_LAST_ACTIVITY,
-    C_RULE,
-};
-
-static const char *col(const PGresult *res, int row, int c)
+static const char *jcol(const struct job *j, int c)
 {
-    return PQgetisnull(res, row, c) ? NULL : PQgetvalue(res, row, c);
+    return j->cols[c];
 }
 
 /* Prepares the email of a job; false (with the channel's result set) when
  * there is nothing that can be sent. */
-static bool email_prepare(struct job *j, const PGresult *res, int row)
+static bool email_prepare(struct job *j)
 {
     const struct dm_config *cfg = j->o->d->cfg;
-    const char *to = col(res, row, C_EMAIL);
-    const char *locale = col(res, row, C_LOCALE);
+    const char *to = jcol(j, C_EMAIL);
+    const char *locale = jcol(j, C_LOCALE);
     char err[200], from_addr[320], domain[256], msgid[320];
     char deadline_date[64], activity_date[64];
 
@@ -538,18 +676,17 @@ static bool email_prepare(struct job *j, const PGresult *res, int row)
         snprintf(j->cause[DM_CH_EMAIL], sizeof j->cause[0], "unusable email address");
         return false;
     }
-    dm_template_readable_date(col(res, row, C_DEADLINE), locale, deadline_date,
-                              sizeof deadline_date);
-    dm_template_readable_date(col(res, row, C_LAST_ACTIVITY), locale, activity_date,
+    dm_template_readable_date(jcol(j, C_DEADLINE), locale, deadline_date, sizeof deadline_date);
+    dm_template_readable_date(jcol(j, C_LAST_ACTIVITY), locale, activity_date,
                               sizeof activity_date);
     const struct dm_template_var vars[] = {
-        {"subscriber_id", col(res, row, C_SUBSCRIBER)},
-        {"confirm_url", col(res, row, C_CONFIRM_URL)},
-        {"deadline", col(res, row, C_DEADLINE)},
+        {"subscriber_id", jcol(j, C_SUBSCRIBER)},
+        {"confirm_url", jcol(j, C_CONFIRM_URL)},
+        {"deadline", jcol(j, C_DEADLINE)},
         {"deadline_date", deadline_date},
-        {"last_activity_at", col(res, row, C_LAST_ACTIVITY)},
+        {"last_activity_at", jcol(j, C_LAST_ACTIVITY)},
         {"last_activity_date", activity_date},
-        {"rule", col(res, row, C_RULE)},
+        {"rule", jcol(j, C_RULE)},
         {"type", j->type},
     };
     char *subject = NULL, *body = NULL, *message = NULL;
@@ -571,7 +708,7 @@ static bool email_prepare(struct job *j, const PGresult *res, int row)
         .to = to,
         .subject = subject,
         .body = body,
-        .date = col(res, row, C_DATE),
+        .date = jcol(j, C_DATE),
         .message_id = msgid,
     };
     message = dm_email_build(&f, err, sizeof err);
@@ -596,31 +733,18 @@ out:
 
 /* Starts the deliveries of one claimed row on every active channel that has
  * not delivered it yet. */
-static void job_start(struct dm_outbox *o, const PGresult *res, int row)
+static void job_start(struct job *j)
 {
+    struct dm_outbox *o = j->o;
     const struct dm_config *cfg = o->d->cfg;
-    struct job *j = calloc(1, sizeof *j);
-    if (j == NULL)
-        abort();
-    j->o = o;
-    snprintf(j->id, sizeof j->id, "%s", PQgetvalue(res, row, C_ID));
-    j->type = xstrdup(PQgetvalue(res, row, C_TYPE));
-    j->attempts = atoi(PQgetvalue(res, row, C_ATTEMPTS));
-    j->done[DM_CH_WEBHOOK] = strcmp(PQgetvalue(res, row, C_DONE_WEBHOOK), "t") == 0;
-    j->done[DM_CH_EMAIL] = strcmp(PQgetvalue(res, row, C_DONE_EMAIL), "t") == 0;
-    if (col(res, row, C_STATED))
-        j->stated_deadline = xstrdup(col(res, row, C_STATED));
-    for (int ch = 0; ch < DM_CH_COUNT; ch++)
-        j->retry_after_s[ch] = -1;
-    list_push(&o->jobs, j);
-    o->njobs++;
-    j->pending = 1; /* held until every transfer is started */
 
+    o->running++;
+    j->pending = 1; /* held until every transfer is started */
     if (active(o, DM_CH_WEBHOOK) && !j->done[DM_CH_WEBHOOK]) {
         char whid[40];
         snprintf(whid, sizeof whid, "msg_%s", j->id);
-        j->wh = dm_webhook_request_new(cfg, whid, strtoll(PQgetvalue(res, row, C_EPOCH), NULL, 10),
-                                       PQgetvalue(res, row, C_BODY));
+        j->wh =
+            dm_webhook_request_new(cfg, whid, strtoll(jcol(j, C_EPOCH), NULL, 10), jcol(j, C_BODY));
         if (j->wh != NULL &&
             dm_transfers_add(o->transfers, dm_webhook_easy(j->wh), webhook_done, j)) {
             j->pending++;
@@ -629,7 +753,7 @@ static void job_start(struct dm_outbox *o, const PGresult *res, int row)
             snprintf(j->cause[DM_CH_WEBHOOK], sizeof j->cause[0], "cannot start the request");
         }
     }
-    if (active(o, DM_CH_EMAIL) && !j->done[DM_CH_EMAIL] && email_prepare(j, res, row)) {
+    if (active(o, DM_CH_EMAIL) && !j->done[DM_CH_EMAIL] && email_prepare(j)) {
         if (dm_transfers_add(o->transfers, dm_email_easy(j->em), email_done, j)) {
             j->pending++;
         } else {
@@ -637,7 +761,99 @@ static void job_start(struct dm_outbox *o, const PGresult *res, int row)
             snprintf(j->cause[DM_CH_EMAIL], sizeof j->cause[0], "cannot start the transaction");
         }
     }
+    for (size_t i = 0; i < C_COUNT; i++) {
+        free(j->cols[i]);
+        j->cols[i] = NULL;
+    }
     transfer_ended(j);
+}
+
+static void release_cb(void *arg, PGresult *res)
+{
+    if (res != NULL && !dm_db_ok(res))
+        dm_log_warning("outbox: cannot release claims; they expire on their own",
+                       DM_S("error", dm_db_error(res)));
+}
+
+/* Gives queued, unstarted rows back (pause, stop, a disabled channel, or a
+ * claim too old to start safely): they stay due for any instance. */
+static void release_queue(struct dm_outbox *o, bool all)
+{
+    char *ids = NULL;
+    size_t len = 0, cap = 0;
+    int n = 0;
+    int64_t now = dm_now_ms();
+    int64_t max_age = dm_interval_ms(&o->d->cfg->webhook.timeout);
+    struct job **pp = &o->queue;
+    while (*pp != NULL) {
+        struct job *j = *pp;
+        if (!all && now - j->claimed_ms <= max_age) {
+            pp = &j->wnext;
+            continue;
+        }
+        *pp = j->wnext;
+        array_add(&ids, &len, &cap, j->id, n == 0);
+        n++;
+        list_remove(&o->jobs, j);
+        o->njobs--;
+        job_free(j);
+    }
+    if (n == 0)
+        return;
+    char *lit = xasprintf("{%s}", ids);
+    const char *params[] = {o->me, lit};
+    if (!dm_db_send(o->d->db_outbox, o->sql_release, 2, params, release_cb, o))
+        dm_log_warning("outbox: cannot release claims now; they expire on their own");
+    free(lit);
+    free(ids);
+}
+
+/* Starts queued rows while delivery slots are free. */
+static void pump(struct dm_outbox *o)
+{
+    struct dm_daemon *d = o->d;
+    if (o->queue == NULL)
+        return;
+    if (dm_daemon_paused(d) || dm_daemon_dry_run(d) || o->stopped ||
+        (!active(o, DM_CH_WEBHOOK) && !active(o, DM_CH_EMAIL))) {
+        release_queue(o, true);
+        return;
+    }
+    release_queue(o, false);
+    while (o->queue != NULL && o->running < d->cfg->webhook.concurrency) {
+        struct job *j = o->queue;
+        o->queue = j->wnext;
+        j->wnext = NULL;
+        job_start(j);
+    }
+    claim(o); /* refill the queue before it runs dry */
+}
+
+/* Queues one claimed row. */
+static void job_claimed(struct dm_outbox *o, const PGresult *res, int row)
+{
+    struct job *j = calloc(1, sizeof *j);
+    if (j == NULL)
+        abort();
+    j->o = o;
+    for (int c = 0; c < C_COUNT; c++)
+        j->cols[c] = PQgetisnull(res, row, c) ? NULL : xstrdup(PQgetvalue(res, row, c));
+    snprintf(j->id, sizeof j->id, "%s", j->cols[C_ID]);
+    j->type = xstrdup(j->cols[C_TYPE]);
+    j->attempts = atoi(j->cols[C_ATTEMPTS]);
+    j->done[DM_CH_WEBHOOK] = strcmp(j->cols[C_DONE_WEBHOOK], "t") == 0;
+    j->done[DM_CH_EMAIL] = strcmp(j->cols[C_DONE_EMAIL], "t") == 0;
+    if (j->cols[C_STATED])
+        j->stated_deadline = xstrdup(j->cols[C_STATED]);
+    for (int ch = 0; ch < DM_CH_COUNT; ch++)
+        j->retry_after_s[ch] = -1;
+    j->claimed_ms = dm_now_ms();
+    list_push(&o->jobs, j);
+    o->njobs++;
+    struct job **tail = &o->queue;
+    while (*tail != NULL)
+        tail = &(*tail)->wnext;
+    *tail = j;
 }
 
 static void next_due_cb(void *arg, PGresult *res)
@@ -689,7 +905,8 @@ static void claim_cb(void *arg, PGresult *res)
     if (n > 0)
         dm_log_debug("outbox: claimed", DM_I("messages", n));
     for (int i = 0; i < n; i++)
-        job_start(o, res, i);
+        job_claimed(o, res, i);
+    pump(o);
     if (n > 0) {
         claim(o);
         return;
@@ -721,17 +938,19 @@ static void claim(struct dm_outbox *o)
         return;
     }
     if (dm_daemon_paused(d)) {
+        pump(o);
         arm_timer(o, POLL_MAX_MS);
         maybe_drained(o);
         return;
     }
     if (!dm_db_up(d->db_outbox))
         return; /* the state callback claims when it comes up */
+    /* Claim ahead of the free slots, so that claims and outcome writes (a
+     * round trip each) are shared by many deliveries; wait until a slot-full
+     * of room is free rather than claim rows one at a time. */
     int cap = cfg->webhook.concurrency;
-    int room = cap - o->njobs;
-    /* Wait for a quarter of the slots to free up rather than claim rows
-     * one at a time. */
-    if (room <= 0 || (o->njobs > 0 && room < (cap + 3) / 4))
+    int room = QUEUE_FACTOR * cap - o->njobs;
+    if (room <= 0 || (o->njobs > 0 && room < cap))
         return;
     active_array(o, chans, sizeof chans);
     lease(o, lease_s, sizeof lease_s);
@@ -762,14 +981,7 @@ static void on_state(void *arg, bool up)
         !dm_db_send(o->d->db_outbox, "LISTEN dormant_outbox", 0, NULL, listen_cb, o))
         return;
     /* Outcomes that could not be written while the connection was down. */
-    for (struct job *j = o->jobs; j != NULL; j = j->next) {
-        if (!j->unwritten)
-            continue;
-        j->unwritten = false;
-        write_outcome(j);
-        if (!dm_db_up(o->d->db_outbox))
-            return;
-    }
+    flush_outcomes(o);
     claim(o);
 }
 
@@ -814,6 +1026,7 @@ void dm_outbox_stop(struct dm_outbox *o)
 {
     o->stopped = true;
     evtimer_del(o->timer);
+    release_queue(o, true);
 }
 
 int dm_outbox_inflight(const struct dm_outbox *o)
@@ -835,5 +1048,6 @@ void dm_outbox_free(struct dm_outbox *o)
     free(o->sql_claim);
     free(o->sql_next_due);
     free(o->sql_outcome);
+    free(o->sql_release);
     free(o);
 }
