@@ -238,9 +238,10 @@ static void build_sql(struct dm_outbox *o)
     /* One statement records the outcomes of a batch of rows (and, for those
      * that are dead, their delivery_failed events): $1 me, then one array
      * per OUT_* column. It applies only to rows still claimed by us and
-     * still open. Setting delivered_at fires the outbox_delivered trigger,
-     * which starts the grace period from the deadline stored here. Returns
-     * the ids it applied to. */
+     * still open (o.id = ANY lets the planner use the primary key rather
+     * than scan the outbox to join the arrays). Setting delivered_at fires the outbox_delivered
+     * trigger, which starts the grace period from the deadline stored here. Returns the ids it
+     * applied to. */
     o->sql_outcome = xasprintf(
         "WITH v AS ("
         "  SELECT * FROM unnest($2::bigint[], $3::text[], $4::boolean[], $5::text[],"
@@ -264,7 +265,7 @@ static void build_sql(struct dm_outbox *o)
         "    dead_at = CASE WHEN v.dead THEN now() END,"
         "    claimed_by = NULL, claimed_until = NULL"
         "   FROM v"
-        "  WHERE o.id = v.id AND o.claimed_by = $1"
+        "  WHERE o.id = v.id AND o.id = ANY($2::bigint[]) AND o.claimed_by = $1"
         "    AND o.delivered_at IS NULL AND o.dead_at IS NULL"
         "  RETURNING o.id, o.subscriber_id, o.cycle, o.type, o.attempts, v.dead, v.channel,"
         "            v.err),"
