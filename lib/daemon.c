@@ -105,7 +105,8 @@ static void reload(struct dm_daemon *d)
 /* True once nothing is in flight that a graceful stop should wait for. */
 static bool quiet(const struct dm_daemon *d)
 {
-    return !dm_pass_busy(d->pass) && dm_outbox_inflight(d->outbox) == 0;
+    return !dm_pass_busy(d->pass) && dm_outbox_inflight(d->outbox) == 0 &&
+           (d->http == NULL || dm_http_inflight(d->http) == 0);
 }
 
 static void stop_tick_cb(evutil_socket_t fd, short what, void *arg)

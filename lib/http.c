@@ -781,6 +781,14 @@ void dm_http_stop(struct dm_http *h)
     }
 }
 
+size_t dm_http_inflight(const struct dm_http *h)
+{
+    size_t n = 0;
+    for (const struct pending *p = h->pending; p; p = p->next)
+        n += p->req != NULL; /* timed-out ones no longer wait for anything */
+    return n;
+}
+
 void dm_http_free(struct dm_http *h)
 {
     if (h == NULL)

@@ -19,6 +19,10 @@ void dm_http_reconfigure(struct dm_http *h);
 /* Stops accepting connections (graceful stop). */
 void dm_http_stop(struct dm_http *h);
 
+/* Requests waiting for the database (a graceful stop lets them finish, so
+ * an answer being recorded is also shown to the subscriber). */
+size_t dm_http_inflight(const struct dm_http *h);
+
 void dm_http_free(struct dm_http *h);
 
 #endif

@@ -3,6 +3,7 @@
 import json
 import os
 import signal
+import threading
 
 import harness
 import pagelib
@@ -74,6 +75,29 @@ class PageAnswers(pagelib.PageTestCase):
         body = self.http('/c/' + token)[2].decode()
         self.assertIn('Yes, keep it <b>', body)
         self.assertNotIn('Keep my subscription', body)
+
+    def test_graceful_stop_finishes_an_answer_in_flight(self):
+        self.start(subscribers=[1])
+        token = self.pending_request(1)
+        lock = harness.psycopg2.connect(self.dsn)
+        self.addCleanup(lock.close)
+        lock.cursor().execute('LOCK TABLE dormant.token IN ACCESS EXCLUSIVE MODE')
+        answer = []
+        poster = threading.Thread(target=lambda: answer.append(self.post('/c/' + token, 'keep')))
+        poster.start()
+        self.wait_for(lambda: self.scalar(self.dsn, "SELECT count(*) FROM pg_stat_activity"
+                                          " WHERE application_name = 'dormantd/http'"
+                                          " AND wait_event_type = 'Lock'"),
+                      what='the answer to wait for the lock')
+        mark = self.log_mark()
+        self.daemon.send_signal(signal.SIGTERM)
+        self.wait_log(r'msg="stopping"', since=mark)
+        lock.rollback()
+        poster.join()
+        self.assertEqual(self.wait_exit(), 0)
+        self.assertEqual(answer[0][0], 200)
+        self.assertIn('continues', answer[0][2].decode())
+        self.assertEqual(self.scalar(self.dsn, 'SELECT state FROM dormant.account'), 'active')
 
     def test_dry_run_records_no_answer(self):
         self.start(overrides={'dry_run': True}, subscribers=[1])
