@@ -489,7 +489,7 @@ static void job_finish(struct job *j)
 {
     struct dm_outbox *o = j->o;
     const struct dm_config *cfg = o->d->cfg;
-    bool delivered = true, dead = false, count = false, gone_only = true, any_ok = false;
+    bool delivered = true, dead = false, count = false, any_ok = false;
     int64_t delay_ms = -1;
     char delay[128] = "", last_error[512] = "", dead_channel[16] = "";
 
@@ -510,7 +510,6 @@ static void job_finish(struct job *j)
                  dm_channel_names[ch], j->cause[ch]);
         if (r == CH_GONE)
             continue;
-        gone_only = false;
         count = true;
         if (r == CH_DEAD) {
             dead = true;
@@ -542,7 +541,6 @@ static void job_finish(struct job *j)
     }
     if (delivered)
         dead = false;
-    (void)gone_only;
 
     /* Metrics and one log line per failed channel. */
     for (int ch = 0; ch < DM_CH_COUNT; ch++) {
@@ -558,10 +556,9 @@ static void job_finish(struct job *j)
         if (r == CH_GONE)
             continue; /* logged once when the endpoint was disabled */
         if (dead)
-            dm_log_error("delivery failed for good: message dead, subscriber stays pending",
-                         DM_S("outbox_id", j->id), DM_S("channel", dm_channel_names[ch]),
-                         DM_S("type", j->type), DM_S("cause", j->cause[ch]),
-                         DM_I("attempts", j->attempts + 1));
+            dm_log_error("delivery failed for good: message dead", DM_S("outbox_id", j->id),
+                         DM_S("channel", dm_channel_names[ch]), DM_S("type", j->type),
+                         DM_S("cause", j->cause[ch]), DM_I("attempts", j->attempts + 1));
         else
             dm_log_warning("delivery failed, will retry", DM_S("outbox_id", j->id),
                            DM_S("channel", dm_channel_names[ch]), DM_S("cause", j->cause[ch]),

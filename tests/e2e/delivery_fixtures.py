@@ -35,45 +35,48 @@ class DeliveryTestCase(harness.DaemonTestCase):
 
     def add_messages(self, dsn, first, count, type=REQUESTED, locale='en', deadline=None):
         """Subscribers first..first+count-1, pending, each with one outbox row
-        of type; returns the outbox ids in subscriber order."""
+        of type; returns the outbox ids in subscriber order. One statement,
+        as the engine writes them, so a pass running meanwhile sees all of
+        it or none (and never requests these subscribers itself)."""
         last = first + count - 1
-        self.psql(dsn, '''
-            INSERT INTO public.subscribers (id, email, created_at, last_activity_at, locale)
-            SELECT g, 'user' || g || '@example.com', now() - interval '4 years',
-                   timestamptz '2024-10-01 20:11:00+00', %s
-              FROM generate_series(%s, %s) g''', (locale, first, last))
-        self.psql(dsn, '''
-            INSERT INTO dormant.account (subscriber_id, state, cycle, rule, requested_at,
-                                         delivered_at, deadline)
-            SELECT g, 'pending', 1, 'inactive', now(),
-                   CASE WHEN %s::timestamptz IS NOT NULL THEN now() END, %s::timestamptz
-              FROM generate_series(%s, %s) g''', (deadline, deadline, first, last))
         rows = self.psql(dsn, '''
-            INSERT INTO dormant.outbox (type, subscriber_id, cycle, payload)
-            SELECT %s, g, 1, jsonb_build_object(
-                     'type', %s,
-                     'timestamp', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
-                     'data', jsonb_strip_nulls(jsonb_build_object(
-                        'subscriber_id', g::text,
-                        'email', 'user' || g || '@example.com',
-                        'locale', %s,
-                        'confirm_url', CASE WHEN %s IN ('confirmation.requested',
-                                                        'confirmation.reminder')
-                                       THEN 'https://account.example.com/dormant/c/tok' || g END,
-                        'deadline', %s,
-                        'last_activity_at', '2024-10-01T20:11:00Z',
-                        'rule', 'inactive')))
-              FROM generate_series(%s, %s) g
-            RETURNING id''', (type, type, locale, type, deadline, first, last))
-        ids = sorted(r[0] for r in rows)
-        if type == REQUESTED:
-            self.psql(dsn, '''
-                UPDATE dormant.account a SET request_outbox_id = o.id
-                  FROM dormant.outbox o
-                 WHERE o.subscriber_id = a.subscriber_id AND o.type = %s
-                   AND a.subscriber_id BETWEEN %s AND %s''', (REQUESTED, first, last))
+            WITH s AS (
+              INSERT INTO public.subscribers (id, email, created_at, last_activity_at, locale)
+              SELECT g, 'user' || g || '@example.com', now() - interval '4 years',
+                     timestamptz '2024-10-01 20:11:00+00', %(locale)s
+                FROM generate_series(%(first)s, %(last)s) g
+              RETURNING id),
+            o AS (
+              INSERT INTO dormant.outbox (type, subscriber_id, cycle, payload)
+              SELECT %(type)s, s.id, 1, jsonb_build_object(
+                       'type', %(type)s,
+                       'timestamp', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+                       'data', jsonb_strip_nulls(jsonb_build_object(
+                          'subscriber_id', s.id::text,
+                          'email', 'user' || s.id || '@example.com',
+                          'locale', %(locale)s,
+                          'confirm_url', CASE WHEN %(type)s IN ('confirmation.requested',
+                                                                 'confirmation.reminder')
+                                         THEN 'https://account.example.com/dormant/c/tok' || s.id
+                                         END,
+                          'deadline', %(deadline)s,
+                          'last_activity_at', '2024-10-01T20:11:00Z',
+                          'rule', 'inactive')))
+                FROM s
+              RETURNING id, subscriber_id),
+            a AS (
+              INSERT INTO dormant.account (subscriber_id, state, cycle, rule, requested_at,
+                                           delivered_at, deadline, request_outbox_id)
+              SELECT o.subscriber_id, 'pending', 1, 'inactive', now(),
+                     CASE WHEN %(deadline)s::timestamptz IS NOT NULL THEN now() END,
+                     %(deadline)s::timestamptz,
+                     CASE WHEN %(type)s = 'confirmation.requested' THEN o.id END
+                FROM o
+              RETURNING 1)
+            SELECT id FROM o''', {'locale': locale, 'first': first, 'last': last, 'type': type,
+                                   'deadline': deadline})
         self.psql(dsn, 'NOTIFY dormant_outbox')
-        return ids
+        return sorted(r[0] for r in rows)
 
     def outbox(self, dsn, oid):
         """One outbox row as a dict."""

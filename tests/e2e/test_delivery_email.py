@@ -3,6 +3,9 @@ UTF-8 bodies in the subscriber's language, the link and the deadline; a 550
 makes the message dead, a server that is down is retried; both channels."""
 
 import email.utils
+import os
+import shutil
+import subprocess
 import time
 
 import harness
@@ -133,6 +136,21 @@ class EmailDelivery(DeliveryTestCase):
         time.sleep(0.5)
         tos = sorted(m['To'] for m in server.messages())
         self.assertEqual(tos, ['user1@example.com', 'user2@example.com'])
+
+    def test_unknown_placeholder_is_a_configuration_error(self):
+        templates = os.path.join(self.tmp, 'templates')
+        shutil.copytree(os.path.join(harness.SOURCE_DIR, 'etc', 'templates'), templates)
+        with open(os.path.join(templates, 'fr', 'subscription.confirmed.txt'), 'a') as f:
+            f.write('Votre code : {{coupon}}\n')
+        conf = self.write_config({'email.smtp_url': 'smtp://127.0.0.1:25',
+                                  'email.templates': templates}, dsn='dbname=none')
+        r = subprocess.run([harness.DORMANTD, '-c', conf, '--check-config'],
+                           capture_output=True, text=True, timeout=30)
+        self.assertEqual(r.returncode, 78, r.stderr)
+        lines = r.stderr.strip().splitlines()
+        self.assertEqual(len(lines), 1, r.stderr)
+        self.assertIn('fr/subscription.confirmed.txt', lines[0])
+        self.assertIn('coupon', lines[0])
 
 
 if __name__ == '__main__':
