@@ -2,9 +2,14 @@
 on its own: schedule, Retry-After, dead letters, 410, timeouts, and two
 instances draining one outbox without sending anything twice."""
 
+import base64
 import datetime
 import json
+import os
+import secrets
 import signal
+import ssl
+import subprocess
 import time
 
 import harness
@@ -166,6 +171,44 @@ class WebhookDelivery(DeliveryTestCase):
         self.assertEqual(len(self.sink.seen()), len(ids))
         self.assertEqual(self.stop_daemon(one), 0)
         self.assertEqual(self.stop_daemon(two), 0)
+
+    def test_secret_rotated_on_reload(self):
+        dsn = self.start()
+        (a,) = self.add_messages(dsn, 1, 1)
+        self.start_daemon(self.conf)
+        self.wait_row(dsn, a, lambda r: r['delivered_at'], 'delivery with the first secret')
+        new_key = secrets.token_bytes(32)
+        with open(self.secret_path(), 'w') as f:
+            f.write('whsec_' + base64.b64encode(new_key).decode() + '\n')
+        mark = self.log_mark()
+        self.signal_daemon(signal.SIGHUP)
+        self.wait_log(r'configuration reloaded', since=mark)
+        self.sink.key = new_key
+        (b,) = self.add_messages(dsn, 2, 1)
+        self.wait_row(dsn, b, lambda r: r['delivered_at'], 'delivery with the new secret')
+        self.assertTrue(all(r.sig_ok for r in self.sink.seen()))
+        self.assertNotIn(base64.b64encode(new_key).decode(), self.log_text())
+
+    def test_tls_certificates_are_verified(self):
+        # A self-signed certificate: the handshake must fail, nothing is sent.
+        cert, key = os.path.join(self.tmp, 'cert.pem'), os.path.join(self.tmp, 'key.pem')
+        subprocess.run(['openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1',
+                        '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1',
+                        '-keyout', key, '-out', cert], check=True, capture_output=True)
+        sink = WebhookSink(read_whsec(self.secret_path()))
+        self.addCleanup(sink.close)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(cert, key)
+        sink.server.socket = ctx.wrap_socket(sink.server.socket, server_side=True)
+        url = 'https://127.0.0.1:%d/hook' % sink.server.server_address[1]
+        self.dsn, self.conf = self.migrated_db({'webhook.url': url,
+                                                'webhook.retry': ['1 second'] * 5})
+        (oid,) = self.add_messages(self.dsn, 1, 1)
+        self.start_daemon(self.conf)
+        row = self.wait_row(self.dsn, oid, lambda r: r['attempts'] >= 1, 'a failed attempt')
+        self.assertIsNone(row['delivered_at'])
+        self.assertRegex(row['last_error'], r'(?i)ssl|certificate')
+        self.assertEqual(sink.seen(), [])
 
 
 if __name__ == '__main__':
