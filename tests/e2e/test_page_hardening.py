@@ -163,5 +163,37 @@ class PageHardening(pagelib.PageTestCase):
                                    headers={'X-Forwarded-For': '192.0.2.51'})[0], 200)
 
 
+
+class PageOverIPv6(pagelib.PageTestCase):
+    """http.listen = "[::1]:PORT": served over IPv6; ::1 counts as a local proxy."""
+
+    @property
+    def http_url(self):
+        return 'http://[::1]:%d' % self.http_port
+
+    def test_ipv6_listen(self):
+        try:
+            socket.socket(socket.AF_INET6).close()
+            probe = socket.socket(socket.AF_INET6)
+            probe.bind(('::1', 0))
+            probe.close()
+        except OSError:
+            self.skipTest('no IPv6 loopback here')
+
+        def listen_v6():
+            with open(self.config) as f:
+                text = f.read()
+            with open(self.config, 'w') as f:
+                f.write(text.replace('listen = "127.0.0.1:', 'listen = "[::1]:'))
+        self.start(subscribers=[1], before_daemon=listen_v6)
+        token = self.pending_request(1)
+        self.assertEqual(self.http('/c/' + token)[0], 200)
+        for i in range(30):
+            self.http('/c/' + new_token(), headers={'X-Forwarded-For': '2001:db8::7'})
+        self.assertEqual(self.http('/c/' + token, headers={'X-Forwarded-For': '2001:db8::7'})[0],
+                         429)
+        self.assertEqual(self.post('/c/' + token, 'keep')[0], 200)
+
+
 if __name__ == '__main__':
     harness.main()
