@@ -107,6 +107,15 @@ class WebhookDelivery(DeliveryTestCase):
                       r' cause="HTTP 500"' % late_id)
         self.assertNotIn('@example.com', self.log_text())
         self.assertNotIn('tok1', self.log_text())
+        # The metrics count every attempt by outcome, and the dead letter.
+        status, _, body = self.http('/metrics')
+        self.assertEqual(status, 200)
+        text = body.decode()
+        for line in ('dormant_deliveries_total{channel="webhook",outcome="dead"} 1',
+                     'dormant_deliveries_total{channel="webhook",outcome="retry"} 4',
+                     'dormant_deliveries_total{channel="webhook",outcome="delivered"} 1',
+                     'dormant_transitions_total{kind="delivery_failed"} 1'):
+            self.assertIn(line, text)
 
     def test_retry_after_honoured(self):
         dsn = self.start(retry=('1 second', '1 second', '1 second'))
