@@ -122,8 +122,10 @@ static const char decide[] =
     "                CASE WHEN e.until > now() THEN e.until END AS exempt_until,"
     "                CASE r.rule WHEN 'inactive' THEN $(inactive) ELSE $(never) END AS after"
     "           FROM raw r"
-    "           LEFT JOIN {S}.account a ON a.subscriber_id = r.id"
-    "           LEFT JOIN {S}.exemption e ON e.subscriber_id = r.id),"
+    "           LEFT JOIN LATERAL (SELECT * FROM {S}.account a"
+    "                               WHERE a.subscriber_id = r.id) a ON true"
+    "           LEFT JOIN LATERAL (SELECT * FROM {S}.exemption e"
+    "                               WHERE e.subscriber_id = r.id) e ON true),"
     "dec AS (SELECT c.*,"
     "               CASE WHEN NOT c.billing_ok OR NOT c.elig OR c.after IS NULL THEN 'skip'"
     "                    WHEN c.astate IS NOT NULL AND c.astate <> 'active' THEN 'skip'"
@@ -226,16 +228,19 @@ static const char request_count[] = " SELECT count(*) FROM dec d WHERE d.decisio
 /* ---- resume ---- */
 
 /* Pending subscribers with activity newer than their request: those seen
- * active since the activity watermark (minus a margin for late writers),
- * and those about to be reminded or suspended (checked whatever the mark). */
+ * active since the activity watermark (the newest activity the last pass
+ * saw), and those about to be reminded or suspended, checked whatever the
+ * mark. An activity written late, with a time older than the mark, is thus
+ * still honoured, at the latest before the next reminder or the deadline;
+ * the remind and suspend statements check activity themselves as well. */
 static const char resume_due[] =
     "WITH mk AS (SELECT activity_mark FROM {S}.control),"
     "due AS (SELECT * FROM ("
     "  SELECT a.subscriber_id AS id, a.cycle, a.requested_at, s.{LA}::timestamptz AS la"
-    "    FROM {SRC} s JOIN {S}.account a ON a.subscriber_id = s.{ID}"
-    "   WHERE s.{LA} > coalesce((SELECT activity_mark FROM mk) - interval '5 minutes',"
-    "                           '-infinity')"
-    "     AND a.state = 'pending' AND s.{LA} > a.requested_at"
+    "    FROM {SRC} s CROSS JOIN LATERAL"
+    "         (SELECT * FROM {S}.account a WHERE a.subscriber_id = s.{ID}"
+    "             AND a.state = 'pending' AND s.{LA} > a.requested_at) a"
+    "   WHERE s.{LA} > coalesce((SELECT activity_mark FROM mk), '-infinity')"
     "  UNION"
     "  SELECT a.subscriber_id, a.cycle, a.requested_at, s.{LA}::timestamptz"
     "    FROM {S}.account a JOIN {SRC} s ON s.{ID} = a.subscriber_id"
@@ -516,16 +521,18 @@ static const char guards_sql[] =
     "rs AS (UPDATE {S}.control SET rescan = false, inactive_mark = NULL, inactive_mark_id = NULL,"
     "              created_mark = NULL, created_mark_id = NULL"
     "        WHERE rescan AND $(write) RETURNING 1),"
-    "newest AS (SELECT max(s.{LA})::timestamptz AS ts FROM {SRC} s WHERE s.{LA} <= now())"
+    "newest AS (SELECT max(s.{LA})::timestamptz AS ts FROM {SRC} s WHERE s.{LA} <= now()),"
+    "backlog AS (SELECT %s AS n)"
     " SELECT ctl.paused, n.ts IS NULL OR n.ts < now() - $(lag) AS stale, n.ts AS newest_activity,"
-    "        (SELECT count(*) FROM {S}.event"
-    "          WHERE kind = 'requested' AND at > now() - interval '24 hours') AS requested_24h,"
-    "        %s AS backlog, ctl.backlog_accepted,"
+    "        CASE WHEN b.n > 0 THEN (SELECT count(*) FROM {S}.event"
+    "          WHERE kind = 'requested' AND at > now() - interval '24 hours') END"
+    "          AS requested_24h,"
+    "        b.n AS backlog, ctl.backlog_accepted,"
     "        CASE WHEN (ctl.guards #>> '{backlog,eligible_at}')::timestamptz"
     "                  > now() - interval '1 hour'"
     "             THEN (ctl.guards #>> '{backlog,eligible}')::bigint END AS eligible_cached,"
     "        (SELECT count(*) FROM rs) AS rescanned"
-    "   FROM ctl, newest n";
+    "   FROM ctl, newest n, backlog b";
 
 static const char eligible_sql[] =
     "SELECT count(*) FROM {SRC} s WHERE s.{BILLING} = $(active) AND coalesce(({ELIGIBLE}), false)";

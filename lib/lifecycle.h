@@ -72,7 +72,8 @@ struct dm_lifecycle {
     /* How many the step would move now (one bigint), without writing. */
     struct dm_stmt count[DM_STEP_COUNT];
     /* Guard readings at the start of a pass, and the rescan reset when
-     * DM_P_WRITE: paused, stale, newest_activity, requested_24h, backlog,
+     * DM_P_WRITE: paused, stale, newest_activity, requested_24h (NULL when
+     * the backlog is empty: counting it costs what the day's requests do), backlog,
      * backlog_accepted, eligible_cached (bigint or NULL when the cached
      * count is missing or older than an hour). */
     struct dm_stmt guards;

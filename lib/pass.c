@@ -42,7 +42,7 @@ struct guards {
     bool paused_db;          /* dormantctl pause */
     bool stale;              /* newest activity older than limits.max_activity_lag */
     char newest[64];         /* newest activity, as PostgreSQL printed it ("" = none) */
-    long long requested_24h; /* requests over the last 24 hours */
+    long long requested_24h; /* requests over the last 24 hours (-1: not counted, none wait) */
     long long backlog;       /* subscribers the request steps would ask now */
     long long accepted;      /* control.backlog_accepted (-1 = none) */
     long long eligible;      /* eligible subscribers (-1 = not counted) */
@@ -144,11 +144,15 @@ static void summary(const struct dm_pass *p, char *buf, size_t len, long long ms
 static void guards_json(const struct dm_pass *p, char *buf, size_t len)
 {
     const struct guards *g = &p->g;
-    char newest[96], accepted[32], eligible[64];
+    char newest[96], accepted[32], eligible[64], requested[32];
     if (g->newest[0])
         snprintf(newest, sizeof newest, "\"%s\"", g->newest);
     else
         snprintf(newest, sizeof newest, "null");
+    if (g->requested_24h >= 0)
+        snprintf(requested, sizeof requested, "%lld", g->requested_24h);
+    else
+        snprintf(requested, sizeof requested, "null");
     if (g->accepted >= 0)
         snprintf(accepted, sizeof accepted, "%lld", g->accepted);
     else
@@ -163,13 +167,12 @@ static void guards_json(const struct dm_pass *p, char *buf, size_t len)
              "{\"stale_activity\": {\"tripped\": %s, \"newest_activity\": %s},"
              " \"backlog\": {\"tripped\": %s, \"count\": %lld, \"eligible\": %s,"
              " \"accepted\": %s, \"fraction\": %g},"
-             " \"rate\": {\"tripped\": %s, \"requested_24h\": %lld, \"limit\": %d},"
+             " \"rate\": {\"tripped\": %s, \"requested_24h\": %s, \"limit\": %d},"
              " \"paused\": %s, \"dry_run\": %s}",
              g->stale ? "true" : "false", newest, g->backlog_tripped ? "true" : "false", g->backlog,
              eligible, accepted, p->d->cfg->limits.max_backlog_fraction,
-             g->rate_tripped ? "true" : "false", g->requested_24h,
-             p->d->cfg->limits.max_requests_per_day, dm_daemon_paused(p->d) ? "true" : "false",
-             dm_daemon_dry_run(p->d) ? "true" : "false");
+             g->rate_tripped ? "true" : "false", requested, p->d->cfg->limits.max_requests_per_day,
+             dm_daemon_paused(p->d) ? "true" : "false", dm_daemon_dry_run(p->d) ? "true" : "false");
 }
 
 static void finish_cb(void *arg, PGresult *res)
@@ -500,14 +503,14 @@ static void guards_cb(void *arg, PGresult *res)
     d->paused_db = bval(res, 0);
     g->stale = bval(res, 1);
     snprintf(g->newest, sizeof g->newest, "%s", val(res, 2));
-    g->requested_24h = ival(res, 3, 0);
+    g->requested_24h = ival(res, 3, -1);
     g->backlog = ival(res, 4, 0);
     g->accepted = ival(res, 5, -1);
     g->eligible = ival(res, 6, -1);
     if (ival(res, 7, 0) > 0)
         dm_log_info("rescan: the next requests look at the whole source table again");
     long long max = d->cfg->limits.max_requests_per_day;
-    g->remaining = max - g->requested_24h;
+    g->remaining = max - (g->requested_24h < 0 ? 0 : g->requested_24h);
     if (g->remaining < 0)
         g->remaining = 0;
     g->rate_tripped = g->backlog > g->remaining;
