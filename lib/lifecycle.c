@@ -44,6 +44,8 @@ static const struct {
     [DM_P_SUSPENDED] = {"suspended", ""},
     [DM_P_URL] = {"url", "::text"},
     [DM_P_WRITE] = {"write", "::boolean"},
+    [DM_P_MARK_TS] = {"mark_ts", "::timestamptz"},
+    [DM_P_MARK_ID] = {"mark_id", ""}, /* typed by the source id it meets */
     [DM_P_LIMIT] = {"limit", "::integer"},
     [DM_P_TOKENS] = {"tokens", "::text[]"},
 };
@@ -77,9 +79,9 @@ static const char raw_inactive[] =
     "               coalesce(({ELIGIBLE}), false) AS elig,"
     "               'inactive'::text AS rule, s.{LA}::timestamptz AS ord"
     "          FROM {SRC} s"
-    "         WHERE s.{LA} >= coalesce((SELECT ts FROM mk), '-infinity')"
-    "           AND (s.{LA} > (SELECT ts FROM mk) OR s.{ID} > (SELECT id FROM mk)"
-    "                OR (SELECT ts FROM mk) IS NULL)"
+    "         WHERE s.{LA} >= coalesce(@MTS@, '-infinity')"
+    "           AND (s.{LA} > @MTS@ OR s.{ID} > @MID@"
+    "                OR @MTS@ IS NULL)"
     "           AND s.{LA} <= now() - $(inactive)"
     "         ORDER BY s.{LA}, s.{ID} %s),";
 
@@ -94,9 +96,9 @@ static const char raw_never[] =
     "               'never_active'::text AS rule, s.{CREATED}::timestamptz AS ord"
     "          FROM {SRC} s"
     "         WHERE s.{LA} IS NULL"
-    "           AND s.{CREATED} >= coalesce((SELECT ts FROM mk), '-infinity')"
-    "           AND (s.{CREATED} > (SELECT ts FROM mk) OR s.{ID} > (SELECT id FROM mk)"
-    "                OR (SELECT ts FROM mk) IS NULL)"
+    "           AND s.{CREATED} >= coalesce(@MTS@, '-infinity')"
+    "           AND (s.{CREATED} > @MTS@ OR s.{ID} > @MID@"
+    "                OR @MTS@ IS NULL)"
     "           AND s.{CREATED} <= now() - $(never) AND s.{CREATED} <= now() - $(min_age)"
     "         ORDER BY s.{CREATED}, s.{ID} %s),";
 
@@ -123,9 +125,9 @@ static const char decide[] =
     "                CASE r.rule WHEN 'inactive' THEN $(inactive) ELSE $(never) END AS after"
     "           FROM raw r"
     "           LEFT JOIN LATERAL (SELECT * FROM {S}.account a"
-    "                               WHERE a.subscriber_id = r.id) a ON true"
+    "                               WHERE a.subscriber_id = r.id OFFSET 0) a ON true"
     "           LEFT JOIN LATERAL (SELECT * FROM {S}.exemption e"
-    "                               WHERE e.subscriber_id = r.id) e ON true),"
+    "                               WHERE e.subscriber_id = r.id OFFSET 0) e ON true),"
     "dec AS (SELECT c.*,"
     "               CASE WHEN NOT c.billing_ok OR NOT c.elig OR c.after IS NULL THEN 'skip'"
     "                    WHEN c.astate IS NOT NULL AND c.astate <> 'active' THEN 'skip'"
@@ -193,25 +195,30 @@ static const char request_write[] =
                               "        (SELECT count(*) FROM raw) < $(limit) AS done,"
                               "        (SELECT count(*) FROM (SELECT pg_notify('dormant_outbox', "
                               "'') FROM msg LIMIT 1) x)"
-                              "          AS notified";
+                              "          AS notified%s";
 
 /* Watermark updates: when the batch was short, everything up to the
  * threshold has been looked at; otherwise up to the batch's last row. */
 static const char mark_inactive[] =
     ",last_raw AS (SELECT ord, id FROM raw ORDER BY ord DESC, id DESC LIMIT 1),"
-    "mark AS (UPDATE {S}.control SET"
-    "  inactive_mark = CASE WHEN (SELECT count(*) FROM raw) < $(limit) THEN now() - $(inactive)"
-    "                       ELSE (SELECT ord FROM last_raw) END,"
-    "  inactive_mark_id = CASE WHEN (SELECT count(*) FROM raw) < $(limit) THEN NULL"
-    "                          ELSE (SELECT id FROM last_raw) END)";
+    "newmark AS (SELECT CASE WHEN (SELECT count(*) FROM raw) < $(limit) THEN now() - $(inactive)"
+    "                        ELSE (SELECT ord FROM last_raw) END AS ts,"
+    "                   CASE WHEN (SELECT count(*) FROM raw) < $(limit) THEN NULL"
+    "                        ELSE (SELECT id FROM last_raw) END AS id),"
+    "mark AS (UPDATE {S}.control SET inactive_mark = (SELECT ts FROM newmark),"
+    "                                inactive_mark_id = (SELECT id FROM newmark))";
 static const char mark_never[] =
     ",last_raw AS (SELECT ord, id FROM raw ORDER BY ord DESC, id DESC LIMIT 1),"
-    "mark AS (UPDATE {S}.control SET"
-    "  created_mark = CASE WHEN (SELECT count(*) FROM raw) < $(limit)"
-    "                      THEN least(now() - $(never), now() - $(min_age))"
-    "                      ELSE (SELECT ord FROM last_raw) END,"
-    "  created_mark_id = CASE WHEN (SELECT count(*) FROM raw) < $(limit) THEN NULL"
-    "                         ELSE (SELECT id FROM last_raw) END)";
+    "newmark AS (SELECT CASE WHEN (SELECT count(*) FROM raw) < $(limit)"
+    "                        THEN least(now() - $(never), now() - $(min_age))"
+    "                        ELSE (SELECT ord FROM last_raw) END AS ts,"
+    "                   CASE WHEN (SELECT count(*) FROM raw) < $(limit) THEN NULL"
+    "                        ELSE (SELECT id FROM last_raw) END AS id),"
+    "mark AS (UPDATE {S}.control SET created_mark = (SELECT ts FROM newmark),"
+    "                                created_mark_id = (SELECT id FROM newmark))";
+/* The new watermark, returned so that the next batch is planned with it. */
+static const char mark_columns[] =
+    ", (SELECT ts::text FROM newmark) AS mark_ts, (SELECT id::text FROM newmark) AS mark_id";
 
 /* What a preview row says for a request candidate. */
 static const char request_preview[] =
@@ -227,7 +234,11 @@ static const char request_count[] = " SELECT count(*) FROM dec d WHERE d.decisio
 
 /* ---- resume ---- */
 
-/* Pending subscribers with activity newer than their request: those seen
+/* (OFFSET 0 keeps a LATERAL lookup a per-row index probe: pulled up into a
+ * join, the planner may hash the whole account table on a guessed
+ * selectivity of the watermark, and the cost would follow the table.)
+ *
+ * Pending subscribers with activity newer than their request: those seen
  * active since the activity watermark (the newest activity the last pass
  * saw), and those about to be reminded or suspended, checked whatever the
  * mark. An activity written late, with a time older than the mark, is thus
@@ -239,7 +250,7 @@ static const char resume_due[] =
     "  SELECT a.subscriber_id AS id, a.cycle, a.requested_at, s.{LA}::timestamptz AS la"
     "    FROM {SRC} s CROSS JOIN LATERAL"
     "         (SELECT * FROM {S}.account a WHERE a.subscriber_id = s.{ID}"
-    "             AND a.state = 'pending' AND s.{LA} > a.requested_at) a"
+    "             AND a.state = 'pending' AND s.{LA} > a.requested_at OFFSET 0) a"
     "   WHERE s.{LA} > coalesce((SELECT activity_mark FROM mk), '-infinity')"
     "  UNION"
     "  SELECT a.subscriber_id, a.cycle, a.requested_at, s.{LA}::timestamptz"
@@ -531,7 +542,11 @@ static const char guards_sql[] =
     "        CASE WHEN (ctl.guards #>> '{backlog,eligible_at}')::timestamptz"
     "                  > now() - interval '1 hour'"
     "             THEN (ctl.guards #>> '{backlog,eligible}')::bigint END AS eligible_cached,"
-    "        (SELECT count(*) FROM rs) AS rescanned"
+    "        (SELECT count(*) FROM rs) AS rescanned,"
+    "        CASE WHEN ctl.rescan THEN NULL ELSE ctl.inactive_mark END::text,"
+    "        CASE WHEN ctl.rescan THEN NULL ELSE ctl.inactive_mark_id END::text,"
+    "        CASE WHEN ctl.rescan THEN NULL ELSE ctl.created_mark END::text,"
+    "        CASE WHEN ctl.rescan THEN NULL ELSE ctl.created_mark_id END::text"
     "   FROM ctl, newest n, backlog b";
 
 static const char eligible_sql[] =
@@ -598,6 +613,23 @@ static char *fill(const char *tmpl, int n, ...)
         p++;
     }
     va_end(ap);
+    return b.s;
+}
+
+/* s with every occurrence of tok replaced by val; newly allocated. */
+static char *replace_all(const char *s, const char *tok, const char *val)
+{
+    struct buf b = {0};
+    size_t n = strlen(tok);
+    for (const char *p = s; *p;) {
+        if (strncmp(p, tok, n) == 0) {
+            buf_str(&b, val);
+            p += n;
+        } else {
+            buf_add(&b, p, 1);
+            p++;
+        }
+    }
     return b.s;
 }
 
@@ -669,12 +701,13 @@ static void expand(const char *tmpl, struct subst *subs, struct dm_stmt *st)
 }
 
 /* Builds the three statements of a step from its parts: the WITH part
- * (with a %s for the LIMIT clause), the writing tail, preview and count. */
+ * (with a %s for the LIMIT clause; run_with_fmt for the writing statement,
+ * with_fmt for preview and count), the writing tail, preview and count. */
 static void build_step(struct subst *subs, struct dm_lifecycle *lc, enum dm_step step,
-                       const char *with_fmt, const char *write_tail, const char *preview_tail,
-                       const char *count_tail)
+                       const char *run_with_fmt, const char *with_fmt, const char *write_tail,
+                       const char *preview_tail, const char *count_tail)
 {
-    char *with_limited = fill(with_fmt, 1, "LIMIT $(limit)");
+    char *with_limited = fill(run_with_fmt, 1, "LIMIT $(limit)");
     char *with_all = fill(with_fmt, 1, "");
     char *run = fmt("%s%s", with_limited, write_tail);
     expand(run, subs, &lc->run[step]);
@@ -795,10 +828,22 @@ bool dm_lifecycle_build(const struct dm_config *cfg, struct dm_lifecycle *lc, ch
     };
     for (size_t i = 0; i < sizeof req / sizeof req[0]; i++) {
         char *with = fmt("WITH %s%s", req[i].raw, decide);
-        char *tail = fill(request_write, 2, req[i].recheck, req[i].mark);
-        build_step(subs, lc, req[i].step, with, tail, request_preview, request_count);
+        /* The writing batch is planned with the watermark's actual value
+         * (parameters), so that it walks the index in order and stops at
+         * the batch's end; preview and count read it from the control row. */
+        char *r1 = replace_all(with, "@MTS@", "$(mark_ts)");
+        char *run_with = replace_all(r1, "@MID@", "$(mark_id)");
+        char *r2 = replace_all(with, "@MTS@", "(SELECT ts FROM mk)");
+        char *all_with = replace_all(r2, "@MID@", "(SELECT id FROM mk)");
+        char *tail = fill(request_write, 3, req[i].recheck, req[i].mark,
+                          req[i].mark[0] ? mark_columns : ", NULL::text, NULL::text");
+        build_step(subs, lc, req[i].step, run_with, all_with, tail, request_preview, request_count);
         lc->messages[req[i].step] = true;
         free(with);
+        free(r1);
+        free(run_with);
+        free(r2);
+        free(all_with);
         free(tail);
     }
     if (!cfg->policy.never_active_after.set) {
@@ -811,7 +856,7 @@ bool dm_lifecycle_build(const struct dm_config *cfg, struct dm_lifecycle *lc, ch
     }
 
     expand(reschedule_run, subs, &lc->run[DM_STEP_RESCHEDULE]);
-    build_step(subs, lc, DM_STEP_RESUME, resume_due, resume_write, resume_preview,
+    build_step(subs, lc, DM_STEP_RESUME, resume_due, resume_due, resume_write, resume_preview,
                " SELECT count(*) FROM due");
     {
         /* The reactivation page is not limited by %s: it has its own LIMIT. */
@@ -827,11 +872,11 @@ bool dm_lifecycle_build(const struct dm_config *cfg, struct dm_lifecycle *lc, ch
         lc->messages[DM_STEP_REACTIVATE] = true;
     }
     if (cfg->policy.reminders.n > 0) {
-        build_step(subs, lc, DM_STEP_REMIND, remind_due, remind_write, remind_preview,
+        build_step(subs, lc, DM_STEP_REMIND, remind_due, remind_due, remind_write, remind_preview,
                    " SELECT count(*) FROM due");
         lc->messages[DM_STEP_REMIND] = true;
     }
-    build_step(subs, lc, DM_STEP_SUSPEND, suspend_due, suspend_write, suspend_preview,
+    build_step(subs, lc, DM_STEP_SUSPEND, suspend_due, suspend_due, suspend_write, suspend_preview,
                " SELECT count(*) FROM due");
     lc->messages[DM_STEP_SUSPEND] = true;
     if (cfg->policy.erase_after.set) {
@@ -840,7 +885,7 @@ bool dm_lifecycle_build(const struct dm_config *cfg, struct dm_lifecycle *lc, ch
                               " WHERE s.{ID} = acc.subscriber_id),")
                         : fmt("%s", "");
         char *tail = fill(erase_write, 1, set);
-        build_step(subs, lc, DM_STEP_ERASE, erase_due, tail, erase_preview,
+        build_step(subs, lc, DM_STEP_ERASE, erase_due, erase_due, tail, erase_preview,
                    " SELECT count(*) FROM due");
         lc->messages[DM_STEP_ERASE] = true;
         free(set);
@@ -855,7 +900,11 @@ bool dm_lifecycle_build(const struct dm_config *cfg, struct dm_lifecycle *lc, ch
             if (req[i].step == DM_STEP_REQUEST_NEVER && !cfg->policy.never_active_after.set)
                 continue;
             char *with = fmt("WITH %s%s", req[i].raw, decide);
-            char *all = fill(with, 1, "");
+            char *r2 = replace_all(with, "@MTS@", "(SELECT ts FROM mk)");
+            char *all_with = replace_all(r2, "@MID@", "(SELECT id FROM mk)");
+            char *all = fill(all_with, 1, "");
+            free(r2);
+            free(all_with);
             char *part = fmt(" + (%s%s)", all, request_count);
             buf_str(&bl, part);
             free(with);
@@ -902,6 +951,10 @@ void dm_lifecycle_params(const struct dm_lifecycle *lc, const struct dm_stmt *st
             values[i] = limit_buf;
         else if (p == DM_P_TOKENS)
             values[i] = tokens;
+        else if (p == DM_P_MARK_TS)
+            values[i] = lc->mark_ts;
+        else if (p == DM_P_MARK_ID)
+            values[i] = lc->mark_id;
         else if (lc->value_null[p])
             values[i] = NULL;
         else

@@ -41,6 +41,8 @@ enum dm_param {
     DM_P_SUSPENDED, /* source.billing.suspended */
     DM_P_URL,       /* http.public_url */
     DM_P_WRITE,     /* boolean: false in dry runs */
+    DM_P_MARK_TS,   /* a request step's watermark time (per call: lc->mark_ts) */
+    DM_P_MARK_ID,   /* and its id tie-break (per call: lc->mark_id) */
     DM_P_LIMIT,     /* rows per statement (per call) */
     DM_P_TOKENS,    /* text[] of fresh tokens, one per row the batch may move (per call) */
     DM_P_COUNT,
@@ -62,8 +64,10 @@ struct dm_stmt {
  */
 struct dm_lifecycle {
     /* Writes one batch of the step. One row: moved bigint (transitions
-     * made), done boolean (nothing due left after this batch). Steps that
-     * send messages take DM_P_TOKENS with DM_P_LIMIT entries. */
+     * made), done boolean (nothing due left after this batch), notified;
+     * the request steps add mark_ts, mark_id text: the watermark to pass
+     * to the next batch (NULL for the recheck step). Steps that send
+     * messages take DM_P_TOKENS with DM_P_LIMIT entries. */
     struct dm_stmt run[DM_STEP_COUNT];
     /* Who the step would move now, without writing: rows of
      * (subscriber_id text, action text, rule text, reason text, since
@@ -75,7 +79,9 @@ struct dm_lifecycle {
      * DM_P_WRITE: paused, stale, newest_activity, requested_24h (NULL when
      * the backlog is empty: counting it costs what the day's requests do), backlog,
      * backlog_accepted, eligible_cached (bigint or NULL when the cached
-     * count is missing or older than an hour). */
+     * count is missing or older than an hour), rescanned, then the
+     * watermarks the request steps start from, as text (NULL after a
+     * rescan): inactive_mark, inactive_mark_id, created_mark, created_mark_id. */
     struct dm_stmt guards;
     /* count(*) of subscribers with active billing matching source.eligible. */
     struct dm_stmt eligible;
@@ -85,6 +91,8 @@ struct dm_lifecycle {
     bool messages[DM_STEP_COUNT];              /* the step's run statement takes DM_P_TOKENS */
     char values[DM_P_COUNT][DM_LC_VALUE_SIZE]; /* rendered configuration values */
     bool value_null[DM_P_COUNT];               /* the value is SQL NULL */
+    const char *mark_ts; /* DM_P_MARK_TS for the next call (NULL = SQL NULL); the caller's */
+    const char *mark_id; /* DM_P_MARK_ID likewise */
 };
 
 extern const char *const dm_step_names[DM_STEP_COUNT];

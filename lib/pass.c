@@ -74,6 +74,8 @@ struct dm_pass {
     int rounds;                     /* statements of this step so far */
     int idle_rounds;                /* consecutive batches that moved nothing and were not done */
     long long moved[DM_STEP_COUNT]; /* transitions (or, in a dry run, would-be ones) */
+    char *mark_ts[2];               /* request watermarks (inactive, never active); NULL = none */
+    char *mark_id[2];               /* their id tie-breaks */
     char *tokens;                   /* text[] literal of the batch's tokens */
     size_t tokens_cap;
 };
@@ -115,6 +117,21 @@ static bool send_stmt(struct dm_pass *p, const struct dm_stmt *st, long limit, c
 static const char *val(const PGresult *res, int col)
 {
     return PQgetisnull(res, 0, col) ? "" : PQgetvalue(res, 0, col);
+}
+
+/* Replaces one watermark (k: 0 inactive, 1 never active) with res's
+ * columns ts_col and ts_col + 1. */
+static void set_mark(struct dm_pass *p, int k, const PGresult *res, int ts_col)
+{
+    free(p->mark_ts[k]);
+    free(p->mark_id[k]);
+    p->mark_ts[k] = p->mark_id[k] = NULL;
+    if (!PQgetisnull(res, 0, ts_col) &&
+        (p->mark_ts[k] = strdup(PQgetvalue(res, 0, ts_col))) == NULL)
+        abort();
+    if (!PQgetisnull(res, 0, ts_col + 1) &&
+        (p->mark_id[k] = strdup(PQgetvalue(res, 0, ts_col + 1))) == NULL)
+        abort();
 }
 
 static long long ival(const PGresult *res, int col, long long dflt)
@@ -352,6 +369,9 @@ static void run_step(struct dm_pass *p)
         long limit = d->cfg->limits.batch_size;
         if (is_request(p->step) && p->g.remaining < limit)
             limit = (long)p->g.remaining;
+        int k = p->step == DM_STEP_REQUEST_INACTIVE ? 0 : p->step == DM_STEP_REQUEST_NEVER ? 1 : -1;
+        p->lc.mark_ts = k >= 0 ? p->mark_ts[k] : NULL;
+        p->lc.mark_id = k >= 0 ? p->mark_id[k] : NULL;
         if (lc->messages[p->step] && !make_tokens(p, limit)) {
             end_pass(p, "the random source failed: no tokens");
             return;
@@ -391,6 +411,19 @@ static void step_cb(void *arg, PGresult *res)
     }
     long long moved = ival(res, 0, 0);
     bool done = bval(res, 1);
+    bool mark_stuck = false;
+    if ((p->step == DM_STEP_REQUEST_INACTIVE || p->step == DM_STEP_REQUEST_NEVER) &&
+        PQnfields(res) >= 5) {
+        int k = p->step == DM_STEP_REQUEST_INACTIVE ? 0 : 1;
+        /* A watermark that does not move while rows remain would repeat
+         * the same batch forever. */
+        mark_stuck = !done && p->mark_ts[k] && !PQgetisnull(res, 0, 3) &&
+                     strcmp(p->mark_ts[k], PQgetvalue(res, 0, 3)) == 0 &&
+                     (p->mark_id[k] ? !PQgetisnull(res, 0, 4) &&
+                                          strcmp(p->mark_id[k], PQgetvalue(res, 0, 4)) == 0
+                                    : PQgetisnull(res, 0, 4));
+        set_mark(p, k, res, 3);
+    }
     p->moved[p->step] += moved;
     p->rounds++;
     if (step_transition[p->step] != DM_T_COUNT)
@@ -407,7 +440,7 @@ static void step_cb(void *arg, PGresult *res)
     bool walks = p->step == DM_STEP_REQUEST_INACTIVE || p->step == DM_STEP_REQUEST_NEVER ||
                  p->step == DM_STEP_REACTIVATE || p->step == DM_STEP_RESCHEDULE;
     p->idle_rounds = moved == 0 && !done ? p->idle_rounds + 1 : 0;
-    bool stuck = !walks && p->idle_rounds >= 2;
+    bool stuck = (!walks && p->idle_rounds >= 2) || mark_stuck;
     if (stuck)
         dm_log_warning("step left unfinished: its rows changed during the pass",
                        DM_S("step", dm_step_names[p->step]));
@@ -507,6 +540,8 @@ static void guards_cb(void *arg, PGresult *res)
     g->backlog = ival(res, 4, 0);
     g->accepted = ival(res, 5, -1);
     g->eligible = ival(res, 6, -1);
+    set_mark(p, 0, res, 8);
+    set_mark(p, 1, res, 10);
     if (ival(res, 7, 0) > 0)
         dm_log_info("rescan: the next requests look at the whole source table again");
     long long max = d->cfg->limits.max_requests_per_day;
@@ -556,6 +591,9 @@ static void lock_cb(void *arg, PGresult *res)
         return;
     }
     bool got = bval(res, 0);
+    /* Standing-by instances learn of dormantctl pause here, each poll
+     * interval, so that their deliveries honour it too. */
+    d->paused_db = bval(res, 2);
     if (got != p->leader) {
         if (got)
             dm_log_info("scanning leader: this instance runs the passes",
@@ -634,9 +672,13 @@ static void tick(struct dm_pass *p)
         char qs[256], sql[512];
         dm_sql_ident(d->cfg->database.schema, qs, sizeof qs);
         p->phase = PH_SETUP;
-        /* Session settings first; a plain statement may carry several. */
+        /* Session settings first; a plain statement may carry several.
+         * No JIT: the batches are short, and on a large table the planner's
+         * guess for a watermark range (a third of the rows) would have
+         * every idle pass spend a second compiling code for nothing. */
         snprintf(sql, sizeof sql,
-                 "SET client_connection_check_interval = '" CONNECTION_CHECK "';"
+                 "SET client_connection_check_interval = '" CONNECTION_CHECK "'; SET jit = off;"
+                 " SET DateStyle = 'ISO, YMD';"
                  " SELECT 1 FROM %s.control",
                  qs);
         bool ok;
@@ -652,14 +694,15 @@ static void tick(struct dm_pass *p)
         return;
     }
     if (!p->leader) {
-        char qs[256], sql[700];
+        char qs[256], sql[1024];
         dm_sql_ident(d->cfg->database.schema, qs, sizeof qs);
         snprintf(sql, sizeof sql,
                  "WITH l AS MATERIALIZED (SELECT pg_try_advisory_lock(hashtext($1)) AS got),"
                  " u AS (UPDATE %s.control SET leader = $2 WHERE (SELECT got FROM l)"
                  " AND $3::boolean RETURNING 1)"
-                 " SELECT got, (SELECT count(*) FROM u) FROM l",
-                 qs);
+                 " SELECT got, (SELECT count(*) FROM u),"
+                 " (SELECT paused FROM %s.control) FROM l",
+                 qs, qs);
         const char *vals[] = {p->lock_key, p->leader_name, dm_daemon_dry_run(d) ? "false" : "true"};
         p->phase = PH_LOCK;
         if (!dm_db_send(d->db_pass, sql, 3, vals, lock_cb, p)) {
@@ -762,6 +805,10 @@ void dm_pass_free(struct dm_pass *p)
     event_free(p->timer);
     if (p->lc_ok)
         dm_lifecycle_free(&p->lc);
+    for (int k = 0; k < 2; k++) {
+        free(p->mark_ts[k]);
+        free(p->mark_id[k]);
+    }
     free(p->tokens);
     free(p);
 }

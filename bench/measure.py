@@ -1,0 +1,255 @@
+#!/usr/bin/python3
+"""The benchmark's measurements (run by bench/run, which provides PostgreSQL
+and the binaries): prints one table and exits non-zero if a goal is missed.
+
+  1. one `dormantd --once` pass over 200k subscribers of which 40k are due,
+     against the same work (state rows, tokens, events, messages) as one
+     hand-written set-based SQL statement on an identical copy;
+  2. an idle pass over 2M subscribers against one over 200k;
+  3. peak RSS of pass 1 (/usr/bin/time -v).
+"""
+
+import argparse
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import psycopg2
+import psycopg2.extensions
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+
+CONFIG = '''database = {{ conninfo = "{dsn}"; schema = "dormant"; }};
+source = {{ table = "public.subscribers"; id = "id"; email = "email"; created_at = "created_at";
+           last_activity_at = "last_activity_at"; locale = "locale"; eligible = "s.plan <> 'staff'";
+           billing = {{ column = "billing_status"; active = "active"; suspended = "suspended"; }}; }};
+policy = {{ inactive_after = "2 years"; never_active_after = "1 year"; min_account_age = "30 days";
+           confirm_within = "30 days"; reminders = [ "7 days", "1 day" ]; }};
+limits = {{ poll_interval = "1 minute"; batch_size = {batch}; max_requests_per_day = 1000000;
+           max_activity_lag = "1 day"; max_backlog_fraction = 1.0; }};
+http = {{ listen = "127.0.0.1:1"; public_url = "https://account.example.com/dormant"; }};
+log = {{ level = "info"; destination = "{log}"; format = "logfmt"; }};
+'''
+
+# The same work as the request step, written by hand as one statement.
+HAND_SQL = '''
+WITH due AS (
+  SELECT s.id, s.email, s.locale, s.last_activity_at AS la, s.created_at,
+         CASE WHEN s.last_activity_at IS NULL THEN 'never_active' ELSE 'inactive' END AS rule,
+         replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', '') AS token,
+         nextval('dormant.outbox_id_seq') AS outbox_id
+    FROM public.subscribers s
+   WHERE s.billing_status = 'active' AND s.plan <> 'staff'
+     AND s.created_at <= now() - interval '30 days'
+     AND (s.last_activity_at <= now() - interval '2 years'
+          OR (s.last_activity_at IS NULL AND s.created_at <= now() - interval '1 year'))
+     AND NOT EXISTS (SELECT 1 FROM dormant.exemption e WHERE e.subscriber_id = s.id)
+     AND NOT EXISTS (SELECT 1 FROM dormant.account a
+                      WHERE a.subscriber_id = s.id AND a.state <> 'active')),
+acc AS (INSERT INTO dormant.account (subscriber_id, state, cycle, rule, requested_at,
+                                     request_outbox_id)
+        SELECT id, 'pending', 1, rule, now(), outbox_id FROM due RETURNING subscriber_id),
+tok AS (INSERT INTO dormant.token (hash, subscriber_id, cycle)
+        SELECT sha256(convert_to(token, 'UTF8')), id, 1 FROM due),
+ev AS (INSERT INTO dormant.event (subscriber_id, kind, cycle, actor, detail)
+       SELECT id, 'requested', 1, 'daemon',
+              jsonb_build_object('rule', rule, 'last_activity_at', la, 'created_at', created_at)
+         FROM due),
+msg AS (INSERT INTO dormant.outbox (id, type, subscriber_id, cycle, payload)
+        SELECT outbox_id, 'confirmation.requested', id, 1,
+               jsonb_build_object('type', 'confirmation.requested',
+                 'timestamp', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+                 'data', jsonb_build_object('subscriber_id', id::text, 'email', email,
+                   'locale', locale,
+                   'confirm_url', 'https://account.example.com/dormant/c/' || token,
+                   'last_activity_at',
+                     to_char(la AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+                   'rule', rule))
+          FROM due)
+SELECT count(*) FROM acc
+'''
+
+
+def dsn(db):
+    return psycopg2.extensions.make_dsn(host=os.environ.get('PGHOST'),
+                                        port=os.environ.get('PGPORT') or None,
+                                        user=os.environ.get('PGUSER') or 'postgres', dbname=db)
+
+
+def admin(sql):
+    c = psycopg2.connect(dsn('postgres'))
+    c.autocommit = True
+    c.cursor().execute(sql)
+    c.close()
+
+
+def scalar(db, sql):
+    """First value of sql's result on database db (None for a command)."""
+    c = psycopg2.connect(dsn(db))
+    try:
+        c.autocommit = True
+        cur = c.cursor()
+        cur.execute(sql)
+        return cur.fetchone()[0] if cur.description else None
+    finally:
+        c.close()
+
+
+class Bench:
+
+    def __init__(self, args):
+        self.a = args
+        self.tmp = tempfile.mkdtemp(prefix='dormant-bench.')
+        self.dbs = []
+
+    def config(self, db):
+        path = os.path.join(self.tmp, db + '.conf')
+        with open(path, 'w') as f:
+            f.write(CONFIG.format(dsn=dsn(db), batch=self.a.batch_size,
+                                  log=os.path.join(self.tmp, db + '.log')))
+        return path
+
+    def create(self, db, template=None):
+        admin('DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % db)
+        admin('CREATE DATABASE "%s"%s' % (db, ' TEMPLATE "%s"' % template if template else ''))
+        self.dbs.append(db)
+
+    def generate(self, db, n, due):
+        self.create(db)
+        subprocess.run([os.path.join(HERE, 'gen'), '--dsn', dsn(db), '--subscribers', str(n),
+                        '--due', str(due)], check=True, stdout=subprocess.DEVNULL)
+        r = subprocess.run([self.a.dormantctl, '-c', self.config(db), 'migrate'],
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            sys.exit('migrate failed: ' + r.stderr)
+        scalar(db, 'VACUUM ANALYZE')
+
+    def once(self, db, timed=False):
+        """One dormantd --once; returns (wall seconds, pass duration_ms, peak RSS KiB)."""
+        log = os.path.join(self.tmp, db + '.log')
+        before = os.path.getsize(log) if os.path.exists(log) else 0
+        cmd = [self.a.dormantd, '-c', self.config(db), '--once']
+        if timed:
+            cmd = ['/usr/bin/time', '-v'] + cmd
+        t0 = time.monotonic()
+        r = subprocess.run(cmd, capture_output=True, text=True)
+        wall = time.monotonic() - t0
+        if r.returncode != 0:
+            sys.exit('dormantd --once failed (%d): %s' % (r.returncode, r.stderr[-2000:]))
+        with open(log) as f:
+            f.seek(before)
+            m = re.search(r'msg="pass done".* duration_ms=(\d+)', f.read())
+        rss = None
+        if timed:
+            mm = re.search(r'Maximum resident set size \(kbytes\): (\d+)', r.stderr)
+            rss = int(mm.group(1)) if mm else None
+        return wall, int(m.group(1)), rss
+
+    def hand_sql(self, db):
+        c = psycopg2.connect(dsn(db))
+        c.autocommit = True
+        cur = c.cursor()
+        # As dormantd's own session: JIT compilation costs this statement
+        # several times its execution.
+        cur.execute('SET jit = off')
+        t0 = time.monotonic()
+        cur.execute(HAND_SQL)
+        n = cur.fetchone()[0]
+        wall = time.monotonic() - t0
+        c.close()
+        return wall, n
+
+    def cleanup(self):
+        for db in self.dbs:
+            admin('DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % db)
+        subprocess.run(['rm', '-rf', self.tmp])
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--dormantd', required=True)
+    ap.add_argument('--dormantctl', required=True)
+    ap.add_argument('--batch-size', type=int, default=1000)
+    ap.add_argument('--rounds', type=int, default=3)
+    ap.add_argument('--small', type=int, default=200000)
+    ap.add_argument('--large', type=int, default=2000000)
+    a = ap.parse_args()
+    b = Bench(a)
+    try:
+        return run(b, a)
+    finally:
+        b.cleanup()
+
+
+def run(b, a):
+    due = 0.2
+    print('generating %d subscribers (%d due)...' % (a.small, a.small * due), flush=True)
+    b.generate('bench_tmpl', a.small, due)
+
+    # 1. One pass against the hand-written statement, on identical copies.
+    dorm, dorm_pass, sql, rss = [], [], [], []
+    for r in range(a.rounds):
+        b.create('bench_d', 'bench_tmpl')
+        b.create('bench_s', 'bench_tmpl')
+        wall, ms, kib = b.once('bench_d', timed=True)
+        got = scalar('bench_d', "SELECT count(*) FROM dormant.account WHERE state = 'pending'")
+        if got != a.small * due:
+            sys.exit('dormant requested %d, expected %d' % (got, a.small * due))
+        swall, n = b.hand_sql('bench_s')
+        if n != a.small * due:
+            sys.exit('hand-written SQL requested %d, expected %d' % (n, a.small * due))
+        dorm.append(wall)
+        dorm_pass.append(ms / 1000.0)
+        sql.append(swall)
+        rss.append(kib)
+        print('  round %d: dormantd --once %.2f s (pass %.2f s), SQL %.2f s, RSS %d KiB'
+              % (r + 1, wall, ms / 1000.0, swall, kib), flush=True)
+    admin('DROP DATABASE IF EXISTS bench_s')
+    admin('DROP DATABASE IF EXISTS bench_d')
+
+    # 2. Idle passes: nothing due, 20 % of the table already pending.
+    idle = {}
+    for n in (a.small, a.large):
+        db = 'bench_idle_%d' % n
+        print('generating %d subscribers for the idle pass...' % n, flush=True)
+        b.generate(db, n, due)
+        b.once(db)  # the first pass requests the backlog; what follows is idle
+        scalar(db, 'VACUUM ANALYZE')
+        runs = [b.once(db) for _ in range(5)]
+        idle[n] = (statistics.median(r[1] for r in runs), statistics.median(r[0] for r in runs))
+        print('  %d: idle pass %d ms (median of 5; --once process %.0f ms)'
+              % (n, idle[n][0], idle[n][1] * 1000), flush=True)
+        admin('DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % db)
+
+    d = statistics.median(dorm)
+    s = statistics.median(sql)
+    ratio1 = s / d
+    ratio2 = idle[a.large][0] / max(idle[a.small][0], 1)
+    peak = max(rss) / 1024.0
+    rows = [
+        ('1. pass, %dk subscribers, %dk due' % (a.small // 1000, a.small * due // 1000),
+         'SQL %.2f s / dormantd --once %.2f s = %.2f' % (s, d, ratio1), '>= 0.7',
+         ratio1 >= 0.7),
+        ('2. idle pass, %dM vs %dk' % (a.large // 1000000, a.small // 1000),
+         '%d ms / %d ms = %.2fx' % (idle[a.large][0], idle[a.small][0], ratio2), '<= 1.5x',
+         ratio2 <= 1.5),
+        ('3. peak RSS of pass 1', '%.1f MiB' % peak, '<= 32 MiB', peak <= 32),
+    ]
+    print()
+    print('| measurement | result | goal | met |')
+    print('| --- | --- | --- | --- |')
+    for name, result, goal, ok in rows:
+        print('| %s | %s | %s | %s |' % (name, result, goal, 'yes' if ok else 'NO'))
+    print()
+    print('batch_size %d; pass-only time of pass 1 (from the "pass done" line): %.2f s'
+          % (a.batch_size, statistics.median(dorm_pass)))
+    return 0 if all(r[3] for r in rows) else 1
+
+
+if __name__ == '__main__':
+    sys.exit(main())
