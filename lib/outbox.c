@@ -193,13 +193,15 @@ static void build_sql(struct dm_outbox *o)
      * A request states the deadline it is sent with: now() plus the
      * confirmation period (the longer of the database's and the file's),
      * cut to the second, so the one the trigger enforces at delivery is
-     * never earlier. */
+     * never earlier. The cluster-wide pause (control.paused) is checked here
+     * too, so that no instance delivers before it has read the flag. */
     o->sql_claim = xasprintf(
         "WITH due AS ("
         "  SELECT id FROM %1$s.outbox"
         "   WHERE delivered_at IS NULL AND dead_at IS NULL AND next_attempt_at <= now()"
         "     AND (claimed_until IS NULL OR claimed_until < now())"
         "     AND NOT (channels_done @> $4::text[])"
+        "     AND NOT COALESCE((SELECT paused FROM %1$s.control LIMIT 1), false)"
         "   ORDER BY next_attempt_at LIMIT $2::int FOR UPDATE SKIP LOCKED),"
         " claimed AS ("
         "  UPDATE %1$s.outbox o SET claimed_by = $1, claimed_until = now() + $3::interval"
@@ -227,11 +229,13 @@ static void build_sql(struct dm_outbox *o)
         "b) x"
         "  ORDER BY c.id",
         s);
-    /* $1 active channels: milliseconds until the next row may be claimed. */
+    /* $1 active channels: milliseconds until the next row may be claimed
+     * (NULL while dormantctl pause is in force: poll at the slow pace). */
     o->sql_next_due =
-        xasprintf("SELECT (extract(epoch FROM min(GREATEST(next_attempt_at,"
+        xasprintf("SELECT CASE WHEN NOT COALESCE((SELECT paused FROM %1$s.control LIMIT 1), false)"
+                  "  THEN (extract(epoch FROM min(GREATEST(next_attempt_at,"
                   "          COALESCE(claimed_until, next_attempt_at))) - now()) * 1000)::bigint"
-                  "  FROM %1$s.outbox"
+                  "  END FROM %1$s.outbox"
                   " WHERE delivered_at IS NULL AND dead_at IS NULL"
                   "   AND NOT (channels_done @> $1::text[])",
                   s);
