@@ -578,6 +578,14 @@ static bool parse_action(struct evhttp_request *req, enum job *job)
     return ok;
 }
 
+/*
+ * /c/<token>: GET and HEAD show the question (read-only), POST applies
+ * action=keep|pause. In order: method (405), body size (413), the client's
+ * failed-attempt budget (429), the token's shape (404, counted), the
+ * action (400), dry run (503); then one statement on the page's own
+ * connection, answered from result_cb (404, counted, when the token is not
+ * live; 503 when the database cannot say).
+ */
 static void handle_confirm(struct dm_http *h, struct evhttp_request *req, const char *token)
 {
     enum evhttp_cmd_type method = evhttp_request_get_command(req);
