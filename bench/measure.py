@@ -50,7 +50,10 @@ WITH due AS (
           OR (s.last_activity_at IS NULL AND s.created_at <= now() - interval '1 year'))
      AND NOT EXISTS (SELECT 1 FROM dormant.exemption e WHERE e.subscriber_id = s.id)
      AND NOT EXISTS (SELECT 1 FROM dormant.account a
-                      WHERE a.subscriber_id = s.id AND a.state <> 'active')),
+                      WHERE a.subscriber_id = s.id AND a.state <> 'active')
+   -- The sort makes the whole set before the first insert: otherwise the
+   -- anti-join re-reads the account rows this statement is inserting.
+   ORDER BY s.id),
 acc AS (INSERT INTO dormant.account (subscriber_id, state, cycle, rule, requested_at,
                                      request_outbox_id)
         SELECT id, 'pending', 1, rule, now(), outbox_id FROM due RETURNING subscriber_id),
