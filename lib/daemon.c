@@ -278,6 +278,11 @@ int dm_daemon_run(struct dm_daemon *d)
 
 void dm_daemon_cleanup(struct dm_daemon *d)
 {
+    /* Connections first: their queued statements are called back (with
+     * NULL) while every module those callbacks belong to still exists. */
+    dm_db_close(d->db_pass);
+    dm_db_close(d->db_outbox);
+    dm_db_close(d->db_http);
     if (d->pass)
         dm_pass_free(d->pass);
     if (d->outbox)

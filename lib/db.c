@@ -36,6 +36,7 @@ struct dm_db {
     char *name;
     char *conninfo;
     bool conninfo_changed; /* reconnect once idle */
+    bool closed;           /* dm_db_close() was called: never connect again */
     PGconn *conn;
     enum db_phase phase;
     struct event *io;        /* socket readiness; rebuilt when the socket or interest changes */
@@ -189,6 +190,8 @@ static void retry_cb(evutil_socket_t fd, short what, void *arg)
 /* Schedules the next connection attempt with jittered, capped backoff. */
 static void schedule_retry(struct dm_db *db)
 {
+    if (db->closed)
+        return;
     int base = db->backoff_ms;
     int jitter = base / 4 > 0 ? rand() % (base / 2 + 1) - base / 4 : 0;
     struct timeval tv = {.tv_sec = (base + jitter) / 1000,
@@ -277,6 +280,8 @@ static void connect_step(struct dm_db *db)
 
 static void connect_begin(struct dm_db *db)
 {
+    if (db->closed)
+        return;
     char appname[64];
     snprintf(appname, sizeof appname, "dormantd/%s", db->name);
     const char *const keys[] = {"fallback_application_name", "dbname", NULL};
@@ -456,11 +461,13 @@ bool dm_db_send(struct dm_db *db, const char *sql, int nparams, const char *cons
     return true;
 }
 
-void dm_db_free(struct dm_db *db)
+void dm_db_close(struct dm_db *db)
 {
-    if (db == NULL)
+    if (db == NULL || db->closed)
         return;
+    db->closed = true;
     watch(db, 0);
+    evtimer_del(db->timer);
     if (db->keep)
         PQclear(db->keep);
     db->keep = NULL;
@@ -469,6 +476,13 @@ void dm_db_free(struct dm_db *db)
     db->phase = DB_DOWN;
     while (db->head != NULL)
         finish_head(db, NULL);
+}
+
+void dm_db_free(struct dm_db *db)
+{
+    if (db == NULL)
+        return;
+    dm_db_close(db);
     event_free(db->timer);
     free(db->name);
     free(db->conninfo);

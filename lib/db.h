@@ -55,7 +55,13 @@ bool dm_db_up(const struct dm_db *db);
 /* True when nothing is queued or in flight. */
 bool dm_db_idle(const struct dm_db *db);
 
-/* Closes the connection; queued queries are called back with NULL. */
+/* Closes the connection for good: queued queries are called back with NULL
+ * (while the db itself stays valid, so those callbacks may still look at
+ * it or send, which is refused), and it never reconnects. The daemon closes
+ * every connection before freeing the modules whose callbacks are queued. */
+void dm_db_close(struct dm_db *db);
+
+/* Closes (if not yet closed) and frees. */
 void dm_db_free(struct dm_db *db);
 
 /* True when res is a successful command or tuples result. */

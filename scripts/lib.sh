@@ -2,6 +2,7 @@
 #
 # Source this file; it defines functions only and changes no shell options.
 #   dm_install_deps   install the Debian packages the build and tests need
+#   dm_install_optional PKG...  install extras whose tests skip without them
 #   dm_pg_start       start a throwaway PostgreSQL on a Unix socket, export PG*
 #   dm_pg_stop        stop it and remove its directory
 # shellcheck shell=bash
@@ -45,6 +46,27 @@ dm_install_deps() {
         dm_log "PostgreSQL 15 server binaries not found in $DM_PG_BIN"
         return 1
     fi
+}
+
+# Install optional packages (e.g. chromium for the browser test) when missing.
+# A failure is only a notice: the tests that need them skip.
+dm_install_optional() {
+    local missing=() p
+    for p in "$@"; do
+        dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+    done
+    ((${#missing[@]} == 0)) && return 0
+    if ((EUID != 0)); then
+        dm_log "notice: optional packages missing: ${missing[*]} (their tests skip)"
+        return 0
+    fi
+    dm_log "installing optional: ${missing[*]}"
+    if ! { DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+            "${missing[@]}" >/dev/null; }; then
+        dm_log "notice: could not install ${missing[*]}; their tests skip"
+    fi
+    return 0
 }
 
 # Run a command as the postgres user (the server refuses to run as root).

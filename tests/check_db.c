@@ -195,6 +195,42 @@ START_TEST(test_free_fails_pending)
 }
 END_TEST
 
+/* A callback that tries to use the connection it was failed on. */
+static struct dm_db *closing_db;
+
+static void resend_cb(void *arg, PGresult *res)
+{
+    struct seen *s = arg;
+    result_cb(arg, res);
+    s->ok[7] = dm_db_send(closing_db, "SELECT 1", 0, NULL, result_cb, s);
+}
+
+START_TEST(test_close_fails_pending_and_stays_closed)
+{
+    DM_TEST_REQUIRE_PG();
+    struct seen s = {0};
+    struct dm_db *db = dm_db_new(base, "closing", conninfo);
+    closing_db = db;
+    dm_db_on_state(db, state_cb, &s);
+    dm_db_start(db);
+    RUN_UNTIL(s.ups == 1);
+    ck_assert(dm_db_send(db, "SELECT pg_sleep(10)", 0, NULL, resend_cb, &s));
+    dm_db_close(db);
+    ck_assert_int_eq(s.calls, 1);
+    ck_assert(!s.ok[0]);
+    ck_assert(!s.ok[7]); /* the callback's send on the closed db was refused */
+    dm_db_start(db);
+    for (int i = 0; i < 50; i++) {
+        struct timeval tv = {0, 10000};
+        event_base_loopexit(base, &tv);
+        event_base_dispatch(base);
+    }
+    ck_assert(!dm_db_up(db));
+    ck_assert_int_eq(s.ups, 1);
+    dm_db_free(db);
+}
+END_TEST
+
 static Suite *db_suite(void)
 {
     Suite *s = suite_create("db");
@@ -206,6 +242,7 @@ static Suite *db_suite(void)
     tcase_add_test(tc, test_lost_connection_fails_queries_and_reconnects);
     tcase_add_test(tc, test_notifications_arrive);
     tcase_add_test(tc, test_free_fails_pending);
+    tcase_add_test(tc, test_close_fails_pending_and_stays_closed);
     suite_add_tcase(s, tc);
     return s;
 }

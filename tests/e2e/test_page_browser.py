@@ -1,8 +1,8 @@
 """A real browser (headless Debian chromium) opens a confirmation link and clicks Keep.
 
 Driven through the DevTools protocol over a WebSocket written with the
-standard library only. Skipped when chromium is not installed (it is not
-in scripts/lib.sh's dependencies: it is large; `apt-get install chromium`).
+standard library only. scripts/test installs Debian's chromium as an optional
+package; the test is skipped when it could not be installed.
 """
 
 import base64
