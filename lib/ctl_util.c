@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "schema.h"
+#include "strbuf.h"
 
 void dm_ctl_actor(char *buf, size_t len)
 {
@@ -114,10 +115,7 @@ PGresult *dm_ctl_exec(struct dm_ctl *ctl, const char *sql, int nparams, const ch
 
 char *dm_ctl_sql(const struct dm_ctl *ctl, const char *tmpl)
 {
-    const struct {
-        const char *key;
-        const char *value;
-    } subst[] = {
+    const struct dm_subst subst[] = {
         {"@S@", ctl->schema},
         {"@T@", ctl->id_type},
         {"@TABLE@", ctl->table},
@@ -130,36 +128,7 @@ char *dm_ctl_sql(const struct dm_ctl *ctl, const char *tmpl)
         {"@ACTIVE@", ctl->lit_active},
         {"@SUSPENDED@", ctl->lit_suspended},
     };
-    size_t cap = strlen(tmpl) * 2 + 1024, o = 0;
-    char *out = malloc(cap);
-    if (out == NULL)
-        abort();
-    for (const char *p = tmpl; *p;) {
-        const char *rep = NULL;
-        size_t skip = 1;
-        if (*p == '@') {
-            for (size_t i = 0; i < sizeof subst / sizeof subst[0]; i++) {
-                size_t k = strlen(subst[i].key);
-                if (strncmp(p, subst[i].key, k) == 0) {
-                    rep = subst[i].value;
-                    skip = k;
-                    break;
-                }
-            }
-        }
-        size_t n = rep ? strlen(rep) : 1;
-        if (o + n + 1 > cap) {
-            cap = (o + n + 1) * 2;
-            out = realloc(out, cap);
-            if (out == NULL)
-                abort();
-        }
-        memcpy(out + o, rep ? rep : p, n);
-        o += n;
-        p += skip;
-    }
-    out[o] = '\0';
-    return out;
+    return dm_subst(tmpl, subst, sizeof subst / sizeof subst[0]);
 }
 
 PGresult *dm_ctl_query(struct dm_ctl *ctl, const char *tmpl, int nparams, const char *const *params,

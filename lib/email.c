@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "strbuf.h"
 
 /* One SMTP transaction being made. */
 struct dm_email_request {
@@ -16,34 +17,6 @@ struct dm_email_request {
     size_t len, off; /* message length and how much curl has read */
     char from_addr[320];
 };
-
-/* Growing string. */
-struct sbuf {
-    char *s;
-    size_t len, cap;
-};
-
-static void sb_add(struct sbuf *b, const char *s, size_t n)
-{
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (b->len + n + 1 > cap)
-            cap *= 2;
-        char *ns = realloc(b->s, cap);
-        if (ns == NULL)
-            abort();
-        b->s = ns;
-        b->cap = cap;
-    }
-    memcpy(b->s + b->len, s, n);
-    b->len += n;
-    b->s[b->len] = '\0';
-}
-
-static void sb_str(struct sbuf *b, const char *s)
-{
-    sb_add(b, s, strlen(s));
-}
 
 static bool has_line_break(const char *s)
 {
@@ -113,16 +86,16 @@ static size_t utf8_len(unsigned char c)
 
 char *dm_email_encode_header(const char *text)
 {
-    struct sbuf b = {0};
+    struct dm_strbuf b = {0};
     /* "=?UTF-8?B?" + "?=" is 12 characters; 75 - 12 = 63 of base64, which
      * is 45 bytes of input (15 groups of 3 bytes -> 60 characters). */
     const size_t max_chunk = 45;
     const unsigned char *p = (const unsigned char *)text;
     size_t n = strlen(text);
 
-    sb_add(&b, "", 0);
+    dm_strbuf_add(&b, "", 0);
     if (plain_ascii(text)) {
-        sb_str(&b, text);
+        dm_strbuf_str(&b, text);
         return b.s;
     }
     size_t i = 0;
@@ -140,10 +113,10 @@ char *dm_email_encode_header(const char *text)
         unsigned char enc[4 * 16 + 4];
         int el = EVP_EncodeBlock(enc, p + i, (int)chunk);
         if (!first)
-            sb_str(&b, "\r\n ");
-        sb_str(&b, "=?UTF-8?B?");
-        sb_add(&b, (const char *)enc, (size_t)el);
-        sb_str(&b, "?=");
+            dm_strbuf_str(&b, "\r\n ");
+        dm_strbuf_str(&b, "=?UTF-8?B?");
+        dm_strbuf_add(&b, (const char *)enc, (size_t)el);
+        dm_strbuf_str(&b, "?=");
         first = false;
         i += chunk;
     }
@@ -153,15 +126,15 @@ char *dm_email_encode_header(const char *text)
 char *dm_email_quoted_printable(const char *text)
 {
     static const char hex[] = "0123456789ABCDEF";
-    struct sbuf b = {0};
+    struct dm_strbuf b = {0};
     size_t col = 0;
 
-    sb_add(&b, "", 0);
+    dm_strbuf_add(&b, "", 0);
     for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
         if (*p == '\r' && p[1] == '\n')
             continue;
         if (*p == '\n') {
-            sb_str(&b, "\r\n");
+            dm_strbuf_str(&b, "\r\n");
             col = 0;
             continue;
         }
@@ -179,10 +152,10 @@ char *dm_email_quoted_printable(const char *text)
         }
         /* Keep each line at 76 characters, the soft break's "=" included. */
         if (col + tl > 75) {
-            sb_str(&b, "=\r\n");
+            dm_strbuf_str(&b, "=\r\n");
             col = 0;
         }
-        sb_add(&b, tok, tl);
+        dm_strbuf_add(&b, tok, tl);
         col += tl;
     }
     return b.s;
@@ -205,10 +178,10 @@ static char *encode_from(const char *from)
         name[nl - 2] = '\0';
     }
     char *enc = dm_email_encode_header(name);
-    struct sbuf b = {0};
-    sb_str(&b, enc);
-    sb_str(&b, " ");
-    sb_str(&b, lt);
+    struct dm_strbuf b = {0};
+    dm_strbuf_str(&b, enc);
+    dm_strbuf_str(&b, " ");
+    dm_strbuf_str(&b, lt);
     free(enc);
     free(name);
     return b.s;
@@ -225,29 +198,29 @@ char *dm_email_build(const struct dm_email_fields *f, char *err, size_t errlen)
         snprintf(err, errlen, "a header value contains a line break");
         return NULL;
     }
-    struct sbuf b = {0};
+    struct dm_strbuf b = {0};
     char *from = encode_from(f->from);
     char *subject = dm_email_encode_header(f->subject);
     char *body = dm_email_quoted_printable(f->body);
 
-    sb_str(&b, "Date: ");
-    sb_str(&b, f->date);
-    sb_str(&b, "\r\nFrom: ");
-    sb_str(&b, from);
-    sb_str(&b, "\r\nTo: ");
-    sb_str(&b, f->to);
-    sb_str(&b, "\r\nSubject: ");
-    sb_str(&b, subject);
-    sb_str(&b, "\r\nMessage-ID: <");
-    sb_str(&b, f->message_id);
-    sb_str(&b, ">\r\nMIME-Version: 1.0\r\n"
-               "Content-Type: text/plain; charset=utf-8\r\n"
-               "Content-Transfer-Encoding: quoted-printable\r\n"
-               "Auto-Submitted: auto-generated\r\n"
-               "\r\n");
-    sb_str(&b, body);
+    dm_strbuf_str(&b, "Date: ");
+    dm_strbuf_str(&b, f->date);
+    dm_strbuf_str(&b, "\r\nFrom: ");
+    dm_strbuf_str(&b, from);
+    dm_strbuf_str(&b, "\r\nTo: ");
+    dm_strbuf_str(&b, f->to);
+    dm_strbuf_str(&b, "\r\nSubject: ");
+    dm_strbuf_str(&b, subject);
+    dm_strbuf_str(&b, "\r\nMessage-ID: <");
+    dm_strbuf_str(&b, f->message_id);
+    dm_strbuf_str(&b, ">\r\nMIME-Version: 1.0\r\n"
+                      "Content-Type: text/plain; charset=utf-8\r\n"
+                      "Content-Transfer-Encoding: quoted-printable\r\n"
+                      "Auto-Submitted: auto-generated\r\n"
+                      "\r\n");
+    dm_strbuf_str(&b, body);
     if (b.len < 2 || strcmp(b.s + b.len - 2, "\r\n") != 0)
-        sb_str(&b, "\r\n");
+        dm_strbuf_str(&b, "\r\n");
     free(from);
     free(subject);
     free(body);

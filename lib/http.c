@@ -226,29 +226,6 @@ static const char *page_text(const struct dm_http *h, const struct page_set *set
     return set->text[p] ? set->text[p] : h->sets[0].text[p];
 }
 
-/* "2026-12-28" as the locale writes a date: "28 December 2026", "28 décembre 2026";
- * ISO for locales we have no month names for. */
-static void format_date(const char *locale, const char *iso, char *out, size_t len)
-{
-    static const char *const en[] = {"January",   "February", "March",    "April",
-                                     "May",       "June",     "July",     "August",
-                                     "September", "October",  "November", "December"};
-    static const char *const fr[] = {"janvier",   "février", "mars",     "avril",
-                                     "mai",       "juin",    "juillet",  "août",
-                                     "septembre", "octobre", "novembre", "décembre"};
-    int y, m, d;
-    if (sscanf(iso, "%d-%d-%d", &y, &m, &d) != 3 || m < 1 || m > 12) {
-        snprintf(out, len, "%s", iso);
-        return;
-    }
-    if (strcmp(locale, "fr") == 0)
-        snprintf(out, len, "%d %s %d", d, fr[m - 1], y);
-    else if (strcmp(locale, "en") == 0)
-        snprintf(out, len, "%d %s %d", d, en[m - 1], y);
-    else
-        snprintf(out, len, "%s", iso);
-}
-
 /* -- responses --------------------------------------------------------- */
 
 /* The headers of DESIGN §8, on every answer. */
@@ -460,7 +437,8 @@ static void result_cb(void *arg, PGresult *res)
             const char *locale = PQgetisnull(res, 0, 3) ? "en" : PQgetvalue(res, 0, 3);
             const struct page_set *set = set_for(h, locale);
             char date[64];
-            format_date(set->locale, PQgetvalue(res, 0, 1), date, sizeof date);
+            if (!dm_template_readable_date(PQgetvalue(res, 0, 1), set->locale, date, sizeof date))
+                snprintf(date, sizeof date, "%s", PQgetvalue(res, 0, 1));
             respond_page(h, req, 200, "OK", set, PAGE_ASK, date, PQgetvalue(res, 0, 2));
         }
         break;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "strbuf.h"
 
 char *dm_sql_ident(const char *name, char *buf, size_t len)
 {
@@ -200,29 +201,8 @@ static const char *const migrations[] = {
 /* Replaces every "@S@" and "@T@" in sql; newly allocated. */
 static char *expand(const char *sql, const char *schema, const char *type)
 {
-    size_t cap = strlen(sql) * 2 + 1024, o = 0;
-    char *out = malloc(cap);
-    if (out == NULL)
-        abort();
-    for (const char *p = sql; *p;) {
-        const char *rep = NULL;
-        if (strncmp(p, "@S@", 3) == 0)
-            rep = schema;
-        else if (strncmp(p, "@T@", 3) == 0)
-            rep = type;
-        size_t n = rep ? strlen(rep) : 1;
-        if (o + n + 1 > cap) {
-            cap = (o + n + 1) * 2;
-            out = realloc(out, cap);
-            if (out == NULL)
-                abort();
-        }
-        memcpy(out + o, rep ? rep : p, n);
-        o += n;
-        p += rep ? 3 : 1;
-    }
-    out[o] = '\0';
-    return out;
+    const struct dm_subst pairs[] = {{"@S@", schema}, {"@T@", type}};
+    return dm_subst(sql, pairs, sizeof pairs / sizeof pairs[0]);
 }
 
 static void seterr(char *err, size_t errlen, const char *fmt, ...) DM_PRINTF(3, 4);

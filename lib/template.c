@@ -9,6 +9,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "strbuf.h"
+
 const char *const dm_message_types[] = {
     "confirmation.requested", "confirmation.reminder",    "subscription.confirmed",
     "subscription.suspended", "subscription.reactivated", "subscriber.erased",
@@ -145,50 +147,27 @@ bool dm_template_check_dir(const char *dir, char *err, size_t errlen)
     return ok;
 }
 
-/* Growing string buffer for expansion. */
-struct buf {
-    char *s;
-    size_t len, cap;
-};
-
-static void buf_add(struct buf *b, const char *s, size_t n)
-{
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (b->len + n + 1 > cap)
-            cap *= 2;
-        char *ns = realloc(b->s, cap);
-        if (ns == NULL)
-            abort();
-        b->s = ns;
-        b->cap = cap;
-    }
-    memcpy(b->s + b->len, s, n);
-    b->len += n;
-    b->s[b->len] = '\0';
-}
-
-static void buf_add_html(struct buf *b, const char *s)
+static void buf_add_html(struct dm_strbuf *b, const char *s)
 {
     for (; *s; s++) {
         switch (*s) {
         case '&':
-            buf_add(b, "&amp;", 5);
+            dm_strbuf_add(b, "&amp;", 5);
             break;
         case '<':
-            buf_add(b, "&lt;", 4);
+            dm_strbuf_add(b, "&lt;", 4);
             break;
         case '>':
-            buf_add(b, "&gt;", 4);
+            dm_strbuf_add(b, "&gt;", 4);
             break;
         case '"':
-            buf_add(b, "&quot;", 6);
+            dm_strbuf_add(b, "&quot;", 6);
             break;
         case '\'':
-            buf_add(b, "&#39;", 5);
+            dm_strbuf_add(b, "&#39;", 5);
             break;
         default:
-            buf_add(b, s, 1);
+            dm_strbuf_add(b, s, 1);
         }
     }
 }
@@ -196,18 +175,18 @@ static void buf_add_html(struct buf *b, const char *s)
 char *dm_template_expand(const char *text, const struct dm_template_var *vars, size_t nvars,
                          bool escape_html)
 {
-    struct buf b = {0};
+    struct dm_strbuf b = {0};
     const char *p = text;
 
-    buf_add(&b, "", 0);
+    dm_strbuf_add(&b, "", 0);
     for (;;) {
         const char *open = strstr(p, "{{");
         const char *close = open ? strstr(open + 2, "}}") : NULL;
         if (close == NULL) {
-            buf_add(&b, p, strlen(p));
+            dm_strbuf_add(&b, p, strlen(p));
             break;
         }
-        buf_add(&b, p, (size_t)(open - p));
+        dm_strbuf_add(&b, p, (size_t)(open - p));
         const char *name = open + 2;
         size_t nlen = (size_t)(close - name);
         for (size_t i = 0; i < nvars; i++) {
@@ -216,7 +195,7 @@ char *dm_template_expand(const char *text, const struct dm_template_var *vars, s
                 if (escape_html)
                     buf_add_html(&b, v);
                 else
-                    buf_add(&b, v, strlen(v));
+                    dm_strbuf_add(&b, v, strlen(v));
                 break;
             }
         }
