@@ -908,7 +908,13 @@ bool dm_lifecycle_build(const struct dm_config *cfg, struct dm_lifecycle *lc, ch
             char *all = fill(all_with, 1, "");
             free(r2);
             free(all_with);
-            char *part = fmt(" + (%s%s)", all, request_count);
+            /* With the backlog guard off (fraction 1), whether anyone
+             * waits is all the rate guard needs: stop at the first one. */
+            char *part = cfg->limits.max_backlog_fraction >= 1.0
+                             ? fmt(" + (SELECT EXISTS (%s SELECT 1 FROM dec d"
+                                   " WHERE d.decision = 'request'))::int",
+                                   all)
+                             : fmt(" + (%s%s)", all, request_count);
             buf_str(&bl, part);
             free(with);
             free(all);

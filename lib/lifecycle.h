@@ -78,7 +78,8 @@ struct dm_lifecycle {
     /* Guard readings at the start of a pass, and the rescan reset when
      * DM_P_WRITE: paused, stale, newest_activity, requested_24h (NULL when
      * the backlog is empty: counting it costs what the day's requests do), backlog,
-     * backlog_accepted, eligible_cached (bigint or NULL when the cached
+     * (0 or 1, whether anyone waits, when max_backlog_fraction is 1 and the
+     * backlog guard is off), backlog_accepted, eligible_cached (bigint or NULL when the cached
      * count is missing or older than an hour), rescanned, then the
      * watermarks the request steps start from, as text (NULL after a
      * rescan): inactive_mark, inactive_mark_id, created_mark, created_mark_id. */

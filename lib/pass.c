@@ -161,7 +161,12 @@ static void summary(const struct dm_pass *p, char *buf, size_t len, long long ms
 static void guards_json(const struct dm_pass *p, char *buf, size_t len)
 {
     const struct guards *g = &p->g;
-    char newest[96], accepted[32], eligible[64], requested[32];
+    char newest[96], accepted[32], eligible[64], requested[32], backlog[32];
+    /* With the backlog guard off, the guards only learn whether anyone waits. */
+    if (p->d->cfg->limits.max_backlog_fraction >= 1.0)
+        snprintf(backlog, sizeof backlog, "null");
+    else
+        snprintf(backlog, sizeof backlog, "%lld", g->backlog);
     if (g->newest[0])
         snprintf(newest, sizeof newest, "\"%s\"", g->newest);
     else
@@ -182,11 +187,11 @@ static void guards_json(const struct dm_pass *p, char *buf, size_t len)
         snprintf(eligible, sizeof eligible, "null");
     snprintf(buf, len,
              "{\"stale_activity\": {\"tripped\": %s, \"newest_activity\": %s},"
-             " \"backlog\": {\"tripped\": %s, \"count\": %lld, \"eligible\": %s,"
+             " \"backlog\": {\"tripped\": %s, \"count\": %s, \"eligible\": %s,"
              " \"accepted\": %s, \"fraction\": %g},"
              " \"rate\": {\"tripped\": %s, \"requested_24h\": %s, \"limit\": %d},"
              " \"paused\": %s, \"dry_run\": %s}",
-             g->stale ? "true" : "false", newest, g->backlog_tripped ? "true" : "false", g->backlog,
+             g->stale ? "true" : "false", newest, g->backlog_tripped ? "true" : "false", backlog,
              eligible, accepted, p->d->cfg->limits.max_backlog_fraction,
              g->rate_tripped ? "true" : "false", requested, p->d->cfg->limits.max_requests_per_day,
              dm_daemon_paused(p->d) ? "true" : "false", dm_daemon_dry_run(p->d) ? "true" : "false");
@@ -448,6 +453,12 @@ static void step_cb(void *arg, PGresult *res)
         p->phase = PH_IDLE;
         p->in_pass = false;
         return;
+    }
+    if (is_request(p->step) && p->g.remaining <= 0 && !done && !p->g.rate_tripped) {
+        p->g.rate_tripped = true;
+        d->metrics.guards[DM_GUARD_RATE] = true;
+        dm_log_error("guard tripped: max_requests_per_day reached; the rest wait",
+                     DM_I("max_requests_per_day", d->cfg->limits.max_requests_per_day));
     }
     if (done || stuck || (p->step == DM_STEP_REACTIVATE && p->rounds >= REACTIVATE_PAGES) ||
         (is_request(p->step) && p->g.remaining <= 0)) {
