@@ -9,6 +9,7 @@
 #include "config.h"
 #include "interval.h"
 #include "schema.h"
+#include "strbuf.h"
 
 /*
  * How the statements are written. Templates below use placeholders that
@@ -560,30 +561,6 @@ static const char setup_sql[] =
 
 /* ---- the builder ---- */
 
-/* A growing string; aborts on allocation failure like the rest of lib/. */
-struct buf {
-    char *s;
-    size_t len, cap;
-};
-
-static void buf_add(struct buf *b, const char *s, size_t n)
-{
-    if (b->len + n + 1 > b->cap) {
-        b->cap = (b->len + n + 1) * 2;
-        b->s = realloc(b->s, b->cap);
-        if (b->s == NULL)
-            abort();
-    }
-    memcpy(b->s + b->len, s, n);
-    b->len += n;
-    b->s[b->len] = '\0';
-}
-
-static void buf_str(struct buf *b, const char *s)
-{
-    buf_add(b, s, strlen(s));
-}
-
 /* printf into a new string (for assembling templates with %s slots). */
 static char *fmt(const char *f, ...) DM_PRINTF(1, 2);
 
@@ -602,17 +579,17 @@ static char *fmt(const char *f, ...)
  * (nothing else in tmpl is special); newly allocated. */
 static char *fill(const char *tmpl, int n, ...)
 {
-    struct buf b = {0};
+    struct dm_strbuf b = {0};
     va_list ap;
     va_start(ap, n);
     for (const char *p = tmpl; *p;) {
         if (p[0] == '%' && p[1] == 's' && n > 0) {
-            buf_str(&b, va_arg(ap, const char *));
+            dm_strbuf_str(&b, va_arg(ap, const char *));
             n--;
             p += 2;
             continue;
         }
-        buf_add(&b, p, 1);
+        dm_strbuf_add(&b, p, 1);
         p++;
     }
     va_end(ap);
@@ -622,14 +599,14 @@ static char *fill(const char *tmpl, int n, ...)
 /* s with every occurrence of tok replaced by val; newly allocated. */
 static char *replace_all(const char *s, const char *tok, const char *val)
 {
-    struct buf b = {0};
+    struct dm_strbuf b = {0};
     size_t n = strlen(tok);
     for (const char *p = s; *p;) {
         if (strncmp(p, tok, n) == 0) {
-            buf_str(&b, val);
+            dm_strbuf_str(&b, val);
             p += n;
         } else {
-            buf_add(&b, p, 1);
+            dm_strbuf_add(&b, p, 1);
             p++;
         }
     }
@@ -660,7 +637,7 @@ enum {
 /* Expands tmpl into st: {NAME} from subs, $(name) into numbered parameters. */
 static void expand(const char *tmpl, struct subst *subs, struct dm_stmt *st)
 {
-    struct buf b = {0};
+    struct dm_strbuf b = {0};
     int number[DM_P_COUNT] = {0};
 
     st->nparams = 0;
@@ -670,7 +647,7 @@ static void expand(const char *tmpl, struct subst *subs, struct dm_stmt *st)
             for (int i = 0; i < SUB_COUNT; i++) {
                 size_t n = strlen(subs[i].name);
                 if (strncmp(p + 1, subs[i].name, n) == 0 && p[1 + n] == '}') {
-                    buf_str(&b, subs[i].value);
+                    dm_strbuf_str(&b, subs[i].value);
                     p += n + 2;
                     done = true;
                     break;
@@ -689,7 +666,7 @@ static void expand(const char *tmpl, struct subst *subs, struct dm_stmt *st)
                     }
                     char num[32];
                     snprintf(num, sizeof num, "$%d%s", number[i], params[i].cast);
-                    buf_str(&b, num);
+                    dm_strbuf_str(&b, num);
                     p = end + 1;
                     break;
                 }
@@ -697,7 +674,7 @@ static void expand(const char *tmpl, struct subst *subs, struct dm_stmt *st)
             if (p[0] != '$')
                 continue;
         }
-        buf_add(&b, p, 1);
+        dm_strbuf_add(&b, p, 1);
         p++;
     }
     st->sql = b.s;
@@ -752,13 +729,13 @@ bool dm_lifecycle_build(const struct dm_config *cfg, struct dm_lifecycle *lc, ch
     snprintf(seqname, sizeof seqname, "%s.outbox_id_seq", schema);
     dm_sql_literal(seqname, seq, sizeof seq);
 
-    struct buf erase_set = {0};
+    struct dm_strbuf erase_set = {0};
     for (size_t i = 0; i < cfg->policy.erase_columns.n; i++) {
         char q[256];
         if (i > 0)
-            buf_str(&erase_set, ", ");
-        buf_str(&erase_set, dm_sql_ident(cfg->policy.erase_columns.items[i], q, sizeof q));
-        buf_str(&erase_set, " = NULL");
+            dm_strbuf_str(&erase_set, ", ");
+        dm_strbuf_str(&erase_set, dm_sql_ident(cfg->policy.erase_columns.items[i], q, sizeof q));
+        dm_strbuf_str(&erase_set, " = NULL");
     }
     char *eligible = cfg->source.eligible[0] ? fmt("(%s)", cfg->source.eligible) : fmt("true");
 
@@ -795,16 +772,16 @@ bool dm_lifecycle_build(const struct dm_config *cfg, struct dm_lifecycle *lc, ch
         else
             lc->value_null[i] = true;
     }
-    struct buf rem = {0};
-    buf_str(&rem, "{");
+    struct dm_strbuf rem = {0};
+    dm_strbuf_str(&rem, "{");
     for (size_t i = 0; i < cfg->policy.reminders.n; i++) {
         char one[128];
         dm_interval_sql(&cfg->policy.reminders.items[i], one, sizeof one);
-        buf_str(&rem, i ? ",\"" : "\"");
-        buf_str(&rem, one);
-        buf_str(&rem, "\"");
+        dm_strbuf_str(&rem, i ? ",\"" : "\"");
+        dm_strbuf_str(&rem, one);
+        dm_strbuf_str(&rem, "\"");
     }
-    buf_str(&rem, "}");
+    dm_strbuf_str(&rem, "}");
     int n1 = snprintf(lc->values[DM_P_REMINDERS], DM_LC_VALUE_SIZE, "%s", rem.s);
     int n2 = snprintf(lc->values[DM_P_ACTIVE], DM_LC_VALUE_SIZE, "%s", cfg->source.billing.active);
     int n3 =
@@ -897,8 +874,8 @@ bool dm_lifecycle_build(const struct dm_config *cfg, struct dm_lifecycle *lc, ch
 
     /* The backlog: everyone the request steps would ask now, unbatched. */
     {
-        struct buf bl = {0};
-        buf_str(&bl, "(0");
+        struct dm_strbuf bl = {0};
+        dm_strbuf_str(&bl, "(0");
         for (size_t i = 0; i < sizeof req / sizeof req[0]; i++) {
             if (req[i].step == DM_STEP_REQUEST_NEVER && !cfg->policy.never_active_after.set)
                 continue;
@@ -915,12 +892,12 @@ bool dm_lifecycle_build(const struct dm_config *cfg, struct dm_lifecycle *lc, ch
                                    " WHERE d.decision = 'request'))::int",
                                    all)
                              : fmt(" + (%s%s)", all, request_count);
-            buf_str(&bl, part);
+            dm_strbuf_str(&bl, part);
             free(with);
             free(all);
             free(part);
         }
-        buf_str(&bl, ")");
+        dm_strbuf_str(&bl, ")");
         char *g = fill(guards_sql, 1, bl.s);
         expand(g, subs, &lc->guards);
         free(g);
