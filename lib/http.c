@@ -20,6 +20,7 @@
 #include "metrics.h"
 #include "ratelimit.h"
 #include "schema.h"
+#include "strbuf.h"
 #include "template.h"
 #include "token.h"
 
@@ -145,17 +146,24 @@ static bool locale_name(const char *s)
     return true;
 }
 
-/* Reads templates/<locale>/<page> for one locale; true when any file was found. */
-static bool load_set(const char *dir, const char *locale, struct page_set *set)
+/* Reads templates/<locale>/<page> for one locale, with the shared style
+ * sheet put in place of {{style}} (the CSP allows inline styles only);
+ * true when any file was found. */
+static bool load_set(const char *dir, const char *locale, const char *style, struct page_set *set)
 {
     char path[4096];
     bool any = false;
+    const struct dm_subst subst[] = {{"{{style}}", style}};
     memset(set, 0, sizeof *set);
     snprintf(set->locale, sizeof set->locale, "%s", locale);
     for (int p = 0; p < PAGE_COUNT; p++) {
         snprintf(path, sizeof path, "%s/%s/%s", dir, locale, page_files[p]);
-        set->text[p] = dm_read_file(path, NULL);
-        any = any || set->text[p] != NULL;
+        char *raw = dm_read_file(path, NULL);
+        if (raw == NULL)
+            continue;
+        set->text[p] = dm_subst(raw, subst, 1);
+        free(raw);
+        any = true;
     }
     return any;
 }
@@ -169,7 +177,10 @@ static void load_pages(struct dm_http *h)
     size_t n = 1;
     if (sets == NULL)
         abort();
-    if (!load_set(dir, "en", &sets[0]))
+    char css_path[4096];
+    snprintf(css_path, sizeof css_path, "%s/page.css", dir);
+    char *style = dm_read_file(css_path, NULL);
+    if (!load_set(dir, "en", style ? style : "", &sets[0]))
         dm_log_warning("no English page templates: using the built-in pages",
                        DM_S("templates", dir));
     for (int p = 0; p < PAGE_COUNT; p++)
@@ -182,10 +193,11 @@ static void load_pages(struct dm_http *h)
     struct dirent *de;
     while (dh && (de = readdir(dh)) != NULL && n < MAX_LOCALES)
         if (locale_name(de->d_name) && strcmp(de->d_name, "en") != 0 &&
-            load_set(dir, de->d_name, &sets[n]))
+            load_set(dir, de->d_name, style ? style : "", &sets[n]))
             n++;
     if (dh)
         closedir(dh);
+    free(style);
     sets_free(h->sets, h->nsets);
     h->sets = sets;
     h->nsets = n;

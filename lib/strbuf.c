@@ -45,10 +45,14 @@ char *dm_subst(const char *tmpl, const struct dm_subst *pairs, size_t npairs)
 {
     struct dm_strbuf b = {0};
     const char *p = tmpl;
+    char starts[32] = ""; /* the first characters of the keys */
 
+    for (size_t i = 0; i < npairs && strlen(starts) + 1 < sizeof starts; i++)
+        if (pairs[i].key[0] != '\0' && strchr(starts, pairs[i].key[0]) == NULL)
+            starts[strlen(starts)] = pairs[i].key[0];
     dm_strbuf_add(&b, "", 0);
     while (*p) {
-        size_t run = strcspn(p, "@");
+        size_t run = strcspn(p, starts);
         dm_strbuf_add(&b, p, run);
         p += run;
         if (*p == '\0')

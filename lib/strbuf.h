@@ -26,7 +26,9 @@ struct dm_subst {
 };
 
 /* Copies tmpl with every occurrence of each key replaced by its value
- * (first matching key wins at a position); newly allocated. */
+ * (first matching key wins at a position); newly allocated. Keys may start
+ * with any character ("@S@", "{{style}}"); at most 31 distinct first
+ * characters are looked for. */
 char *dm_subst(const char *tmpl, const struct dm_subst *pairs, size_t npairs);
 
 #endif

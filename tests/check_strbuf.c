@@ -29,6 +29,7 @@ static const struct dm_subst pairs[] = {
     {"@S@", "\"dormant\""},
     {"@T@", "bigint"},
     {"@TABLE@", "\"public\".\"subscribers\""},
+    {"{{style}}", "a{b:\"c\"}"},
 };
 
 static const struct subst_case cases[] = {
@@ -39,6 +40,7 @@ static const struct subst_case cases[] = {
     {"id @T@, t @TABLE@", "id bigint, t \"public\".\"subscribers\""},
     {"user@example.com @ @@ @X@", "user@example.com @ @@ @X@"},
     {"trailing @", "trailing @"},
+    {"<style>{{style}}</style>{{other}}", "<style>a{b:\"c\"}</style>{{other}}"},
 };
 
 START_TEST(test_subst_table)

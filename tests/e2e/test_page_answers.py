@@ -76,6 +76,24 @@ class PageAnswers(pagelib.PageTestCase):
         self.assertIn('Yes, keep it <b>', body)
         self.assertNotIn('Keep my subscription', body)
 
+    def test_pages_share_one_inline_style_sheet(self):
+        self.start(subscribers=[1])
+        token = self.pending_request(1)
+        css_path = os.path.join(self.tmp, 'templates', 'page.css')
+        with open(css_path) as f:
+            css = f.read().strip()
+        for path in ('/c/' + token, '/c/' + 'A' * 43):     # the question, and the 404 page
+            body = self.http(path)[2].decode()
+            self.assertIn('<style>' + css, body)           # inline, verbatim (quotes unescaped)
+            self.assertNotIn('{{style}}', body)
+        # The sheet is read again on SIGHUP, like the pages.
+        with open(css_path, 'w') as f:
+            f.write('main{color:#123456}\n')
+        mark = self.log_mark()
+        self.daemon.send_signal(signal.SIGHUP)
+        self.wait_log(r'msg="configuration reloaded"', since=mark)
+        self.assertIn('<style>main{color:#123456}', self.http('/c/' + token)[2].decode())
+
     def test_graceful_stop_finishes_an_answer_in_flight(self):
         self.start(subscribers=[1])
         token = self.pending_request(1)
