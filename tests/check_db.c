@@ -66,14 +66,21 @@ static void notify_cb(void *arg, const char *channel, const char *payload)
     snprintf(s->notify_payload, sizeof s->notify_payload, "%s:%s", channel, payload);
 }
 
+/* Runs the loop for n slices of 10 ms. */
+static void spin(int n)
+{
+    for (int i = 0; i < n; i++) {
+        struct timeval tv = {0, 10000};
+        event_base_loopexit(base, &tv);
+        event_base_dispatch(base);
+    }
+}
+
 /* Runs the loop until cond holds or about 20 s pass. */
 #define RUN_UNTIL(cond)                                                                            \
     do {                                                                                           \
-        for (int spin_ = 0; spin_ < 2000 && !(cond); spin_++) {                                    \
-            struct timeval tv_ = {0, 10000};                                                       \
-            event_base_loopexit(base, &tv_);                                                       \
-            event_base_dispatch(base);                                                             \
-        }                                                                                          \
+        for (int spin_ = 0; spin_ < 2000 && !(cond); spin_++)                                      \
+            spin(1);                                                                               \
         ck_assert_msg((cond), "timed out waiting for " #cond);                                     \
     } while (0)
 
@@ -115,11 +122,7 @@ START_TEST(test_unreachable_then_fixed)
     struct dm_db *db = dm_db_new(base, "test", "host=127.0.0.1 port=1 dbname=none");
     dm_db_on_state(db, state_cb, &s);
     dm_db_start(db);
-    for (int i = 0; i < 30; i++) {
-        struct timeval tv = {0, 10000};
-        event_base_loopexit(base, &tv);
-        event_base_dispatch(base);
-    }
+    spin(30);
     ck_assert(!dm_db_up(db));
     ck_assert_int_eq(s.ups, 0);
     dm_db_set_conninfo(db, conninfo);
@@ -142,11 +145,7 @@ START_TEST(test_lost_connection_fails_queries_and_reconnects)
     ck_assert(dm_db_send(db, "SELECT pg_sleep(30)", 0, NULL, result_cb, &s));
     ck_assert(dm_db_send(db, "SELECT 'queued behind'", 0, NULL, result_cb, &s));
     /* Let the sleep start, then kill its backend from outside. */
-    for (int i = 0; i < 20; i++) {
-        struct timeval tv = {0, 10000};
-        event_base_loopexit(base, &tv);
-        event_base_dispatch(base);
-    }
+    spin(20);
     PQclear(dm_test_exec(conninfo, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
                                    " WHERE application_name = 'dormantd/victim'"));
     RUN_UNTIL(s.calls == 2);
@@ -220,11 +219,7 @@ START_TEST(test_close_fails_pending_and_stays_closed)
     ck_assert(!s.ok[0]);
     ck_assert(!s.ok[7]); /* the callback's send on the closed db was refused */
     dm_db_start(db);
-    for (int i = 0; i < 50; i++) {
-        struct timeval tv = {0, 10000};
-        event_base_loopexit(base, &tv);
-        event_base_dispatch(base);
-    }
+    spin(50);
     ck_assert(!dm_db_up(db));
     ck_assert_int_eq(s.ups, 1);
     dm_db_free(db);
