@@ -8,7 +8,7 @@
 
 #include "dormant.h"
 
-struct dm_config;
+struct dm_sql_names;
 
 /* What the subscriber (or an operator on their behalf) chose. */
 enum dm_answer_kind {
@@ -23,7 +23,8 @@ enum dm_answer_key {
 };
 
 /*
- * Builds the statement that applies an answer, newly allocated. It is ONE
+ * Builds the statement that applies an answer (lib/sql/answer/keep.sql or
+ * pause.sql), for the configuration whose names are n, newly allocated. It is ONE
  * statement (data-modifying CTEs), so the account, the event, the outbox
  * message, the source billing column (pause: written only where it holds
  * the active value), the removal of the subscriber's tokens, the retirement
@@ -38,18 +39,18 @@ enum dm_answer_key {
  * subscriber's locale) when applied, none when the token or subscriber was
  * not pending.
  */
-char *dm_answer_sql(const struct dm_config *cfg, enum dm_answer_kind kind, enum dm_answer_key key);
+char *dm_answer_sql(const struct dm_sql_names *n, enum dm_answer_kind kind, enum dm_answer_key key);
 
 /*
  * Builds the read-only lookup behind GET /c/<token>, newly allocated.
- * Parameter: $1 token hash hex. Result: one row (subscriber_id text,
+ * Parameters: $1 token hash hex, $2 policy.confirm_within. Result: one row (subscriber_id text,
  * deadline date "YYYY-MM-DD" in UTC, deadline time "HH:MM" in UTC, locale
  * or NULL) when the token belongs to its subscriber's current pending
  * request, none otherwise. While the request is not yet delivered the
  * deadline shown is now() + policy.confirm_within, never later than the one
  * that will be enforced.
  */
-char *dm_answer_lookup_sql(const struct dm_config *cfg);
+char *dm_answer_lookup_sql(const struct dm_sql_names *n);
 
 /* What dm_answer_apply() came to. */
 enum dm_answer_result {
@@ -64,7 +65,7 @@ enum dm_answer_result {
  * event loop.
  */
 /* err gets one line: PostgreSQL's primary message and SQLSTATE (22P02 for a malformed id). */
-enum dm_answer_result dm_answer_apply(PGconn *conn, const struct dm_config *cfg,
+enum dm_answer_result dm_answer_apply(PGconn *conn, const struct dm_sql_names *names,
                                       enum dm_answer_kind kind, const char *id, const char *actor,
                                       const char *reason, char *err, size_t errlen) DM_MUST_CHECK;
 

@@ -277,23 +277,22 @@ int dm_ctl_preview(const struct dm_config *cfg, int argc, char **argv)
     }
     struct dm_lifecycle lc;
     char err[512];
-    memset(&lc, 0, sizeof lc);
-    if (!dm_lifecycle_build(cfg, &lc, err, sizeof err)) {
-        fprintf(stderr, "dormantctl preview: %s\n", err);
-        return DM_EXIT_CONFIG;
-    }
     struct dm_ctl ctl;
     struct preview_action pa[N_ACTIONS];
     struct preview_guards g;
+    memset(&lc, 0, sizeof lc);
     memset(pa, 0, sizeof pa);
     memset(&g, 0, sizeof g);
     int rc = dm_ctl_open(&ctl, cfg, "preview");
-    if (rc != DM_EXIT_OK) {
-        dm_lifecycle_free(&lc);
+    if (rc != DM_EXIT_OK)
         return rc;
+    if (!dm_lifecycle_build(cfg, &ctl.names, &lc, err, sizeof err)) {
+        fprintf(stderr, "dormantctl preview: %s\n", err);
+        dm_ctl_close(&ctl);
+        return DM_EXIT_CONFIG;
     }
     /* Belt and braces: whatever a statement might write is rolled back. */
-    if (!dm_ctl_simple(&ctl, "BEGIN ISOLATION LEVEL REPEATABLE READ")) {
+    if (!dm_ctl_simple(&ctl, DM_SQL_TX_BEGIN_SNAPSHOT)) {
         rc = DM_EXIT_FAILURE;
         goto out;
     }
@@ -308,7 +307,7 @@ int dm_ctl_preview(const struct dm_config *cfg, int argc, char **argv)
         print_text(&g, pa, cfg);
 out:
     if (ctl.conn != NULL)
-        PQclear(PQexec(ctl.conn, "ROLLBACK"));
+        PQclear(PQexec(ctl.conn, dm_sql(DM_SQL_TX_ROLLBACK)));
     for (size_t a = 0; a < N_ACTIONS; a++)
         for (int i = 0; i < 3; i++)
             PQclear(pa[a].rows[i]);

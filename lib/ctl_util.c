@@ -9,7 +9,6 @@
 
 #include "config.h"
 #include "schema.h"
-#include "strbuf.h"
 
 void dm_ctl_actor(char *buf, size_t len)
 {
@@ -40,35 +39,29 @@ int dm_ctl_open(struct dm_ctl *ctl, const struct dm_config *cfg, const char *cmd
     memset(ctl, 0, sizeof *ctl);
     ctl->cfg = cfg;
     ctl->cmd = cmd;
+    if (!dm_sql_names_build(&ctl->names, cfg, err, sizeof err)) {
+        fprintf(stderr, "dormantctl %s: %s\n", cmd, err);
+        return DM_EXIT_CONFIG;
+    }
     ctl->conn = dm_schema_connect(cfg, "dormantctl", err, sizeof err);
     if (ctl->conn == NULL) {
         fprintf(stderr, "dormantctl %s: %s\n", cmd, err);
+        dm_ctl_close(ctl);
         return DM_EXIT_UNAVAILABLE;
     }
-    int rc = dm_schema_check(ctl->conn, cfg, err, sizeof err);
+    int rc = dm_schema_check(ctl->conn, cfg, &ctl->names, err, sizeof err);
     if (rc != DM_EXIT_OK) {
         fprintf(stderr, "dormantctl %s: %s\n", cmd, err);
         dm_ctl_close(ctl);
         return rc;
     }
-    /* Timestamps in output and JSON are UTC, like the messages' payloads. */
-    PQclear(PQexec(ctl->conn, "SET TimeZone = 'UTC'"));
-    dm_sql_ident(cfg->database.schema, ctl->schema, sizeof ctl->schema);
-    dm_sql_ident(cfg->source.table, ctl->table, sizeof ctl->table);
-    dm_sql_ident(cfg->source.id, ctl->col_id, sizeof ctl->col_id);
-    dm_sql_ident(cfg->source.email, ctl->col_email, sizeof ctl->col_email);
-    dm_sql_ident(cfg->source.created_at, ctl->col_created, sizeof ctl->col_created);
-    dm_sql_ident(cfg->source.last_activity_at, ctl->col_activity, sizeof ctl->col_activity);
-    if (cfg->source.locale[0] != '\0')
-        dm_sql_ident(cfg->source.locale, ctl->col_locale, sizeof ctl->col_locale);
-    dm_sql_ident(cfg->source.billing.column, ctl->col_billing, sizeof ctl->col_billing);
-    dm_sql_literal(cfg->source.billing.active, ctl->lit_active, sizeof ctl->lit_active);
-    dm_sql_literal(cfg->source.billing.suspended, ctl->lit_suspended, sizeof ctl->lit_suspended);
+    PQclear(PQexec(ctl->conn, dm_sql(DM_SQL_CTL_SESSION)));
     dm_ctl_actor(ctl->actor, sizeof ctl->actor);
 
-    char sql[512];
-    snprintf(sql, sizeof sql, "SELECT id_type FROM %s.meta", ctl->schema);
-    PGresult *r = PQexec(ctl->conn, sql);
+    struct dm_stmt meta;
+    dm_sql_render(&meta, dm_sql(DM_SQL_SCHEMA_META), &ctl->names, NULL);
+    PGresult *r = PQexec(ctl->conn, meta.sql);
+    dm_stmt_free(&meta);
     if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
         first_line(PQresultErrorMessage(r), err, sizeof err);
         fprintf(stderr, "dormantctl %s: cannot read %s.meta: %s\n", cmd, cfg->database.schema, err);
@@ -76,7 +69,7 @@ int dm_ctl_open(struct dm_ctl *ctl, const struct dm_config *cfg, const char *cmd
         dm_ctl_close(ctl);
         return DM_EXIT_CONFIG;
     }
-    snprintf(ctl->id_type, sizeof ctl->id_type, "%s", PQgetvalue(r, 0, 0));
+    dm_sql_names_set_id_type(&ctl->names, PQgetvalue(r, 0, 1));
     PQclear(r);
     return DM_EXIT_OK;
 }
@@ -86,6 +79,7 @@ void dm_ctl_close(struct dm_ctl *ctl)
     if (ctl->conn != NULL)
         PQfinish(ctl->conn);
     ctl->conn = NULL;
+    dm_sql_names_free(&ctl->names);
 }
 
 PGresult *dm_ctl_exec(struct dm_ctl *ctl, const char *sql, int nparams, const char *const *params,
@@ -113,59 +107,42 @@ PGresult *dm_ctl_exec(struct dm_ctl *ctl, const char *sql, int nparams, const ch
     return NULL;
 }
 
-char *dm_ctl_sql(const struct dm_ctl *ctl, const char *tmpl)
+PGresult *dm_ctl_query(struct dm_ctl *ctl, enum dm_sql_file f, const char *const *params,
+                       const char *const *values, const char *what, int *rc)
 {
-    const struct dm_subst subst[] = {
-        {"@S@", ctl->schema},
-        {"@T@", ctl->id_type},
-        {"@TABLE@", ctl->table},
-        {"@ID@", ctl->col_id},
-        {"@EMAIL@", ctl->col_email},
-        {"@CREATED@", ctl->col_created},
-        {"@ACTIVITY@", ctl->col_activity},
-        {"@LOCALE@", ctl->col_locale[0] ? ctl->col_locale : "NULL"},
-        {"@BILLING@", ctl->col_billing},
-        {"@ACTIVE@", ctl->lit_active},
-        {"@SUSPENDED@", ctl->lit_suspended},
-    };
-    return dm_subst(tmpl, subst, sizeof subst / sizeof subst[0]);
-}
-
-PGresult *dm_ctl_query(struct dm_ctl *ctl, const char *tmpl, int nparams, const char *const *params,
-                       const char *what, int *rc)
-{
-    char *sql = dm_ctl_sql(ctl, tmpl);
-    PGresult *r = dm_ctl_exec(ctl, sql, nparams, params, what, rc);
-    free(sql);
+    struct dm_stmt st;
+    const char *bound[DM_SQL_MAX_PARAMS];
+    dm_sql_render(&st, dm_sql(f), &ctl->names, params);
+    dm_stmt_bind(&st, values, bound);
+    PGresult *r = dm_ctl_exec(ctl, st.sql, st.nparams, bound, what, rc);
+    dm_stmt_free(&st);
     return r;
 }
 
-bool dm_ctl_simple(struct dm_ctl *ctl, const char *sql)
+bool dm_ctl_simple(struct dm_ctl *ctl, enum dm_sql_file f)
 {
     int rc;
-    PGresult *r = dm_ctl_exec(ctl, sql, 0, NULL, sql, &rc);
+    PGresult *r = dm_ctl_exec(ctl, dm_sql(f), 0, NULL, dm_sql(f), &rc);
     PQclear(r);
     return r != NULL;
 }
 
 int dm_ctl_find_subscriber(struct dm_ctl *ctl, const char *id, bool *in_source)
 {
-    char sql[2048];
+    static const char *const names[] = {"id", NULL};
+    const char *values[] = {id};
+    const char *bound[DM_SQL_MAX_PARAMS];
+    struct dm_stmt st;
     int rc = DM_EXIT_OK;
-    /* The cast validates the literal: a bad one fails with SQLSTATE class 22. */
-    snprintf(sql, sizeof sql,
-             "SELECT EXISTS (SELECT 1 FROM %s WHERE %s = $1::%s),"
-             " EXISTS (SELECT 1 FROM %s.account WHERE subscriber_id = $1::%s)"
-             " OR EXISTS (SELECT 1 FROM %s.event WHERE subscriber_id = $1::%s)",
-             ctl->table, ctl->col_id, ctl->id_type, ctl->schema, ctl->id_type, ctl->schema,
-             ctl->id_type);
-    const char *params[] = {id};
-    PGresult *r = PQexecParams(ctl->conn, sql, 1, NULL, params, NULL, NULL, 0);
+    dm_sql_render(&st, dm_sql(DM_SQL_CTL_FIND_SUBSCRIBER), &ctl->names, names);
+    dm_stmt_bind(&st, values, bound);
+    PGresult *r = PQexecParams(ctl->conn, st.sql, st.nparams, NULL, bound, NULL, NULL, 0);
+    dm_stmt_free(&st);
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
         const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
         if (state && strncmp(state, "22", 2) == 0) {
             fprintf(stderr, "dormantctl %s: invalid subscriber id \"%s\" (source.id is %s)\n",
-                    ctl->cmd, id, ctl->id_type);
+                    ctl->cmd, id, ctl->names.value[DM_N_ID_TYPE]);
             rc = DM_EXIT_DATAERR;
         } else {
             char msg[512];

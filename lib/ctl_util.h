@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "dormant.h"
+#include "sql.h"
 
 struct dm_config;
 
@@ -20,24 +21,15 @@ struct dm_ctl {
     const struct dm_config *cfg;
     const char *cmd; /* the command's name, for messages ("dormantctl show: ...") */
     PGconn *conn;
-    char schema[256]; /* quoted dormant schema: "dormant" */
-    char table[512];  /* quoted source table: "public"."subscribers" */
-    char id_type[64]; /* type of source.id as recorded by migrate: bigint, uuid... */
-    char actor[300];  /* operator:<name> for the audit trail */
-    char col_id[256]; /* quoted source columns */
-    char col_email[256];
-    char col_created[256];
-    char col_activity[256];
-    char col_locale[256]; /* "" when source.locale is unset */
-    char col_billing[256];
-    char lit_active[256];    /* quoted literal of source.billing.active */
-    char lit_suspended[256]; /* quoted literal of source.billing.suspended */
+    struct dm_sql_names names; /* quoted once; {ID_TYPE} as recorded by migrate */
+    char actor[300];           /* operator:<name> for the audit trail */
 };
 
 /*
  * Connects, checks that the schema is migrated to this build's version and
  * fills ctl. On failure prints one line to stderr and returns the exit code
- * (69 unreachable, 78 not migrated); DM_EXIT_OK on success.
+ * (69 unreachable, 78 not migrated or a name that cannot be quoted);
+ * DM_EXIT_OK on success.
  */
 int dm_ctl_open(struct dm_ctl *ctl, const struct dm_config *cfg, const char *cmd) DM_MUST_CHECK;
 
@@ -56,19 +48,16 @@ PGresult *dm_ctl_exec(struct dm_ctl *ctl, const char *sql, int nparams, const ch
                       const char *what, int *rc);
 
 /*
- * Expands a SQL template for this session: @S@ the dormant schema, @T@ the
- * id type, @TABLE@ the source table, and the source columns @ID@, @EMAIL@,
- * @CREATED@, @ACTIVITY@, @LOCALE@ (NULL when unmapped), @BILLING@, plus the
- * billing literals @ACTIVE@ and @SUSPENDED@. Returns a malloc'd string.
+ * dm_ctl_exec() of file f rendered for this session (lib/sql.h): params
+ * names its $(name)s (NULL-terminated, or NULL for none), values gives
+ * their values in the same order.
  */
-char *dm_ctl_sql(const struct dm_ctl *ctl, const char *tmpl);
+PGresult *dm_ctl_query(struct dm_ctl *ctl, enum dm_sql_file f, const char *const *params,
+                       const char *const *values, const char *what, int *rc);
 
-/* dm_ctl_exec() of an expanded template. */
-PGresult *dm_ctl_query(struct dm_ctl *ctl, const char *tmpl, int nparams, const char *const *params,
-                       const char *what, int *rc);
-
-/* Runs a parameterless utility statement (BEGIN, COMMIT); false on error. */
-bool dm_ctl_simple(struct dm_ctl *ctl, const char *sql);
+/* Runs a parameterless utility statement (lib/sql/tx: BEGIN, COMMIT);
+ * false on error. */
+bool dm_ctl_simple(struct dm_ctl *ctl, enum dm_sql_file f);
 
 /*
  * Resolves the text ID to a subscriber the database knows: it must cast to

@@ -79,14 +79,24 @@ static void reload(struct dm_daemon *d)
         dm_notify("READY=1");
         return;
     }
+    struct dm_sql_names names;
+    if (!dm_sql_names_build(&names, next, err, sizeof err)) {
+        dm_log_error("configuration rejected, keeping the previous one", DM_S("error", err));
+        dm_config_free(next);
+        dm_notify("READY=1");
+        return;
+    }
     if (!apply_logging(d, next, err, sizeof err)) {
         dm_log_error("configuration rejected, keeping the previous one", DM_S("error", err));
+        dm_sql_names_free(&names);
         dm_config_free(next);
         dm_notify("READY=1");
         return;
     }
     struct dm_config *old = d->cfg;
     d->cfg = next;
+    dm_sql_names_free(&d->names);
+    d->names = names;
     dm_db_set_conninfo(d->db_pass, next->database.conninfo);
     dm_db_set_conninfo(d->db_outbox, next->database.conninfo);
     dm_db_set_conninfo(d->db_http, next->database.conninfo);
@@ -223,6 +233,10 @@ int dm_daemon_init(struct dm_daemon *d, const struct dm_options *opt, struct dm_
         fprintf(stderr, "%s: %s\n", cfg->path, err);
         return DM_EXIT_CONFIG;
     }
+    if (!dm_sql_names_build(&d->names, cfg, err, sizeof err)) {
+        dm_log_error("configuration rejected", DM_S("config", cfg->path), DM_S("error", err));
+        return DM_EXIT_CONFIG;
+    }
     signal(SIGPIPE, SIG_IGN);
     srand((unsigned)(getpid() ^ time(NULL)));
 
@@ -301,6 +315,7 @@ void dm_daemon_cleanup(struct dm_daemon *d)
         event_free(d->stop_tick);
     if (d->base)
         event_base_free(d->base);
+    dm_sql_names_free(&d->names);
     dm_config_free(d->cfg);
     d->cfg = NULL;
 }

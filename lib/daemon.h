@@ -8,6 +8,7 @@
 #include "config.h"
 #include "dormant.h"
 #include "metrics.h"
+#include "sql.h"
 
 struct event_base;
 struct event;
@@ -32,7 +33,8 @@ struct dm_options {
 struct dm_daemon {
     struct event_base *base;
     struct dm_options opt;
-    struct dm_config *cfg; /* current configuration; replaced whole on SIGHUP */
+    struct dm_config *cfg;     /* current configuration; replaced whole on SIGHUP */
+    struct dm_sql_names names; /* cfg's names, quoted for SQL; replaced with it */
 
     struct dm_db *db_pass;   /* the scanning leader's connection (passes, leader lock) */
     struct dm_db *db_outbox; /* delivery: claims, acknowledgements, LISTEN dormant_outbox */

@@ -16,10 +16,11 @@
 #include "answer.h"
 #include "daemon.h"
 #include "db.h"
+#include "interval.h"
 #include "log.h"
 #include "metrics.h"
 #include "ratelimit.h"
-#include "schema.h"
+#include "sql.h"
 #include "strbuf.h"
 #include "template.h"
 #include "token.h"
@@ -108,6 +109,7 @@ struct dm_http {
     size_t npending;            /* how many are linked in pending */
     /* Statements built from the configuration at load and reload. */
     char *sql_lookup, *sql_keep, *sql_pause, *sql_health, *sql_metrics;
+    char confirm_within[128]; /* policy.confirm_within, the lookup's $2 */
 };
 
 /* A request waiting for the database. Outlives the request when it times out
@@ -621,8 +623,8 @@ static void handle_confirm(struct dm_http *h, struct evhttp_request *req, const 
     char hash[DM_TOKEN_HASH_HEX_SIZE];
     dm_token_hash_hex(token, hash);
     if (job == JOB_SHOW) {
-        const char *params[] = {hash};
-        submit(h, req, job, h->sql_lookup, 1, params, lang, client);
+        const char *params[] = {hash, h->confirm_within};
+        submit(h, req, job, h->sql_lookup, 2, params, lang, client);
     } else {
         const char *params[] = {hash, "subscriber", NULL};
         submit(h, req, job, job == JOB_KEEP ? h->sql_keep : h->sql_pause, 3, params, lang, client);
@@ -678,34 +680,22 @@ static void request_cb(struct evhttp_request *req, void *arg)
 
 static void build_sql(struct dm_http *h)
 {
-    const struct dm_config *cfg = h->d->cfg;
-    char schema[256];
-    dm_sql_ident(cfg->database.schema, schema, sizeof schema);
+    static const char *const health_params[] = {"paused", NULL};
+    const struct dm_sql_names *n = &h->d->names;
+    struct dm_stmt health, metrics;
     free(h->sql_lookup);
     free(h->sql_keep);
     free(h->sql_pause);
     free(h->sql_health);
     free(h->sql_metrics);
-    h->sql_lookup = dm_answer_lookup_sql(cfg);
-    h->sql_keep = dm_answer_sql(cfg, DM_ANSWER_KEEP, DM_ANSWER_BY_TOKEN);
-    h->sql_pause = dm_answer_sql(cfg, DM_ANSWER_PAUSE, DM_ANSWER_BY_TOKEN);
-    if (asprintf(
-            &h->sql_health,
-            "SELECT json_build_object('db', 'up', 'paused', c.paused OR $1::boolean,"
-            " 'guards', c.guards, 'last_pass', json_build_object("
-            "'at', to_char(c.last_pass_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
-            " 'duration_ms', c.last_pass_ms, 'outcome', c.last_pass_outcome))::text"
-            " FROM %s.control c",
-            schema) < 0 ||
-        asprintf(&h->sql_metrics,
-                 "SELECT 'account', state, count(*) FROM %s.account GROUP BY state"
-                 " UNION ALL SELECT 'outbox', CASE WHEN delivered_at IS NOT NULL THEN 'delivered'"
-                 " WHEN dead_at IS NOT NULL THEN 'dead' ELSE 'pending' END, count(*)"
-                 " FROM %s.outbox GROUP BY 2"
-                 " UNION ALL SELECT 'paused', CASE WHEN paused THEN '1' ELSE '0' END, 1"
-                 " FROM %s.control",
-                 schema, schema, schema) < 0)
-        abort();
+    h->sql_lookup = dm_answer_lookup_sql(n);
+    h->sql_keep = dm_answer_sql(n, DM_ANSWER_KEEP, DM_ANSWER_BY_TOKEN);
+    h->sql_pause = dm_answer_sql(n, DM_ANSWER_PAUSE, DM_ANSWER_BY_TOKEN);
+    dm_sql_render(&health, dm_sql(DM_SQL_HTTP_HEALTH), n, health_params);
+    dm_sql_render(&metrics, dm_sql(DM_SQL_HTTP_METRICS), n, NULL);
+    h->sql_health = health.sql;
+    h->sql_metrics = metrics.sql;
+    dm_interval_sql(&h->d->cfg->policy.confirm_within, h->confirm_within, sizeof h->confirm_within);
 }
 
 /* Binds cfg's http.listen; NULL with err when it cannot. */

@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "dormant.h"
+#include "sql.h"
 
 struct dm_config;
 
@@ -46,13 +47,6 @@ enum dm_param {
     DM_P_LIMIT,     /* rows per statement (per call) */
     DM_P_TOKENS,    /* text[] of fresh tokens, one per row the batch may move (per call) */
     DM_P_COUNT,
-};
-
-/* One SQL statement and the parameters its $1..$n stand for. */
-struct dm_stmt {
-    char *sql;                        /* NULL when the step is off under this configuration */
-    int nparams;                      /* number of $n */
-    enum dm_param params[DM_P_COUNT]; /* what $1..$nparams are */
 };
 
 /* Size of a rendered configuration value (intervals, billing values, url). */
@@ -98,11 +92,16 @@ struct dm_lifecycle {
 
 extern const char *const dm_step_names[DM_STEP_COUNT];
 
-/* Builds every statement for cfg into lc (which the caller owns and frees
- * with dm_lifecycle_free). False, with a reason in err, only when a value
- * does not fit (an identifier or URL too long). */
-bool dm_lifecycle_build(const struct dm_config *cfg, struct dm_lifecycle *lc, char *err,
-                        size_t errlen) DM_MUST_CHECK;
+/* Parameter names as the files write them ($(inactive)), in enum dm_param
+ * order, NULL-terminated. */
+extern const char *const dm_param_names[DM_P_COUNT + 1];
+
+/* Builds every statement for cfg, whose quoted names are names, into lc
+ * (which the caller owns and frees with dm_lifecycle_free). False, with a
+ * reason in err, only when a value does not fit (reminders, billing values
+ * or URL too long). Statement i of a step takes params[i], an enum dm_param. */
+bool dm_lifecycle_build(const struct dm_config *cfg, const struct dm_sql_names *names,
+                        struct dm_lifecycle *lc, char *err, size_t errlen) DM_MUST_CHECK;
 
 void dm_lifecycle_free(struct dm_lifecycle *lc);
 

@@ -12,7 +12,7 @@
 #include "db.h"
 #include "email.h"
 #include "log.h"
-#include "schema.h"
+#include "sql.h"
 #include "template.h"
 #include "transfer.h"
 #include "webhook.h"
@@ -56,7 +56,7 @@ enum {
     C_COUNT,
 };
 
-/* Columns of a job's outcome (see sql_outcome). */
+/* Columns of a job's outcome (see lib/sql/outbox/outcome.sql). */
 enum {
     OUT_ID,        /* outbox id */
     OUT_DONE,      /* channels_done afterwards, a text[] literal */
@@ -106,10 +106,11 @@ struct dm_outbox {
     struct dm_transfers *transfers;
     struct event *timer; /* retries and lease expiries: the next due row */
     char me[160];        /* claimed_by: host and pid */
-    char *sql_claim;
-    char *sql_next_due;
-    char *sql_release;
-    char *sql_outcome;
+    struct dm_stmt sql_claim;
+    struct dm_stmt sql_next_due;
+    struct dm_stmt sql_release;
+    struct dm_stmt sql_outcome;
+    struct dm_stmt sql_listen;
     bool claiming;     /* a claim statement is in flight */
     bool asking_next;  /* the next-due query is in flight */
     bool stopped;      /* dm_outbox_stop(): claim nothing new */
@@ -176,112 +177,36 @@ static void channel_array(bool have[DM_CH_COUNT], char *buf, size_t len)
     snprintf(buf + n, len - n, "}");
 }
 
+/* The parameters of each statement, in the order the calls pass them. */
+static const char *const release_params[] = {"me", "ids", NULL};
+static const char *const claim_params[] = {"me", "limit", "lease", "channels", "confirm", NULL};
+static const char *const next_due_params[] = {"channels", NULL};
+/* "me", then one array per OUT_* column. */
+static const char *const outcome_params[] = {
+    "me", "ids", "done", "delivered", "stated", "dead", "delay", "err", "channel", "counted", NULL};
+
 static void build_sql(struct dm_outbox *o)
 {
-    char s[256];
-    dm_sql_ident(o->d->cfg->database.schema, s, sizeof s);
+    const struct dm_sql_names *n = &o->d->names;
+    dm_stmt_free(&o->sql_claim);
+    dm_stmt_free(&o->sql_next_due);
+    dm_stmt_free(&o->sql_outcome);
+    dm_stmt_free(&o->sql_release);
+    dm_stmt_free(&o->sql_listen);
+    dm_sql_render(&o->sql_release, dm_sql(DM_SQL_OUTBOX_RELEASE), n, release_params);
+    dm_sql_render(&o->sql_claim, dm_sql(DM_SQL_OUTBOX_CLAIM), n, claim_params);
+    dm_sql_render(&o->sql_next_due, dm_sql(DM_SQL_OUTBOX_NEXT_DUE), n, next_due_params);
+    dm_sql_render(&o->sql_outcome, dm_sql(DM_SQL_OUTBOX_OUTCOME), n, outcome_params);
+    dm_sql_render(&o->sql_listen, dm_sql(DM_SQL_OUTBOX_LISTEN), n, NULL);
+}
 
-    free(o->sql_claim);
-    free(o->sql_next_due);
-    free(o->sql_outcome);
-    free(o->sql_release);
-    /* $1 me, $2 ids: hands unstarted claims back. */
-    o->sql_release = xasprintf("UPDATE %1$s.outbox SET claimed_by = NULL, claimed_until = NULL"
-                               " WHERE id = ANY($2::bigint[]) AND claimed_by = $1",
-                               s);
-    /* $1 me, $2 limit, $3 lease, $4 active channels, $5 policy.confirm_within.
-     * A request states the deadline it is sent with: now() plus the
-     * confirmation period (the longer of the database's and the file's),
-     * cut to the second, so the one the trigger enforces at delivery is
-     * never earlier. The cluster-wide pause (control.paused) is checked here
-     * too, so that no instance delivers before it has read the flag. */
-    o->sql_claim = xasprintf(
-        "WITH due AS ("
-        "  SELECT id FROM %1$s.outbox"
-        "   WHERE delivered_at IS NULL AND dead_at IS NULL AND next_attempt_at <= now()"
-        "     AND (claimed_until IS NULL OR claimed_until < now())"
-        "     AND NOT (channels_done @> $4::text[])"
-        "     AND NOT COALESCE((SELECT paused FROM %1$s.control LIMIT 1), false)"
-        "   ORDER BY next_attempt_at LIMIT $2::int FOR UPDATE SKIP LOCKED),"
-        " claimed AS ("
-        "  UPDATE %1$s.outbox o SET claimed_by = $1, claimed_until = now() + $3::interval"
-        "    FROM due WHERE o.id = due.id"
-        "  RETURNING o.id, o.type, o.subscriber_id, o.attempts, o.channels_done, o.payload,"
-        "            o.created_at),"
-        " dl AS (SELECT to_char(GREATEST(now() + (SELECT confirm_within FROM %1$s.control LIMIT 1),"
-        "                                now() + $5::interval) AT TIME ZONE 'UTC',"
-        "                       'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS deadline)"
-        " SELECT c.id, c.type, c.subscriber_id::text, c.attempts,"
-        "        'webhook' = ANY(c.channels_done), 'email' = ANY(c.channels_done),"
-        "        x.p::text, x.p #>> '{data,deadline}',"
-        "        CASE WHEN c.type = 'confirmation.requested' THEN x.p #>> '{data,deadline}' END,"
-        "        extract(epoch FROM now())::bigint,"
-        "        to_char(now() AT TIME ZONE 'UTC', 'Dy, DD Mon YYYY HH24:MI:SS \"+0000\"'),"
-        "        x.p #>> '{data,email}', x.p #>> '{data,locale}', x.p #>> '{data,confirm_url}',"
-        "        x.p #>> '{data,last_activity_at}', x.p #>> '{data,rule}'"
-        "   FROM claimed c CROSS JOIN dl"
-        "   CROSS JOIN LATERAL (SELECT CASE WHEN c.type = 'confirmation.requested'"
-        "          THEN jsonb_set(b.p, '{data,deadline}', to_jsonb(dl.deadline)) ELSE b.p END AS p"
-        "     FROM (SELECT COALESCE(c.payload, jsonb_build_object('type', c.type,"
-        "             'timestamp', to_char(c.created_at AT TIME ZONE 'UTC',"
-        "                                  'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
-        "             'data', jsonb_build_object('subscriber_id', c.subscriber_id::text))) AS p) "
-        "b) x"
-        "  ORDER BY c.id",
-        s);
-    /* $1 active channels: milliseconds until the next row may be claimed
-     * (NULL while dormantctl pause is in force: poll at the slow pace). */
-    o->sql_next_due =
-        xasprintf("SELECT CASE WHEN NOT COALESCE((SELECT paused FROM %1$s.control LIMIT 1), false)"
-                  "  THEN (extract(epoch FROM min(GREATEST(next_attempt_at,"
-                  "          COALESCE(claimed_until, next_attempt_at))) - now()) * 1000)::bigint"
-                  "  END FROM %1$s.outbox"
-                  " WHERE delivered_at IS NULL AND dead_at IS NULL"
-                  "   AND NOT (channels_done @> $1::text[])",
-                  s);
-    /* One statement records the outcomes of a batch of rows (and, for those
-     * that are dead, their delivery_failed events): $1 me, then one array
-     * per OUT_* column. It applies only to rows still claimed by us and
-     * still open (o.id = ANY lets the planner use the primary key rather
-     * than scan the outbox to join the arrays). Setting delivered_at fires the outbox_delivered
-     * trigger, which starts the grace period from the deadline stored here. Returns the ids it
-     * applied to. */
-    o->sql_outcome = xasprintf(
-        "WITH v AS ("
-        "  SELECT * FROM unnest($2::bigint[], $3::text[], $4::boolean[], $5::text[],"
-        "                       $6::boolean[], $7::interval[], $8::text[], $9::text[],"
-        "                       $10::boolean[])"
-        "    AS v(id, done, delivered, stated, dead, delay, err, channel, counted)),"
-        " upd AS ("
-        "  UPDATE %1$s.outbox o SET"
-        "    channels_done = v.done::text[],"
-        "    delivered_at = CASE WHEN v.delivered THEN now() END,"
-        "    payload = CASE WHEN v.stated IS NOT NULL AND o.payload ? 'data'"
-        "                    AND (o.payload #>> '{data,deadline}' IS NULL"
-        "                         OR (o.payload #>> '{data,deadline}')::timestamptz"
-        "                            < v.stated::timestamptz)"
-        "              THEN jsonb_set(o.payload, '{data,deadline}', to_jsonb(v.stated))"
-        "              ELSE o.payload END,"
-        "    attempts = o.attempts + CASE WHEN v.counted THEN 1 ELSE 0 END,"
-        "    last_error = COALESCE(v.err, o.last_error),"
-        "    next_attempt_at = CASE WHEN v.delay IS NULL THEN o.next_attempt_at"
-        "                           ELSE now() + v.delay END,"
-        "    dead_at = CASE WHEN v.dead THEN now() END,"
-        "    claimed_by = NULL, claimed_until = NULL"
-        "   FROM v"
-        "  WHERE o.id = v.id AND o.id = ANY($2::bigint[]) AND o.claimed_by = $1"
-        "    AND o.delivered_at IS NULL AND o.dead_at IS NULL"
-        "  RETURNING o.id, o.subscriber_id, o.cycle, o.type, o.attempts, v.dead, v.channel,"
-        "            v.err),"
-        " ev AS ("
-        "  INSERT INTO %1$s.event (subscriber_id, kind, cycle, actor, detail)"
-        "  SELECT subscriber_id, 'delivery_failed', cycle, 'daemon',"
-        "         jsonb_build_object('outbox_id', id, 'type', type, 'channel', channel,"
-        "                            'error', err, 'attempts', attempts)"
-        "    FROM upd WHERE dead"
-        "  RETURNING 1)"
-        " SELECT id::text FROM upd",
-        s);
+/* Sends st with values in the order of its parameter list. */
+static bool send_stmt(struct dm_outbox *o, const struct dm_stmt *st, const char *const *values,
+                      dm_db_result_fn fn)
+{
+    const char *bound[DM_SQL_MAX_PARAMS];
+    dm_stmt_bind(st, values, bound);
+    return dm_db_send(o->d->db_outbox, st->sql, st->nparams, bound, fn, o);
 }
 
 /* How long a claim holds a row: longer than any transfer can take. */
@@ -420,7 +345,7 @@ static void flush_outcomes(struct dm_outbox *o)
         strcpy(arrays[c] + len[c], "}");
         params[1 + c] = arrays[c];
     }
-    if (dm_db_send(o->d->db_outbox, o->sql_outcome, 1 + OUT_COUNT, params, outcomes_written, o)) {
+    if (send_stmt(o, &o->sql_outcome, params, outcomes_written)) {
         o->writing = batch;
     } else {
         last->wnext = o->ready;
@@ -804,7 +729,7 @@ static void release_queue(struct dm_outbox *o, bool all)
         return;
     char *lit = xasprintf("{%s}", ids);
     const char *params[] = {o->me, lit};
-    if (!dm_db_send(o->d->db_outbox, o->sql_release, 2, params, release_cb, o))
+    if (!send_stmt(o, &o->sql_release, params, release_cb))
         dm_log_warning("outbox: cannot release claims now; they expire on their own");
     free(lit);
     free(ids);
@@ -886,7 +811,7 @@ static void ask_next_due(struct dm_outbox *o)
         return;
     active_array(o, chans, sizeof chans);
     const char *params[] = {chans};
-    if (dm_db_send(o->d->db_outbox, o->sql_next_due, 1, params, next_due_cb, o))
+    if (send_stmt(o, &o->sql_next_due, params, next_due_cb))
         o->asking_next = true;
 }
 
@@ -959,7 +884,7 @@ static void claim(struct dm_outbox *o)
     dm_interval_sql(&cfg->policy.confirm_within, within, sizeof within);
     snprintf(limit, sizeof limit, "%d", room);
     const char *params[] = {o->me, limit, lease_s, chans, within};
-    if (dm_db_send(d->db_outbox, o->sql_claim, 5, params, claim_cb, o))
+    if (send_stmt(o, &o->sql_claim, params, claim_cb))
         o->claiming = true;
 }
 
@@ -979,8 +904,7 @@ static void on_state(void *arg, bool up)
     struct dm_outbox *o = arg;
     if (!up)
         return;
-    if (!o->d->opt.once &&
-        !dm_db_send(o->d->db_outbox, "LISTEN dormant_outbox", 0, NULL, listen_cb, o))
+    if (!o->d->opt.once && !send_stmt(o, &o->sql_listen, NULL, listen_cb))
         return;
     /* Outcomes that could not be written while the connection was down. */
     flush_outcomes(o);
@@ -1047,9 +971,10 @@ void dm_outbox_free(struct dm_outbox *o)
         job_free(j);
     }
     event_free(o->timer);
-    free(o->sql_claim);
-    free(o->sql_next_due);
-    free(o->sql_outcome);
-    free(o->sql_release);
+    dm_stmt_free(&o->sql_claim);
+    dm_stmt_free(&o->sql_next_due);
+    dm_stmt_free(&o->sql_outcome);
+    dm_stmt_free(&o->sql_release);
+    dm_stmt_free(&o->sql_listen);
     free(o);
 }

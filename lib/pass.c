@@ -12,7 +12,7 @@
 #include "db.h"
 #include "lifecycle.h"
 #include "log.h"
-#include "schema.h"
+#include "sql.h"
 #include "token.h"
 
 /* How often to look again while waiting for the database to come up. */
@@ -22,9 +22,6 @@
 /* Reactivation pages per pass (each limits.batch_size suspended accounts):
  * bounds the work of an idle pass whatever the number of suspended. */
 #define REACTIVATE_PAGES 10
-/* client_connection_check_interval for the pass session: the server notices
- * a vanished leader during a long statement within this time. */
-#define CONNECTION_CHECK "2s"
 
 /* What the pass is doing. */
 enum phase {
@@ -239,8 +236,7 @@ static void end_pass(struct dm_pass *p, const char *cause)
     p->phase = PH_IDLE;
 
     if (!dm_daemon_dry_run(d) && dm_db_up(d->db_pass) && !p->stopped) {
-        char qs[256], sql[1024], msstr[32], last[600];
-        dm_sql_ident(d->cfg->database.schema, qs, sizeof qs);
+        char msstr[32], last[600];
         guards_json(p, gj, sizeof gj);
         snprintf(msstr, sizeof msstr, "%lld", ms);
         snprintf(last, sizeof last,
@@ -250,22 +246,16 @@ static void end_pass(struct dm_pass *p, const char *cause)
                  requested, p->moved[DM_STEP_REMIND], p->moved[DM_STEP_RESUME],
                  p->moved[DM_STEP_SUSPEND], p->moved[DM_STEP_REACTIVATE], p->moved[DM_STEP_ERASE],
                  p->g.backlog, ms);
-        /* "eligible_at": "now" in the JSON becomes the database's time; a
-         * cached eligible count keeps the time it was counted. */
-        snprintf(sql, sizeof sql,
-                 "UPDATE %s.control SET last_pass_at = now(), last_pass_ms = $1::integer,"
-                 " last_pass_outcome = $2, last_pass = $3::jsonb,"
-                 " guards = CASE WHEN $4::jsonb #>> '{backlog,eligible_at}' = 'now'"
-                 "   THEN jsonb_set($4::jsonb, '{backlog,eligible_at}', to_jsonb(now()))"
-                 "   WHEN $4::jsonb #> '{backlog,eligible}' <> 'null'"
-                 "   THEN jsonb_set($4::jsonb, '{backlog,eligible_at}',"
-                 "                  coalesce(guards #> '{backlog,eligible_at}', 'null'))"
-                 "   ELSE $4::jsonb END,"
-                 " backlog_accepted = CASE WHEN $5::boolean THEN NULL ELSE backlog_accepted END",
-                 qs);
+        static const char *const names[] = {"ms", "outcome", "last", "guards", "spent", NULL};
         const char *vals[] = {msstr, ok ? "ok" : line, last, gj,
                               ok && p->g.backlog <= requested ? "true" : "false"};
-        if (dm_db_send(d->db_pass, sql, 5, vals, finish_cb, p))
+        struct dm_stmt st;
+        const char *bound[DM_SQL_MAX_PARAMS];
+        dm_sql_render(&st, dm_sql(DM_SQL_PASS_FINISH), &d->names, names);
+        dm_stmt_bind(&st, vals, bound);
+        bool sent = dm_db_send(d->db_pass, st.sql, st.nparams, bound, finish_cb, p);
+        dm_stmt_free(&st);
+        if (sent)
             p->phase = PH_FINISH;
     }
     if (!d->opt.once)
@@ -680,24 +670,16 @@ static void tick(struct dm_pass *p)
     if (d->opt.once && d->once_pass_done)
         return;
     if (!p->setup_done) {
-        char qs[256], sql[512];
-        dm_sql_ident(d->cfg->database.schema, qs, sizeof qs);
+        struct dm_stmt session;
+        dm_sql_render(&session, dm_sql(DM_SQL_PASS_SESSION), &d->names, NULL);
         p->phase = PH_SETUP;
-        /* Session settings first; a plain statement may carry several.
-         * No JIT: the batches are short, and on a large table the planner's
-         * guess for a watermark range (a third of the rows) would have
-         * every idle pass spend a second compiling code for nothing. */
-        snprintf(sql, sizeof sql,
-                 "SET client_connection_check_interval = '" CONNECTION_CHECK "'; SET jit = off;"
-                 " SET DateStyle = 'ISO, YMD';"
-                 " SELECT 1 FROM %s.control",
-                 qs);
         bool ok;
         if (dm_daemon_dry_run(d))
-            ok = dm_db_send(d->db_pass, sql, 0, NULL, setup_cb, p);
+            ok = dm_db_send(d->db_pass, session.sql, 0, NULL, setup_cb, p);
         else
-            ok = dm_db_send(d->db_pass, sql, 0, NULL, NULL, NULL) &&
+            ok = dm_db_send(d->db_pass, session.sql, 0, NULL, NULL, NULL) &&
                  send_stmt(p, &p->lc.setup, 0, NULL, setup_cb);
+        dm_stmt_free(&session);
         if (!ok) {
             p->phase = PH_IDLE;
             schedule(p, WAIT_TICK_MS);
@@ -705,18 +687,16 @@ static void tick(struct dm_pass *p)
         return;
     }
     if (!p->leader) {
-        char qs[256], sql[1024];
-        dm_sql_ident(d->cfg->database.schema, qs, sizeof qs);
-        snprintf(sql, sizeof sql,
-                 "WITH l AS MATERIALIZED (SELECT pg_try_advisory_lock(hashtext($1)) AS got),"
-                 " u AS (UPDATE %s.control SET leader = $2 WHERE (SELECT got FROM l)"
-                 " AND $3::boolean RETURNING 1)"
-                 " SELECT got, (SELECT count(*) FROM u),"
-                 " (SELECT paused FROM %s.control) FROM l",
-                 qs, qs);
+        static const char *const names[] = {"key", "leader", "write", NULL};
         const char *vals[] = {p->lock_key, p->leader_name, dm_daemon_dry_run(d) ? "false" : "true"};
+        struct dm_stmt lock;
+        const char *bound[DM_SQL_MAX_PARAMS];
+        dm_sql_render(&lock, dm_sql(DM_SQL_PASS_LOCK), &d->names, names);
+        dm_stmt_bind(&lock, vals, bound);
         p->phase = PH_LOCK;
-        if (!dm_db_send(d->db_pass, sql, 3, vals, lock_cb, p)) {
+        bool sent = dm_db_send(d->db_pass, lock.sql, lock.nparams, bound, lock_cb, p);
+        dm_stmt_free(&lock);
+        if (!sent) {
             p->phase = PH_IDLE;
             schedule(p, WAIT_TICK_MS);
         }
@@ -760,7 +740,7 @@ struct dm_pass *dm_pass_new(struct dm_daemon *d)
         abort();
     p->d = d;
     p->timer = evtimer_new(d->base, timer_cb, p);
-    p->lc_ok = dm_lifecycle_build(d->cfg, &p->lc, err, sizeof err);
+    p->lc_ok = dm_lifecycle_build(d->cfg, &d->names, &p->lc, err, sizeof err);
     if (!p->lc_ok)
         dm_log_error("cannot build the lifecycle statements", DM_S("error", err));
     set_identity(p);
@@ -773,7 +753,7 @@ void dm_pass_reconfigure(struct dm_pass *p)
 {
     struct dm_lifecycle next;
     char err[256];
-    if (!dm_lifecycle_build(p->d->cfg, &next, err, sizeof err)) {
+    if (!dm_lifecycle_build(p->d->cfg, &p->d->names, &next, err, sizeof err)) {
         dm_log_error("cannot build the lifecycle statements; keeping the previous ones",
                      DM_S("error", err));
         return;

@@ -7,203 +7,8 @@
 #include <string.h>
 
 #include "config.h"
+#include "sql.h"
 #include "strbuf.h"
-
-char *dm_sql_ident(const char *name, char *buf, size_t len)
-{
-    size_t o = 0;
-    if (len == 0)
-        return buf;
-    buf[o++] = '"';
-    for (const char *p = name; *p && o + 3 < len; p++) {
-        if (*p == '.') {
-            buf[o++] = '"';
-            buf[o++] = '.';
-            buf[o++] = '"';
-            continue;
-        }
-        if (*p == '"')
-            buf[o++] = '"';
-        buf[o++] = *p;
-    }
-    if (o + 1 < len)
-        buf[o++] = '"';
-    buf[o] = '\0';
-    return buf;
-}
-
-char *dm_sql_literal(const char *s, char *buf, size_t len)
-{
-    size_t o = 0;
-    bool backslash = strchr(s, '\\') != NULL;
-    if (len < 4) {
-        if (len)
-            buf[0] = '\0';
-        return buf;
-    }
-    if (backslash)
-        buf[o++] = 'E';
-    buf[o++] = '\'';
-    for (const char *p = s; *p && o + 3 < len; p++) {
-        if (*p == '\'' || *p == '\\')
-            buf[o++] = *p;
-        buf[o++] = *p;
-    }
-    buf[o++] = '\'';
-    buf[o] = '\0';
-    return buf;
-}
-
-/*
- * The migrations, in order: entry i brings the schema from version i to
- * i + 1. "@S@" is replaced with the quoted schema name, "@T@" with the type
- * of the source id column (so joins use the source's primary key index).
- * Never edit a released entry: append a new one.
- */
-static const char *const migrations[] = {
-    /* 0 -> 1: the lifecycle tables. */
-    "CREATE TABLE @S@.account ("
-    "  subscriber_id @T@ PRIMARY KEY,"
-    "  state text NOT NULL DEFAULT 'active'"
-    "    CHECK (state IN ('active', 'pending', 'suspended', 'erased')),"
-    "  cycle integer NOT NULL DEFAULT 0,"
-    "  rule text CHECK (rule IN ('inactive', 'never_active')),"
-    "  requested_at timestamptz,"
-    "  request_outbox_id bigint,"
-    "  delivered_at timestamptz,"
-    "  deadline timestamptz,"
-    "  reminders_sent integer NOT NULL DEFAULT 0,"
-    "  next_reminder_at timestamptz,"
-    "  suspended_at timestamptz,"
-    "  confirmed_at timestamptz,"
-    "  recheck_at timestamptz,"
-    "  updated_at timestamptz NOT NULL DEFAULT now());"
-    "COMMENT ON TABLE @S@.account IS 'dormant: one row per subscriber that entered the lifecycle';"
-    "CREATE INDEX account_pending_deadline ON @S@.account (deadline) WHERE state = 'pending';"
-    "CREATE INDEX account_pending_undelivered ON @S@.account (requested_at)"
-    "  WHERE state = 'pending' AND delivered_at IS NULL;"
-    "CREATE INDEX account_suspended_at ON @S@.account (suspended_at) WHERE state = 'suspended';"
-    "CREATE INDEX account_recheck ON @S@.account (recheck_at)"
-    "  WHERE state = 'active' AND recheck_at IS NOT NULL;"
-    "CREATE INDEX account_remind ON @S@.account (next_reminder_at)"
-    "  WHERE state = 'pending' AND next_reminder_at IS NOT NULL;"
-    "CREATE INDEX account_suspended_id ON @S@.account (subscriber_id) WHERE state = 'suspended';"
-    "CREATE INDEX account_confirmed_unscheduled ON @S@.account (subscriber_id)"
-    "  WHERE state = 'active' AND confirmed_at IS NOT NULL AND recheck_at IS NULL;"
-
-    "CREATE TABLE @S@.token ("
-    "  hash bytea PRIMARY KEY,"
-    "  subscriber_id @T@ NOT NULL REFERENCES @S@.account ON DELETE CASCADE,"
-    "  cycle integer NOT NULL,"
-    "  created_at timestamptz NOT NULL DEFAULT now());"
-    "COMMENT ON TABLE @S@.token IS 'dormant: SHA-256 of each live confirmation token';"
-    "CREATE INDEX token_subscriber ON @S@.token (subscriber_id);"
-
-    "CREATE TABLE @S@.event ("
-    "  id bigserial PRIMARY KEY,"
-    "  at timestamptz NOT NULL DEFAULT now(),"
-    "  subscriber_id @T@,"
-    "  kind text NOT NULL CHECK (kind IN ('requested', 'reminded', 'confirmed', 'declined',"
-    "    'resumed', 'suspended', 'reactivated', 'erased', 'exempted', 'unexempted',"
-    "    'delivery_failed', 'backlog_accepted', 'paused', 'unpaused')),"
-    "  cycle integer,"
-    "  actor text NOT NULL,"
-    "  detail jsonb NOT NULL DEFAULT '{}');"
-    "COMMENT ON TABLE @S@.event IS 'dormant: append-only audit trail';"
-    "CREATE INDEX event_subscriber ON @S@.event (subscriber_id, id);"
-    "CREATE INDEX event_requested_at ON @S@.event (at) WHERE kind = 'requested';"
-
-    "CREATE TABLE @S@.outbox ("
-    "  id bigserial PRIMARY KEY,"
-    "  created_at timestamptz NOT NULL DEFAULT now(),"
-    "  type text NOT NULL,"
-    "  subscriber_id @T@ NOT NULL,"
-    "  cycle integer,"
-    "  payload jsonb,"
-    "  attempts integer NOT NULL DEFAULT 0,"
-    "  next_attempt_at timestamptz NOT NULL DEFAULT now(),"
-    "  last_error text,"
-    "  delivered_at timestamptz,"
-    "  dead_at timestamptz,"
-    "  channels_done text[] NOT NULL DEFAULT '{}',"
-    "  claimed_by text,"
-    "  claimed_until timestamptz);"
-    "COMMENT ON TABLE @S@.outbox IS 'dormant: one row per message to a subscriber';"
-    "CREATE INDEX outbox_due ON @S@.outbox (next_attempt_at)"
-    "  WHERE delivered_at IS NULL AND dead_at IS NULL;"
-    "CREATE INDEX outbox_subscriber ON @S@.outbox (subscriber_id, id);"
-
-    "CREATE TABLE @S@.exemption ("
-    "  subscriber_id @T@ PRIMARY KEY,"
-    "  until timestamptz,"
-    "  reason text NOT NULL,"
-    "  actor text NOT NULL,"
-    "  created_at timestamptz NOT NULL DEFAULT now());"
-
-    "CREATE TABLE @S@.control ("
-    "  singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),"
-    "  paused boolean NOT NULL DEFAULT false,"
-    "  paused_by text,"
-    "  paused_at timestamptz,"
-    "  backlog_accepted integer,"
-    "  backlog_accepted_at timestamptz,"
-    "  rescan boolean NOT NULL DEFAULT true,"
-    "  inactive_mark timestamptz,"
-    "  inactive_mark_id @T@,"
-    "  created_mark timestamptz,"
-    "  created_mark_id @T@,"
-    "  activity_mark timestamptz,"
-    "  reactivation_cursor @T@,"
-    "  confirm_within interval NOT NULL DEFAULT '30 days',"
-    "  reminders interval[] NOT NULL DEFAULT '{}',"
-    "  leader text,"
-    "  last_pass_at timestamptz,"
-    "  last_pass_ms integer,"
-    "  last_pass_outcome text,"
-    "  last_pass jsonb,"
-    "  guards jsonb NOT NULL DEFAULT '{}');"
-    "COMMENT ON TABLE @S@.control IS 'dormant: pause flag, watermarks, last pass (one row)';"
-    "INSERT INTO @S@.control DEFAULT VALUES;"
-
-    /* Delivery, by a built-in channel or by the application's own mailer
-     * acknowledging a row, starts the grace period and retires the link. */
-    "CREATE FUNCTION @S@.outbox_delivered() RETURNS trigger LANGUAGE plpgsql AS $fn$\n"
-    "DECLARE\n"
-    "  dl timestamptz;\n"
-    "  rem interval[];\n"
-    "BEGIN\n"
-    "  IF NEW.delivered_at IS NOT NULL AND OLD.delivered_at IS NULL THEN\n"
-    "    IF NEW.type = 'confirmation.requested' THEN\n"
-    "      SELECT GREATEST(NEW.delivered_at + c.confirm_within,\n"
-    "                      (NEW.payload #>> '{data,deadline}')::timestamptz), c.reminders\n"
-    "        INTO dl, rem FROM @S@.control c;\n"
-    "      UPDATE @S@.account a\n"
-    "         SET delivered_at = NEW.delivered_at,\n"
-    "             deadline = dl,\n"
-    "             next_reminder_at = (SELECT min(dl - r) FROM unnest(rem) r),\n"
-    "             updated_at = now()\n"
-    "       WHERE a.subscriber_id = NEW.subscriber_id AND a.request_outbox_id = NEW.id\n"
-    "         AND a.state = 'pending' AND a.delivered_at IS NULL;\n"
-    "    END IF;\n"
-    "    IF NEW.payload IS NOT NULL THEN\n"
-    "      NEW.payload := NEW.payload #- '{data,confirm_url}';\n"
-    "    END IF;\n"
-    "  END IF;\n"
-    "  RETURN NEW;\n"
-    "END\n"
-    "$fn$;"
-    "CREATE TRIGGER outbox_delivered BEFORE UPDATE OF delivered_at ON @S@.outbox"
-    "  FOR EACH ROW EXECUTE FUNCTION @S@.outbox_delivered();",
-};
-
-#define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
-
-/* Replaces every "@S@" and "@T@" in sql; newly allocated. */
-static char *expand(const char *sql, const char *schema, const char *type)
-{
-    const struct dm_subst pairs[] = {{"@S@", schema}, {"@T@", type}};
-    return dm_subst(sql, pairs, sizeof pairs / sizeof pairs[0]);
-}
 
 static void seterr(char *err, size_t errlen, const char *fmt, ...) DM_PRINTF(3, 4);
 
@@ -249,16 +54,47 @@ static bool exec(PGconn *conn, const char *sql, const char *what, char *err, siz
     return ok;
 }
 
+/* Renders file f for names n; parameters in the order of params. */
+static char *render(enum dm_sql_file f, const struct dm_sql_names *n, const char *const *params)
+{
+    struct dm_stmt st;
+    dm_sql_render(&st, dm_sql(f), n, params);
+    for (int i = 0; i < st.nparams; i++)
+        if (st.params[i] != i)
+            abort(); /* the file leaves out a parameter given here */
+    return st.sql;
+}
+
+/* Runs file f (no parameters); on failure fills err with context. */
+static bool exec_file(PGconn *conn, enum dm_sql_file f, const struct dm_sql_names *n,
+                      const char *what, char *err, size_t errlen)
+{
+    char *sql = render(f, n, NULL);
+    bool ok = exec(conn, sql, what, err, errlen);
+    free(sql);
+    return ok;
+}
+
+/* Runs file f with the parameters named in params, valued by values. */
+static PGresult *query(PGconn *conn, enum dm_sql_file f, const struct dm_sql_names *n,
+                       const char *const *params, const char *const *values)
+{
+    char *sql = render(f, n, params);
+    int np = 0;
+    while (params != NULL && params[np] != NULL)
+        np++;
+    PGresult *r = PQexecParams(conn, sql, np, NULL, values, NULL, NULL, 0);
+    free(sql);
+    return r;
+}
+
 /* Type of one column of the source table, formatted ("bigint", "text"),
  * or NULL when the column does not exist. */
-static char *column_type(PGconn *conn, const char *table, const char *column)
+static char *column_type(PGconn *conn, const struct dm_sql_names *n, const char *column)
 {
-    const char *params[] = {table, column};
-    PGresult *r = PQexecParams(conn,
-                               "SELECT format_type(a.atttypid, a.atttypmod) FROM pg_attribute a"
-                               " WHERE a.attrelid = to_regclass($1) AND a.attname = $2"
-                               "   AND a.attnum > 0 AND NOT a.attisdropped",
-                               2, NULL, params, NULL, NULL, 0);
+    static const char *const params[] = {"table", "column", NULL};
+    const char *values[] = {n->value[DM_N_SRC], column};
+    PGresult *r = query(conn, DM_SQL_SCHEMA_COLUMN_TYPE, n, params, values);
     char *t = NULL;
     if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
         t = strdup(PQgetvalue(r, 0, 0));
@@ -268,14 +104,12 @@ static char *column_type(PGconn *conn, const char *table, const char *column)
 
 /* Checks that the source table and every mapped column exist and fit.
  * On success *id_type holds the id column's type (caller frees). */
-static int check_source(PGconn *conn, const struct dm_config *cfg, char **id_type, char *err,
-                        size_t errlen)
+static int check_source(PGconn *conn, const struct dm_config *cfg, const struct dm_sql_names *n,
+                        char **id_type, char *err, size_t errlen)
 {
-    char qtable[512];
-    dm_sql_ident(cfg->source.table, qtable, sizeof qtable);
-    const char *params[] = {qtable};
-    PGresult *r =
-        PQexecParams(conn, "SELECT to_regclass($1) IS NOT NULL", 1, NULL, params, NULL, NULL, 0);
+    static const char *const table_params[] = {"table", NULL};
+    const char *table_values[] = {n->value[DM_N_SRC]};
+    PGresult *r = query(conn, DM_SQL_SCHEMA_TABLE_EXISTS, n, table_params, table_values);
     bool exists = PQresultStatus(r) == PGRES_TUPLES_OK && strcmp(PQgetvalue(r, 0, 0), "t") == 0;
     PQclear(r);
     if (!exists) {
@@ -301,7 +135,7 @@ static int check_source(PGconn *conn, const struct dm_config *cfg, char **id_typ
     for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++) {
         if (cols[i].column[0] == '\0')
             continue;
-        char *t = column_type(conn, qtable, cols[i].column);
+        char *t = column_type(conn, n, cols[i].column);
         if (t == NULL) {
             seterr(err, errlen, "source.%s: column %s does not exist in %s", cols[i].key,
                    cols[i].column, cfg->source.table);
@@ -328,12 +162,16 @@ static int check_source(PGconn *conn, const struct dm_config *cfg, char **id_typ
             *id_type = t;
         } else if (i == 5) {
             /* The billing values must be valid for the column (enum types). */
-            char sql[1024], lit1[256], lit2[256];
-            snprintf(sql, sizeof sql, "SELECT %s::%s, %s::%s",
-                     dm_sql_literal(cfg->source.billing.active, lit1, sizeof lit1), t,
-                     dm_sql_literal(cfg->source.billing.suspended, lit2, sizeof lit2), t);
+            const struct dm_sql_slot slot[] = {{"TYPE", t}};
+            char *tmpl = dm_sql_compose(dm_sql(DM_SQL_SCHEMA_BILLING_CHECK), slot, 1);
+            struct dm_stmt st;
+            dm_sql_render(&st, tmpl, n, NULL);
+            free(tmpl);
+            const char *sql = st.sql;
             char why[512];
-            if (!exec(conn, sql, "check", why, sizeof why)) {
+            bool ok = exec(conn, sql, "check", why, sizeof why);
+            dm_stmt_free(&st);
+            if (!ok) {
                 seterr(err, errlen,
                        "source.billing: column %s (%s) does not accept the configured values: %s",
                        cols[i].column, t, why);
@@ -346,7 +184,7 @@ static int check_source(PGconn *conn, const struct dm_config *cfg, char **id_typ
         }
     }
     for (size_t i = 0; i < cfg->policy.erase_columns.n; i++) {
-        char *t = column_type(conn, qtable, cfg->policy.erase_columns.items[i]);
+        char *t = column_type(conn, n, cfg->policy.erase_columns.items[i]);
         if (t == NULL) {
             seterr(err, errlen, "policy.erase_columns: column %s does not exist in %s",
                    cfg->policy.erase_columns.items[i], cfg->source.table);
@@ -355,14 +193,8 @@ static int check_source(PGconn *conn, const struct dm_config *cfg, char **id_typ
         free(t);
     }
     if (cfg->source.eligible[0] != '\0') {
-        size_t n = strlen(cfg->source.eligible) + strlen(qtable) + 64;
-        char *sql = malloc(n);
-        if (sql == NULL)
-            abort();
-        snprintf(sql, n, "EXPLAIN SELECT 1 FROM %s s WHERE (%s)", qtable, cfg->source.eligible);
         char why[512];
-        bool ok = exec(conn, sql, "plan", why, sizeof why);
-        free(sql);
+        bool ok = exec_file(conn, DM_SQL_SCHEMA_ELIGIBLE_PLANS, n, "plan", why, sizeof why);
         if (!ok) {
             seterr(err, errlen, "source.eligible does not plan: %s", why);
             return DM_EXIT_CONFIG;
@@ -371,54 +203,26 @@ static int check_source(PGconn *conn, const struct dm_config *cfg, char **id_typ
     return DM_EXIT_OK;
 }
 
-/* The source indexes a pass wants: name suffix, columns, predicate. */
-struct wanted_index {
-    const char *suffix;
-    char columns[256];
-    char predicate[300];
-    char first_column[128]; /* the column an existing index must lead with */
-};
-
 /* Reports (and optionally creates) the source indexes passes need. */
-static int ensure_indexes(PGconn *conn, const struct dm_config *cfg, bool create, FILE *out,
-                          char *err, size_t errlen)
+static int ensure_indexes(PGconn *conn, const struct dm_config *cfg, const struct dm_sql_names *n,
+                          bool create, FILE *out, char *err, size_t errlen)
 {
-    char qtable[512], qlast[256], qcreated[256];
-    dm_sql_ident(cfg->source.table, qtable, sizeof qtable);
-    dm_sql_ident(cfg->source.last_activity_at, qlast, sizeof qlast);
-    dm_sql_ident(cfg->source.created_at, qcreated, sizeof qcreated);
-    struct wanted_index want[2];
-    size_t nwant = 1;
-    memset(want, 0, sizeof want);
-    want[0].suffix = "last_activity";
-    snprintf(want[0].columns, sizeof want[0].columns, "%s", qlast);
-    snprintf(want[0].first_column, sizeof want[0].first_column, "%s", cfg->source.last_activity_at);
-    if (cfg->policy.never_active_after.set) {
-        want[1].suffix = "never_active";
-        snprintf(want[1].columns, sizeof want[1].columns, "%s", qcreated);
-        snprintf(want[1].predicate, sizeof want[1].predicate, "%s IS NULL", qlast);
-        snprintf(want[1].first_column, sizeof want[1].first_column, "%s", cfg->source.created_at);
-        nwant = 2;
-    }
+    static const char *const params[] = {"table", "column", NULL};
+    const struct {
+        enum dm_sql_file create;
+        const char *first_column; /* the column an existing index must lead with */
+    } want[] = {
+        {DM_SQL_SCHEMA_INDEX_LAST_ACTIVITY, cfg->source.last_activity_at},
+        {DM_SQL_SCHEMA_INDEX_NEVER_ACTIVE, cfg->source.created_at},
+    };
+    size_t nwant = cfg->policy.never_active_after.set ? 2 : 1;
     for (size_t i = 0; i < nwant; i++) {
-        const char *params[] = {qtable, want[i].first_column};
-        PGresult *r = PQexecParams(conn,
-                                   "SELECT count(*) FROM pg_index i"
-                                   "  JOIN pg_attribute a ON a.attrelid = i.indrelid"
-                                   "   AND a.attnum = i.indkey[0]"
-                                   " WHERE i.indrelid = to_regclass($1) AND a.attname = $2",
-                                   2, NULL, params, NULL, NULL, 0);
+        const char *values[] = {n->value[DM_N_SRC], want[i].first_column};
+        PGresult *r = query(conn, DM_SQL_SCHEMA_INDEX_COUNT, n, params, values);
         bool have = PQresultStatus(r) == PGRES_TUPLES_OK && atoi(PQgetvalue(r, 0, 0)) > 0;
         PQclear(r);
-        char idxname[256];
-        const char *base = strrchr(cfg->source.table, '.');
-        snprintf(idxname, sizeof idxname, "dormant_%s_%s", base ? base + 1 : cfg->source.table,
-                 want[i].suffix);
-        char qidx[300];
-        dm_sql_ident(idxname, qidx, sizeof qidx);
-        char sql[1200];
-        snprintf(sql, sizeof sql, "CREATE INDEX CONCURRENTLY IF NOT EXISTS %s ON %s (%s)%s%s", qidx,
-                 qtable, want[i].columns, want[i].predicate[0] ? " WHERE " : "", want[i].predicate);
+        char *sql = render(want[i].create, n, NULL);
+        int rc = DM_EXIT_OK;
         if (have) {
             fprintf(out, "index ok: %s has an index on %s\n", cfg->source.table,
                     want[i].first_column);
@@ -429,8 +233,11 @@ static int ensure_indexes(PGconn *conn, const struct dm_config *cfg, bool create
             fprintf(out, "creating index: %s\n", sql);
             fflush(out);
             if (!exec(conn, sql, "create index", err, errlen))
-                return DM_EXIT_FAILURE;
+                rc = DM_EXIT_FAILURE;
         }
+        free(sql);
+        if (rc != DM_EXIT_OK)
+            return rc;
     }
     return DM_EXIT_OK;
 }
@@ -438,32 +245,21 @@ static int ensure_indexes(PGconn *conn, const struct dm_config *cfg, bool create
 int dm_schema_migrate(PGconn *conn, const struct dm_config *cfg, bool create_indexes, FILE *out,
                       char *err, size_t errlen)
 {
-    char qschema[256];
+    struct dm_sql_names n;
     char *id_type = NULL;
-    int rc = check_source(conn, cfg, &id_type, err, errlen);
+    if (!dm_sql_names_build(&n, cfg, err, errlen))
+        return DM_EXIT_CONFIG;
+    int rc = check_source(conn, cfg, &n, &id_type, err, errlen);
     if (rc != DM_EXIT_OK)
-        return rc;
-    dm_sql_ident(cfg->database.schema, qschema, sizeof qschema);
+        goto done;
+    dm_sql_names_set_id_type(&n, id_type);
 
-    if (!exec(conn, "BEGIN", "begin", err, errlen)) {
-        free(id_type);
-        return DM_EXIT_FAILURE;
-    }
     rc = DM_EXIT_FAILURE;
-    char sql[2048];
-    snprintf(sql, sizeof sql,
-             "SELECT pg_advisory_xact_lock(hashtext('dormant migrate'));"
-             "CREATE SCHEMA IF NOT EXISTS %s;"
-             "CREATE TABLE IF NOT EXISTS %s.meta ("
-             "  singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),"
-             "  version integer NOT NULL,"
-             "  id_type text NOT NULL,"
-             "  migrated_at timestamptz NOT NULL DEFAULT now())",
-             qschema, qschema);
-    if (!exec(conn, sql, "create schema", err, errlen))
+    if (!exec_file(conn, DM_SQL_TX_BEGIN, &n, "begin", err, errlen))
+        goto done;
+    if (!exec_file(conn, DM_SQL_SCHEMA_PREPARE, &n, "create schema", err, errlen))
         goto out;
-    snprintf(sql, sizeof sql, "SELECT version, id_type FROM %s.meta", qschema);
-    PGresult *r = PQexec(conn, sql);
+    PGresult *r = query(conn, DM_SQL_SCHEMA_META, &n, NULL, NULL);
     int version = 0;
     if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
         version = atoi(PQgetvalue(r, 0, 0));
@@ -477,48 +273,49 @@ int dm_schema_migrate(PGconn *conn, const struct dm_config *cfg, bool create_ind
         }
     }
     PQclear(r);
-    if (version > (int)N_MIGRATIONS) {
-        seterr(err, errlen, "schema %s is at version %d, newer than this dormant (%zu)",
-               cfg->database.schema, version, N_MIGRATIONS);
+    if (version > DM_SCHEMA_VERSION) {
+        seterr(err, errlen, "schema %s is at version %d, newer than this dormant (%d)",
+               cfg->database.schema, version, DM_SCHEMA_VERSION);
         rc = DM_EXIT_CONFIG;
         goto out;
     }
-    for (size_t v = (size_t)version; v < N_MIGRATIONS; v++) {
-        char *step = expand(migrations[v], qschema, id_type);
+    for (int v = version; v < DM_SCHEMA_VERSION; v++) {
         char what[64];
-        snprintf(what, sizeof what, "migration %zu", v + 1);
-        bool ok = exec(conn, step, what, err, errlen);
-        free(step);
-        if (!ok)
+        snprintf(what, sizeof what, "migration %d", v + 1);
+        if (!exec_file(conn, dm_sql_migrations[v], &n, what, err, errlen))
             goto out;
-        fprintf(out, "migrated %s to version %zu\n", cfg->database.schema, v + 1);
+        fprintf(out, "migrated %s to version %d\n", cfg->database.schema, v + 1);
     }
-    snprintf(sql, sizeof sql,
-             "INSERT INTO %s.meta (version, id_type) VALUES (%zu, '%s')"
-             " ON CONFLICT (singleton) DO UPDATE SET version = EXCLUDED.version,"
-             " migrated_at = CASE WHEN %s.meta.version = EXCLUDED.version"
-             " THEN %s.meta.migrated_at ELSE now() END",
-             qschema, N_MIGRATIONS, id_type, qschema, qschema);
-    if (!exec(conn, sql, "record version", err, errlen))
+    static const char *const record_params[] = {"version", "id_type", NULL};
+    char vtext[16];
+    snprintf(vtext, sizeof vtext, "%d", DM_SCHEMA_VERSION);
+    const char *record_values[] = {vtext, id_type};
+    r = query(conn, DM_SQL_SCHEMA_RECORD_VERSION, &n, record_params, record_values);
+    bool recorded = PQresultStatus(r) == PGRES_COMMAND_OK;
+    if (!recorded)
+        seterr(err, errlen, "record version: %s", PQresultErrorMessage(r));
+    PQclear(r);
+    if (!recorded || !exec_file(conn, DM_SQL_TX_COMMIT, &n, "commit", err, errlen))
         goto out;
-    if (!exec(conn, "COMMIT", "commit", err, errlen))
-        goto out;
-    if ((size_t)version == N_MIGRATIONS)
-        fprintf(out, "schema %s is up to date (version %zu)\n", cfg->database.schema, N_MIGRATIONS);
-    free(id_type);
-    return ensure_indexes(conn, cfg, create_indexes, out, err, errlen);
+    if (version == DM_SCHEMA_VERSION)
+        fprintf(out, "schema %s is up to date (version %d)\n", cfg->database.schema,
+                DM_SCHEMA_VERSION);
+    rc = ensure_indexes(conn, cfg, &n, create_indexes, out, err, errlen);
+    goto done;
 out:
-    PQclear(PQexec(conn, "ROLLBACK"));
+    PQclear(PQexec(conn, dm_sql(DM_SQL_TX_ROLLBACK)));
+done:
     free(id_type);
+    dm_sql_names_free(&n);
     return rc;
 }
 
-int dm_schema_check(PGconn *conn, const struct dm_config *cfg, char *err, size_t errlen)
+int dm_schema_check(PGconn *conn, const struct dm_config *cfg, const struct dm_sql_names *n,
+                    char *err, size_t errlen)
 {
-    char qschema[256], sql[512];
-    dm_sql_ident(cfg->database.schema, qschema, sizeof qschema);
-    snprintf(sql, sizeof sql, "SELECT version FROM %s.meta", qschema);
+    char *sql = render(DM_SQL_SCHEMA_META, n, NULL);
     PGresult *r = PQexec(conn, sql);
+    free(sql);
     int rc = DM_EXIT_OK;
     if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
         seterr(err, errlen, "schema %s is not migrated: run dormantctl migrate",

@@ -8,19 +8,14 @@
 #include <stdio.h>
 
 #include "dormant.h"
+#include "sql_files.h"
 
 struct dm_config;
+struct dm_sql_names;
 
-/* The schema version this build writes and expects. */
-#define DM_SCHEMA_VERSION 1
-
-/* Quotes an identifier the way PQescapeIdentifier does (double quotes,
- * embedded quotes doubled); a dotted name "a.b" is quoted part by part.
- * Writes into buf (truncating) and returns it. */
-char *dm_sql_ident(const char *name, char *buf, size_t len);
-
-/* Quotes a string literal (single quotes doubled, E'' when backslashes). */
-char *dm_sql_literal(const char *s, char *buf, size_t len);
+/* The schema version this build writes and expects: one per file of
+ * lib/sql/migrations. */
+#define DM_SCHEMA_VERSION DM_SQL_MIGRATION_COUNT
 
 /*
  * Creates or upgrades the schema named in cfg (idempotent, one transaction,
@@ -36,7 +31,8 @@ int dm_schema_migrate(PGconn *conn, const struct dm_config *cfg, bool create_ind
 
 /* Checks that the schema exists at DM_SCHEMA_VERSION (commands other than
  * migrate need it). Returns an exit code; err says why on failure. */
-int dm_schema_check(PGconn *conn, const struct dm_config *cfg, char *err, size_t errlen);
+int dm_schema_check(PGconn *conn, const struct dm_config *cfg, const struct dm_sql_names *n,
+                    char *err, size_t errlen);
 
 /* Opens a blocking connection for dormantctl; NULL (with err) when the
  * database cannot be reached. */

@@ -7,11 +7,14 @@
 
 #include "answer.h"
 #include "config.h"
+#include "interval.h"
 #include "schema.h"
+#include "sql.h"
 #include "token.h"
 
 static char *dir;
 static char *conninfo;
+static struct dm_sql_names names; /* of the configuration prepare() made */
 
 static void setup(void)
 {
@@ -27,6 +30,7 @@ static void teardown(void)
     }
     dm_test_rmtree(dir);
     free(dir);
+    dm_sql_names_free(&names);
 }
 
 /* A source table "subs" keyed by id_type, billing column "plan" with
@@ -57,6 +61,7 @@ static struct dm_config *prepare(const char *id_type, const char *locale_column)
     fclose(devnull);
     PQfinish(conn);
     ck_assert_msg(rc == 0, "migrate: %s", err);
+    ck_assert_msg(dm_sql_names_build(&names, cfg, err, sizeof err), "names: %s", err);
     return cfg;
 }
 
@@ -92,7 +97,7 @@ START_TEST(test_keep_by_id_every_id_type)
     add_pending(id, "fr", token);
 
     PGconn *conn = PQconnectdb(conninfo);
-    enum dm_answer_result r = dm_answer_apply(conn, cfg, DM_ANSWER_KEEP, id, "operator:alice",
+    enum dm_answer_result r = dm_answer_apply(conn, &names, DM_ANSWER_KEEP, id, "operator:alice",
                                               "phoned us", err, sizeof err);
     ck_assert_msg(r == DM_ANSWER_APPLIED, "%s: %s", type, err);
     char *v = dm_test_scalar(conninfo, "SELECT state || ' ' || (confirmed_at IS NOT NULL)"
@@ -115,10 +120,10 @@ START_TEST(test_keep_by_id_every_id_type)
     free(v);
 
     /* Once only; and a malformed id is an error, not a silent no-op. */
-    r = dm_answer_apply(conn, cfg, DM_ANSWER_KEEP, id, "operator:alice", NULL, err, sizeof err);
+    r = dm_answer_apply(conn, &names, DM_ANSWER_KEEP, id, "operator:alice", NULL, err, sizeof err);
     ck_assert_int_eq(r, DM_ANSWER_NOT_PENDING);
     if (strcmp(type, "text") != 0) {
-        r = dm_answer_apply(conn, cfg, DM_ANSWER_KEEP, "not-an-id", "operator:alice", NULL, err,
+        r = dm_answer_apply(conn, &names, DM_ANSWER_KEEP, "not-an-id", "operator:alice", NULL, err,
                             sizeof err);
         ck_assert_int_eq(r, DM_ANSWER_FAILED);
         ck_assert(err[0] != '\0' && strchr(err, '\n') == NULL);
@@ -140,9 +145,11 @@ START_TEST(test_pause_by_token_writes_billing)
 
     PGconn *conn = PQconnectdb(conninfo);
     /* The lookup sees the request, with its deadline. */
-    char *sql = dm_answer_lookup_sql(cfg);
-    const char *p1[] = {hash};
-    PGresult *res = PQexecParams(conn, sql, 1, NULL, p1, NULL, NULL, 0);
+    char *sql = dm_answer_lookup_sql(&names);
+    char within[128];
+    dm_interval_sql(&cfg->policy.confirm_within, within, sizeof within);
+    const char *p1[] = {hash, within};
+    PGresult *res = PQexecParams(conn, sql, 2, NULL, p1, NULL, NULL, 0);
     ck_assert_int_eq(PQresultStatus(res), PGRES_TUPLES_OK);
     ck_assert_int_eq(PQntuples(res), 1);
     ck_assert_str_eq(PQgetvalue(res, 0, 0), "7");
@@ -153,7 +160,7 @@ START_TEST(test_pause_by_token_writes_billing)
     ck_assert(PQgetisnull(res, 0, 3)); /* no locale column */
     PQclear(res);
 
-    char *answer = dm_answer_sql(cfg, DM_ANSWER_PAUSE, DM_ANSWER_BY_TOKEN);
+    char *answer = dm_answer_sql(&names, DM_ANSWER_PAUSE, DM_ANSWER_BY_TOKEN);
     const char *p3[] = {hash, "subscriber", NULL};
     res = PQexecParams(conn, answer, 3, NULL, p3, NULL, NULL, 0);
     ck_assert_msg(PQresultStatus(res) == PGRES_TUPLES_OK, "%s", PQresultErrorMessage(res));
@@ -178,7 +185,7 @@ START_TEST(test_pause_by_token_writes_billing)
     res = PQexecParams(conn, answer, 3, NULL, p3, NULL, NULL, 0);
     ck_assert_int_eq(PQntuples(res), 0);
     PQclear(res);
-    res = PQexecParams(conn, sql, 1, NULL, p1, NULL, NULL, 0);
+    res = PQexecParams(conn, sql, 2, NULL, p1, NULL, NULL, 0);
     ck_assert_int_eq(PQntuples(res), 0);
     PQclear(res);
     free(sql);

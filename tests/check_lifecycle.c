@@ -31,6 +31,16 @@ static struct dm_config *load(const char *dir, const char *conninfo, const char 
     return cfg;
 }
 
+/* dm_lifecycle_build with cfg's names, quoted for the occasion. */
+static bool build(const struct dm_config *cfg, struct dm_lifecycle *lc, char *err, size_t errlen)
+{
+    struct dm_sql_names names;
+    ck_assert_msg(dm_sql_names_build(&names, cfg, err, errlen), "names: %s", err);
+    bool ok = dm_lifecycle_build(cfg, &names, lc, err, errlen);
+    dm_sql_names_free(&names);
+    return ok;
+}
+
 /* Highest $n in sql. */
 static int max_param(const char *sql)
 {
@@ -61,7 +71,7 @@ START_TEST(builds_every_statement)
         load(dir, NULL, "confirm_within = \"10 days\"; erase_after = \"1 year\";", "");
     struct dm_lifecycle lc;
     char err[256];
-    ck_assert(dm_lifecycle_build(cfg, &lc, err, sizeof err));
+    ck_assert(build(cfg, &lc, err, sizeof err));
     for (int s = 0; s < DM_STEP_COUNT; s++) {
         check_stmt(&lc.run[s], dm_step_names[s]);
         if (s != DM_STEP_RESCHEDULE) {
@@ -101,7 +111,7 @@ START_TEST(optional_rules_drop_their_steps)
         load(dir, NULL, "never_active_after = \"\"; reminders = []; erase_after = \"\";", "");
     struct dm_lifecycle lc;
     char err[256];
-    ck_assert(dm_lifecycle_build(cfg, &lc, err, sizeof err));
+    ck_assert(build(cfg, &lc, err, sizeof err));
     ck_assert_ptr_null(lc.run[DM_STEP_REQUEST_NEVER].sql);
     ck_assert_ptr_null(lc.run[DM_STEP_REMIND].sql);
     ck_assert_ptr_null(lc.run[DM_STEP_ERASE].sql);
@@ -143,7 +153,7 @@ START_TEST(eligible_predicate_is_embedded)
     struct dm_config *cfg = load(dir, NULL, "", "s.plan <> 'free'");
     struct dm_lifecycle lc;
     char err[256];
-    ck_assert(dm_lifecycle_build(cfg, &lc, err, sizeof err));
+    ck_assert(build(cfg, &lc, err, sizeof err));
     ck_assert_ptr_nonnull(strstr(lc.run[DM_STEP_REQUEST_INACTIVE].sql, "((s.plan <> 'free'))"));
     ck_assert_ptr_nonnull(strstr(lc.eligible.sql, "((s.plan <> 'free'))"));
     dm_lifecycle_free(&lc);
@@ -177,7 +187,7 @@ START_TEST(statements_plan_on_every_key_type)
     ck_assert_int_eq(dm_schema_migrate(conn, cfg, false, devnull, err, sizeof err), 0);
     fclose(devnull);
     struct dm_lifecycle lc;
-    ck_assert(dm_lifecycle_build(cfg, &lc, err, sizeof err));
+    ck_assert(build(cfg, &lc, err, sizeof err));
     const struct dm_stmt *all[3 * DM_STEP_COUNT + 3];
     size_t n = 0;
     for (int s = 0; s < DM_STEP_COUNT; s++) {

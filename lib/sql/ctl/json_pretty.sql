@@ -1,0 +1,2 @@
+-- The --json form of a document.
+SELECT jsonb_pretty($(doc)::jsonb)

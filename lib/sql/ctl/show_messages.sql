@@ -1,0 +1,7 @@
+-- The messages of the show document, one line each.
+SELECT m->>'id', m->>'type', to_char((m->>'created_at')::timestamptz, 'YYYY-MM-DD HH24:MI:SS"Z"'),
+  CASE WHEN m->>'delivered_at' IS NOT NULL THEN 'delivered ' || to_char((m->>'delivered_at')::timestamptz, 'YYYY-MM-DD HH24:MI:SS"Z"')
+       WHEN m->>'dead_at' IS NOT NULL THEN 'DEAD ' || to_char((m->>'dead_at')::timestamptz, 'YYYY-MM-DD HH24:MI:SS"Z"')
+       ELSE 'pending, next try ' || to_char((m->>'next_attempt_at')::timestamptz, 'YYYY-MM-DD HH24:MI:SS"Z"') END,
+  m->>'attempts', m->>'last_error'
+  FROM jsonb_array_elements($(doc)::jsonb->'messages') m

@@ -1,0 +1,31 @@
+-- dormantctl status: everything status reports, as one jsonb document; the
+-- readable view (status_*.sql) is derived from this same document so the two
+-- never disagree.
+WITH s AS (SELECT state, count(*) AS n FROM {S}.account GROUP BY state),
+ o AS (SELECT count(*) FILTER (WHERE delivered_at IS NULL AND dead_at IS NULL) AS pending,
+              count(*) FILTER (WHERE delivered_at IS NOT NULL) AS delivered,
+              count(*) FILTER (WHERE delivered_at IS NULL AND dead_at IS NOT NULL) AS dead
+         FROM {S}.outbox),
+ u AS (SELECT count(*) AS n FROM {S}.account a JOIN {S}.outbox ob
+         ON ob.id = a.request_outbox_id
+        WHERE a.state = 'pending' AND ob.dead_at IS NOT NULL AND ob.delivered_at IS NULL),
+ x AS (SELECT count(*) AS n FROM {S}.exemption WHERE until IS NULL OR until > now())
+ SELECT jsonb_build_object(
+   'schema_version', m.version,
+   'accounts', jsonb_build_object(
+      'active', coalesce((SELECT n FROM s WHERE state = 'active'), 0),
+      'pending', coalesce((SELECT n FROM s WHERE state = 'pending'), 0),
+      'suspended', coalesce((SELECT n FROM s WHERE state = 'suspended'), 0),
+      'erased', coalesce((SELECT n FROM s WHERE state = 'erased'), 0)),
+   'undeliverable_requests', u.n,
+   'exemptions', x.n,
+   'outbox', jsonb_build_object('pending', o.pending, 'delivered', o.delivered,
+                                'dead', o.dead),
+   'paused', c.paused, 'paused_by', c.paused_by, 'paused_at', c.paused_at,
+   'last_pass', jsonb_build_object('at', c.last_pass_at, 'duration_ms', c.last_pass_ms,
+                                   'outcome', c.last_pass_outcome, 'counts', c.last_pass),
+   'guards', c.guards,
+   'backlog_accepted', c.backlog_accepted, 'backlog_accepted_at', c.backlog_accepted_at,
+   'rescan_requested', c.rescan,
+   'leader', c.leader)
+   FROM {S}.control c, {S}.meta m, o, u, x

@@ -1,0 +1,19 @@
+-- The readable summary of the status document.
+SELECT CASE WHEN (j->>'paused')::boolean
+   THEN 'YES, by ' || coalesce(j->>'paused_by', '?') || ' since ' || to_char((j#>>'{paused_at}')::timestamptz, 'YYYY-MM-DD HH24:MI:SS"Z"')
+   ELSE 'no' END AS "paused",
+ coalesce(to_char((j#>>'{last_pass,at}')::timestamptz, 'YYYY-MM-DD HH24:MI:SS"Z"') || ', ' || (j#>>'{last_pass,duration_ms}') || ' ms, '
+   || coalesce(j#>>'{last_pass,outcome}', '?'), 'never') AS "last pass",
+ coalesce((SELECT string_agg(key || '=' || value, ' ' ORDER BY key)
+             FROM jsonb_each_text(CASE jsonb_typeof(j#>'{last_pass,counts}')
+               WHEN 'object' THEN j#>'{last_pass,counts}' END)), '-') AS "last pass did",
+ coalesce(j->>'leader', '-') AS "leader",
+ CASE WHEN (j->>'rescan_requested')::boolean THEN 'requested for the next pass'
+   ELSE 'no' END AS "rescan",
+ coalesce((j->>'backlog_accepted') || ' at ' || to_char((j#>>'{backlog_accepted_at}')::timestamptz, 'YYYY-MM-DD HH24:MI:SS"Z"'), '-')
+   AS "backlog accepted",
+ (j#>>'{outbox,pending}') || ' pending, ' || (j#>>'{outbox,delivered}') || ' delivered, '
+   || (j#>>'{outbox,dead}') || ' dead' AS "outbox",
+ (j->>'undeliverable_requests') AS "undeliverable",
+ (j->>'exemptions') AS "exemptions"
+ FROM (SELECT $(doc)::jsonb AS j) AS d

@@ -1,0 +1,2 @@
+-- Validates --until: a timestamp in the future.
+SELECT $(until)::timestamptz > now()

@@ -1,0 +1,22 @@
+-- Guard readings at the start of a pass, and the rescan reset when
+-- $(write). {BACKLOG}: backlog.sql.
+WITH ctl AS (SELECT * FROM {S}.control),
+rs AS (UPDATE {S}.control SET rescan = false, inactive_mark = NULL, inactive_mark_id = NULL,
+              created_mark = NULL, created_mark_id = NULL
+        WHERE rescan AND $(write)::boolean RETURNING 1),
+newest AS (SELECT max(s.{LA})::timestamptz AS ts FROM {SRC} s WHERE s.{LA} <= now()),
+backlog AS (SELECT {BACKLOG} AS n)
+ SELECT ctl.paused, n.ts IS NULL OR n.ts < now() - $(lag)::interval AS stale, n.ts AS newest_activity,
+        CASE WHEN b.n > 0 THEN (SELECT count(*) FROM {S}.event
+          WHERE kind = 'requested' AND at > now() - interval '24 hours') END
+          AS requested_24h,
+        b.n AS backlog, ctl.backlog_accepted,
+        CASE WHEN (ctl.guards #>> '{backlog,eligible_at}')::timestamptz
+                  > now() - interval '1 hour'
+             THEN (ctl.guards #>> '{backlog,eligible}')::bigint END AS eligible_cached,
+        (SELECT count(*) FROM rs) AS rescanned,
+        CASE WHEN ctl.rescan THEN NULL ELSE ctl.inactive_mark END::text,
+        CASE WHEN ctl.rescan THEN NULL ELSE ctl.inactive_mark_id END::text,
+        CASE WHEN ctl.rescan THEN NULL ELSE ctl.created_mark END::text,
+        CASE WHEN ctl.rescan THEN NULL ELSE ctl.created_mark_id END::text
+   FROM ctl, newest n, backlog b

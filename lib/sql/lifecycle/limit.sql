@@ -1,0 +1,2 @@
+-- {LIMIT} of a writing batch.
+LIMIT $(limit)::integer

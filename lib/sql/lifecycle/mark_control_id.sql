@@ -1,0 +1,2 @@
+-- {MARK_ID} of preview and count.
+(SELECT id FROM mk)

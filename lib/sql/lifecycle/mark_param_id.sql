@@ -1,0 +1,2 @@
+-- {MARK_ID} of a writing batch.
+$(mark_id)

@@ -1,0 +1,2 @@
+-- The recheck step keeps no watermark.
+, NULL::text, NULL::text

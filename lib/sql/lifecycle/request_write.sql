@@ -1,0 +1,52 @@
+-- Writes a batch of requests: account, token, event, message.
+-- {RECHECK}: true for the recheck step (a skipped account's recheck time is
+-- cleared), false otherwise. {MARK}: the watermark update
+-- (request_mark_*.sql) or nothing; {MARK_COLUMNS}: request_mark_columns.sql
+-- or request_no_mark_columns.sql.
+,
+pick AS (SELECT d.*, t.tok, nextval({SEQ}) AS outbox_id
+           FROM (SELECT d.*, row_number() OVER (ORDER BY d.ord, d.id) AS n
+                   FROM dec d WHERE d.decision = 'request') d
+           JOIN unnest($(tokens)::text[]) WITH ORDINALITY AS t(tok, n) ON t.n = d.n),
+acc AS (INSERT INTO {S}.account AS a (subscriber_id, state, cycle, rule, requested_at,
+                                      request_outbox_id, updated_at)
+        SELECT p.id, 'pending', 1, p.rule, now(), p.outbox_id, now() FROM pick p
+        ON CONFLICT (subscriber_id) DO UPDATE
+           SET state = 'pending', cycle = a.cycle + 1, rule = EXCLUDED.rule,
+               requested_at = now(), request_outbox_id = EXCLUDED.request_outbox_id,
+               delivered_at = NULL, deadline = NULL, reminders_sent = 0,
+               next_reminder_at = NULL, suspended_at = NULL, confirmed_at = NULL,
+               recheck_at = NULL, updated_at = now()
+         WHERE a.state = 'active'
+        RETURNING a.subscriber_id, a.cycle),
+ok AS (SELECT p.*, acc.cycle FROM pick p JOIN acc ON acc.subscriber_id = p.id),
+tok AS (INSERT INTO {S}.token (hash, subscriber_id, cycle)
+        SELECT sha256(convert_to(ok.tok, 'UTF8')), ok.id, ok.cycle FROM ok),
+ev AS (INSERT INTO {S}.event (subscriber_id, kind, cycle, actor, detail)
+       SELECT ok.id, 'requested', ok.cycle, 'daemon',
+              jsonb_build_object('rule', ok.rule, 'after', ok.after::text,
+                                 'last_activity_at', ok.la, 'created_at', ok.created,
+                                 'min_account_age', $(min_age)::interval::text)
+         FROM ok),
+msg AS (INSERT INTO {S}.outbox (id, type, subscriber_id, cycle, payload)
+        SELECT ok.outbox_id, 'confirmation.requested', ok.id, ok.cycle,
+               jsonb_build_object('type', 'confirmation.requested',
+                 'timestamp', to_char((now()) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+                 'data', jsonb_build_object('subscriber_id', ok.id::text,
+                   'email', ok.email, 'locale', ok.locale,
+                   'confirm_url', $(url)::text || '/c/' || ok.tok,
+                   'last_activity_at', to_char((ok.la) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), 'rule', ok.rule))
+          FROM ok RETURNING 1),
+later AS (INSERT INTO {S}.account AS a (subscriber_id, recheck_at)
+          SELECT d.id, CASE WHEN d.decision = 'later' THEN d.later_at END FROM dec d
+           WHERE d.decision = 'later' OR (d.decision = 'skip' AND d.astate = 'active' AND {RECHECK})
+          ON CONFLICT (subscriber_id) DO UPDATE
+             SET recheck_at = EXCLUDED.recheck_at,
+                 confirmed_at = CASE WHEN EXCLUDED.recheck_at IS NULL THEN NULL
+                                     ELSE a.confirmed_at END,
+                 updated_at = now()
+           WHERE a.state = 'active'){MARK}
+ SELECT (SELECT count(*) FROM acc) AS moved,
+        (SELECT count(*) FROM raw) < $(limit)::integer AS done,
+        (SELECT count(*) FROM (SELECT pg_notify('dormant_outbox', '') FROM msg LIMIT 1) x)
+          AS notified{MARK_COLUMNS}

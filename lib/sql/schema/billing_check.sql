@@ -1,0 +1,2 @@
+-- The billing values must be valid for the column's {TYPE} (enum types).
+SELECT {ACTIVE}::{TYPE}, {SUSPENDED}::{TYPE}

@@ -1,0 +1,5 @@
+-- How many indexes of the source table lead with $(column).
+SELECT count(*) FROM pg_index i
+  JOIN pg_attribute a ON a.attrelid = i.indrelid
+   AND a.attnum = i.indkey[0]
+ WHERE i.indrelid = to_regclass($(table)) AND a.attname = $(column)

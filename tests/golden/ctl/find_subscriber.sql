@@ -1,0 +1,7 @@
+-- Rendered by tests/check_sql.c for its sample configuration. $n as
+-- sent for lifecycle/ and answer/; elsewhere numbered by first use
+-- (the module binds its values by name).
+-- $1 = id
+SELECT EXISTS (SELECT 1 FROM "public"."subscribers" WHERE "id" = $1::bigint),
+ EXISTS (SELECT 1 FROM "Dm_x".account WHERE subscriber_id = $1::bigint)
+ OR EXISTS (SELECT 1 FROM "Dm_x".event WHERE subscriber_id = $1::bigint)

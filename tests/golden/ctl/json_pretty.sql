@@ -1,0 +1,5 @@
+-- Rendered by tests/check_sql.c for its sample configuration. $n as
+-- sent for lifecycle/ and answer/; elsewhere numbered by first use
+-- (the module binds its values by name).
+-- $1 = doc
+SELECT jsonb_pretty($1::jsonb)

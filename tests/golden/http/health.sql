@@ -1,0 +1,9 @@
+-- Rendered by tests/check_sql.c for its sample configuration. $n as
+-- sent for lifecycle/ and answer/; elsewhere numbered by first use
+-- (the module binds its values by name).
+-- $1 = paused
+SELECT json_build_object('db', 'up', 'paused', c.paused OR $1::boolean,
+ 'guards', c.guards, 'last_pass', json_build_object(
+'at', to_char(c.last_pass_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+ 'duration_ms', c.last_pass_ms, 'outcome', c.last_pass_outcome))::text
+ FROM "Dm_x".control c

@@ -1,0 +1,38 @@
+-- Rendered by tests/check_sql.c for its sample configuration. $n as
+-- sent for lifecycle/ and answer/; elsewhere numbered by first use
+-- (the module binds its values by name).
+-- $1 = active
+-- $2 = limit
+WITH cur AS (SELECT reactivation_cursor AS c FROM "Dm_x".control),
+page AS (SELECT a.subscriber_id AS id FROM "Dm_x".account a
+          WHERE a.state = 'suspended'
+            AND (a.subscriber_id > (SELECT c FROM cur) OR (SELECT c FROM cur) IS NULL)
+          ORDER BY a.subscriber_id LIMIT $2::integer),
+due AS (SELECT p.id, s."email"::text AS email, s."locale"::text AS locale, a.suspended_at
+          FROM page p JOIN "public"."subscribers" s ON s."id" = p.id
+          JOIN "Dm_x".account a ON a.subscriber_id = p.id
+         WHERE s."billing_status" = $1)
+,
+acc AS (UPDATE "Dm_x".account a SET state = 'active', suspended_at = NULL,
+               confirmed_at = now(), recheck_at = NULL, updated_at = now()
+          FROM due WHERE a.subscriber_id = due.id AND a.state = 'suspended'
+        RETURNING a.subscriber_id, a.cycle),
+ok AS (SELECT due.*, acc.cycle FROM due JOIN acc ON acc.subscriber_id = due.id),
+ev AS (INSERT INTO "Dm_x".event (subscriber_id, kind, cycle, actor, detail)
+       SELECT ok.id, 'reactivated', ok.cycle, 'daemon',
+              jsonb_build_object('cause', 'billing set back to active',
+                                 'suspended_at', ok.suspended_at)
+         FROM ok),
+msg AS (INSERT INTO "Dm_x".outbox (type, subscriber_id, cycle, payload)
+        SELECT 'subscription.reactivated', ok.id, ok.cycle,
+               jsonb_build_object('type', 'subscription.reactivated',
+                 'timestamp', to_char((now()) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+                 'data', jsonb_build_object('subscriber_id', ok.id::text,
+                   'email', ok.email, 'locale', ok.locale))
+          FROM ok RETURNING 1),
+mark AS (UPDATE "Dm_x".control SET reactivation_cursor =
+           CASE WHEN (SELECT count(*) FROM page) < $2::integer THEN NULL
+                ELSE (SELECT id FROM page ORDER BY id DESC LIMIT 1) END)
+ SELECT (SELECT count(*) FROM acc) AS moved, (SELECT count(*) FROM page) < $2::integer AS done,
+        (SELECT count(*) FROM (SELECT pg_notify('dormant_outbox', '') FROM msg LIMIT 1) x)
+          AS notified

@@ -1,0 +1,6 @@
+-- Rendered by tests/check_sql.c for its sample configuration. $n as
+-- sent for lifecycle/ and answer/; elsewhere numbered by first use
+-- (the module binds its values by name).
+-- $1 = confirm
+-- $2 = reminders
+UPDATE "Dm_x".control SET confirm_within = $1::interval, reminders = $2::interval[]
