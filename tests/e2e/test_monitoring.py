@@ -1,0 +1,216 @@
+"""monitoring/: the alerting rules pass promtool (check and unit tests on
+synthetic series), and every metric named in the rules and the Grafana
+dashboard is one that a real dormantd on a real PostgreSQL exports, with the
+label values the expressions select."""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import unittest
+
+import harness
+
+try:
+    import yaml
+except ImportError:  # python3-yaml is in DM_DEPS
+    yaml = None
+
+MONITORING = os.path.join(harness.SOURCE_DIR, 'monitoring')
+RULES = os.path.join(MONITORING, 'dormant.rules.yml')
+RULES_TEST = os.path.join(MONITORING, 'dormant.rules.test.yml')
+DASHBOARD = os.path.join(MONITORING, 'grafana-dashboard.json')
+
+# Series that Prometheus itself makes, not dormantd.
+PROMETHEUS_OWN = {'up'}
+# Labels Prometheus attaches at scrape time.
+TARGET_LABELS = {'job', 'instance'}
+# Metrics the rules use that DESIGN §8 promises and dormantd does not export
+# yet. The test says so on a visible line instead of failing; an entry that
+# becomes exported is reported so that it is removed here.
+PENDING = {
+    'dormant_endpoint_disabled': 'disabled endpoints (DESIGN §8; issue 16 adds them)',
+}
+
+PROMQL_WORDS = {'and', 'or', 'unless', 'by', 'without', 'on', 'ignoring', 'group_left',
+                'group_right', 'bool', 'offset', 'inf', 'nan'}
+
+
+def rule_exprs():
+    with open(RULES) as f:
+        doc = yaml.safe_load(f)
+    return [(r.get('alert') or r.get('record'), r['expr'])
+            for g in doc['groups'] for r in g['rules']]
+
+
+def dashboard_exprs():
+    with open(DASHBOARD) as f:
+        doc = json.load(f)
+    out = []
+
+    def walk(panels):
+        for p in panels:
+            for t in p.get('targets', []):
+                out.append(('panel "%s"' % p.get('title'), t['expr']))
+            walk(p.get('panels', []))
+    walk(doc['panels'])
+    for v in doc.get('templating', {}).get('list', []):
+        q = v.get('query')
+        if isinstance(q, dict):
+            q = q.get('query')
+        if v.get('type') == 'query' and q:
+            m = re.match(r'label_values\((.*),\s*(\w+)\)$', q.strip())
+            out.append(('variable $%s' % v['name'], m.group(1) if m else q))
+    return out
+
+
+def metric_names(expr):
+    """The metric names an expression selects."""
+    e = re.sub(r'"(?:[^"\\]|\\.)*"', '""', expr)          # string literals
+    e = re.sub(r'\{[^}]*\}', ' ', e)                      # label matchers
+    e = re.sub(r'\[[^\]]*\]', ' ', e)                     # range durations
+    e = re.sub(r'\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)', ' ', e)
+    e = re.sub(r'\$\w+', ' ', e)                          # template variables
+    names = set()
+    for m in re.finditer(r'[A-Za-z_:][A-Za-z0-9_:]*', e):
+        word = m.group(0)
+        rest = e[m.end():].lstrip()
+        if rest.startswith('('):                          # a function or aggregation
+            continue
+        if word.lower() in PROMQL_WORDS:
+            continue
+        if re.fullmatch(r'\d+[smhdwy]', word):
+            continue
+        names.add(word)
+    return names
+
+
+def selectors(expr):
+    """(metric, label, op, value) for each literal matcher of a selector."""
+    for m in re.finditer(r'([A-Za-z_:][A-Za-z0-9_:]*)\{([^}]*)\}', expr):
+        for lm in re.finditer(r'(\w+)\s*(=~|!~|!=|=)\s*"((?:[^"\\]|\\.)*)"', m.group(2)):
+            yield m.group(1), lm.group(1), lm.group(2), lm.group(3)
+
+
+def parse_exposition(text):
+    """{metric name: [label dict, ...]} from the Prometheus text format."""
+    series = {}
+    for line in text.splitlines():
+        if not line or line.startswith('#'):
+            continue
+        m = re.match(r'([A-Za-z_:][A-Za-z0-9_:]*)(?:\{(.*)\})?\s+\S+', line)
+        if not m:
+            continue
+        labels = dict(re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', m.group(2) or ''))
+        series.setdefault(m.group(1), []).append(labels)
+    return series
+
+
+class Rules(unittest.TestCase):
+
+    def setUp(self):
+        if shutil.which('promtool') is None:
+            self.skipTest('promtool is not installed (Debian package prometheus)')
+
+    def promtool(self, *args):
+        r = subprocess.run(['promtool', *args], capture_output=True, text=True, timeout=120,
+                           cwd=MONITORING)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        return r.stdout
+
+    def test_check_rules(self):
+        self.assertIn('SUCCESS', self.promtool('check', 'rules', RULES))
+
+    def test_rules_unit_tests(self):
+        self.assertIn('SUCCESS', self.promtool('test', 'rules', RULES_TEST))
+
+    def test_every_alert_has_a_runbook_in_the_readme(self):
+        if yaml is None:
+            self.fail('python3-yaml is not installed')
+        with open(os.path.join(harness.SOURCE_DIR, 'README.md')) as f:
+            headings = {re.sub(r'[^a-z0-9 -]', '', h.strip().lower()).replace(' ', '-')
+                        for h in re.findall(r'(?m)^#+\s+(.*)$', f.read())}
+        with open(RULES) as f:
+            doc = yaml.safe_load(f)
+        for g in doc['groups']:
+            for r in g['rules']:
+                runbook = r['annotations']['runbook']
+                self.assertNotIn('\n', runbook)
+                m = re.match(r'README\.md#([a-z0-9-]+): ', runbook)
+                self.assertTrue(m, '%s: runbook must start README.md#anchor: ' % r['alert'])
+                self.assertIn(m.group(1), headings, '%s: no README section #%s'
+                              % (r['alert'], m.group(1)))
+
+
+class Exported(harness.DaemonTestCase):
+
+    def test_every_metric_in_rules_and_dashboard_is_exported(self):
+        if yaml is None:
+            self.fail('python3-yaml is not installed')
+        self.fresh_db('monitoring')
+        self.make_subscribers_table(self.dbs and harness.admin_dsn(self.dbs[-1]))
+        self.write_config()
+        rc, out, err = self.ctl('migrate')
+        self.assertEqual(rc, 0, err)
+        self.start_daemon()
+        self.wait_log(r'msg="pass done"')
+        status, _, body = self.http('/metrics')
+        self.assertEqual(status, 200)
+        exported = parse_exposition(body.decode())
+        self.assertIn('dormant_accounts', exported, 'scrape counted in the database')
+
+        exprs = rule_exprs() + dashboard_exprs()
+        self.assertGreater(len(exprs), 15)
+        used = set()
+        problems = []
+        for where, expr in exprs:
+            names = metric_names(expr)
+            if not names:
+                problems.append('%s: no metric found in %r' % (where, expr))
+            for name in names:
+                used.add(name)
+                if name in PROMETHEUS_OWN or name in exported:
+                    continue
+                if name in PENDING:
+                    continue
+                problems.append('%s: %s is not exported by dormantd' % (where, name))
+            for name, label, op, value in selectors(expr):
+                if name not in exported or label in TARGET_LABELS or '$' in value:
+                    continue
+                values = {s.get(label) for s in exported[name]} - {None}
+                if op == '=' and value not in values:
+                    problems.append('%s: %s{%s="%s"}: dormantd exports %s values %s'
+                                    % (where, name, label, value, label, sorted(values)))
+                if op == '=~' and not any(re.fullmatch(value, v) for v in values):
+                    problems.append('%s: %s{%s=~"%s"} matches none of %s'
+                                    % (where, name, label, value, sorted(values)))
+        for name, why in sorted(PENDING.items()):
+            if name in exported:
+                print('NOTE: %s is exported now: remove it from PENDING in %s'
+                      % (name, os.path.basename(__file__)), flush=True)
+            elif name in used:
+                print('PENDING: %s (%s) is not exported yet; the alert that uses it waits'
+                      % (name, why), flush=True)
+        self.assertEqual(problems, [], '\n'.join(problems))
+        # The dashboard covers what the issue lists.
+        dash = ' '.join(e for _, e in dashboard_exprs())
+        for name in ('dormant_transitions_total', 'dormant_outbox_messages',
+                     'dormant_deliveries_total', 'dormant_last_pass_duration_seconds',
+                     'dormant_guard_tripped'):
+            self.assertIn(name, dash)
+        self.stop_daemon()
+
+    def test_the_parser_sees_what_is_missing(self):
+        """The check above would catch a renamed metric or label value."""
+        self.assertEqual(metric_names('sum by (job, channel) (rate(dormant_x_total'
+                                      '{outcome="dead"}[5m])) > 0 and on() up == 0'),
+                         {'dormant_x_total', 'up'})
+        self.assertEqual(metric_names('time() - max by (job) (dormant_last_pass_timestamp_seconds)'
+                                      ' > 600'), {'dormant_last_pass_timestamp_seconds'})
+        self.assertEqual(list(selectors('a{job=~"$job",guard="backlog"}')),
+                         [('a', 'job', '=~', '$job'), ('a', 'guard', '=', 'backlog')])
+
+
+if __name__ == '__main__':
+    harness.main()
