@@ -27,7 +27,7 @@ class Install(unittest.TestCase):
 
     def setUp(self):
         if not os.path.exists(os.path.join(BUILD_DIR, 'cmake_install.cmake')):
-            self.skipTest('SKIPPED: no build tree at %s' % BUILD_DIR)
+            self.skipTest('no build tree at %s' % BUILD_DIR)
         self.root = tempfile.mkdtemp(prefix='dormant-install.')
         self.addCleanup(subprocess.run, ['rm', '-rf', self.root])
         with open(os.path.join(harness.SOURCE_DIR, 'etc', 'dormant.conf')) as f:
