@@ -34,8 +34,10 @@ char *dm_sql_literal(const char *s, char *buf, size_t len);
 int dm_schema_migrate(PGconn *conn, const struct dm_config *cfg, bool create_indexes, FILE *out,
                       char *err, size_t errlen);
 
-/* Checks that the schema exists at DM_SCHEMA_VERSION (commands other than
- * migrate need it). Returns an exit code; err says why on failure. */
+/* Checks that the schema exists at DM_SCHEMA_VERSION or the next version
+ * (commands other than migrate need it): migrations are expand/contract, so
+ * a release works on its own schema and on the one the next release's
+ * migrate leaves. Returns an exit code; err says why on failure. */
 int dm_schema_check(PGconn *conn, const struct dm_config *cfg, char *err, size_t errlen);
 
 /* Opens a blocking connection for dormantctl; NULL (with err) when the
