@@ -5,6 +5,7 @@ Installs the build tree that ctest runs (the directory of $DORMANTD) into a
 temporary DESTDIR, twice, with an operator's edit in between."""
 
 import os
+import re
 import subprocess
 import tempfile
 import unittest
@@ -84,6 +85,14 @@ class Install(unittest.TestCase):
         out = install(self.root)
         self.assertEqual(self.read('/etc/dormant/dormant.conf'), edited)
         self.assertIn('NOT overwritten', out)
+
+    def test_the_package_version_is_the_projects(self):
+        """debian/changelog and project() in CMakeLists.txt name one version."""
+        with open(os.path.join(harness.SOURCE_DIR, 'CMakeLists.txt')) as f:
+            project = re.search(r'project\(dormant VERSION ([0-9.]+)', f.read()).group(1)
+        with open(os.path.join(harness.SOURCE_DIR, 'debian', 'changelog')) as f:
+            package = re.match(r'dormant \(([^)]+)\)', f.read()).group(1)
+        self.assertEqual(re.sub(r'[-+~].*$', '', package), project)
 
 
 if __name__ == '__main__':
