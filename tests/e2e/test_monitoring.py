@@ -7,6 +7,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import unittest
 
@@ -107,6 +108,16 @@ def parse_exposition(text):
     return series
 
 
+def parse_exposition_values(text):
+    """{series as written: value} for unlabelled series."""
+    out = {}
+    for line in text.splitlines():
+        m = re.match(r'([A-Za-z_:][A-Za-z0-9_:]*)\s+(\S+)$', line)
+        if m:
+            out[m.group(1)] = float(m.group(2))
+    return out
+
+
 class Rules(unittest.TestCase):
 
     def setUp(self):
@@ -149,7 +160,7 @@ class Exported(harness.DaemonTestCase):
         if yaml is None:
             self.fail('python3-yaml is not installed')
         self.fresh_db('monitoring')
-        self.make_subscribers_table(self.dbs and harness.admin_dsn(self.dbs[-1]))
+        self.make_subscribers_table(harness.admin_dsn(self.dbs[-1]))
         self.write_config()
         rc, out, err = self.ctl('migrate')
         self.assertEqual(rc, 0, err)
@@ -199,6 +210,29 @@ class Exported(harness.DaemonTestCase):
                      'dormant_deliveries_total', 'dormant_last_pass_duration_seconds',
                      'dormant_guard_tripped'):
             self.assertIn(name, dash)
+        self.stop_daemon()
+
+    def test_the_poll_interval_follows_a_reload(self):
+        """DormantNoRecentPass counts in the poll interval the daemon exports."""
+        self.fresh_db('monitoring')
+        self.make_subscribers_table(harness.admin_dsn(self.dbs[-1]))
+        self.write_config()
+        rc, out, err = self.ctl('migrate')
+        self.assertEqual(rc, 0, err)
+        self.start_daemon()
+        self.wait_http()
+
+        def poll_interval():
+            text = self.http('/metrics')[2].decode()
+            return parse_exposition_values(text).get('dormant_poll_interval_seconds')
+        self.assertEqual(poll_interval(), 1.0)             # the harness's '1 second'
+        port = self.http_port
+        self.write_config({'limits.poll_interval': '90 seconds',
+                           'http.listen': '127.0.0.1:%d' % port,
+                           'http.public_url': 'http://127.0.0.1:%d' % port})
+        self.http_port = port                              # the listener stays
+        self.signal_daemon(signal.SIGHUP)
+        self.wait_for(lambda: poll_interval() == 90.0, what='poll interval 90 s after reload')
         self.stop_daemon()
 
     def test_the_parser_sees_what_is_missing(self):
