@@ -156,15 +156,19 @@ class Rules(unittest.TestCase):
 
 class Exported(harness.DaemonTestCase):
 
-    def test_every_metric_in_rules_and_dashboard_is_exported(self):
-        if yaml is None:
-            self.fail('python3-yaml is not installed')
+    def start_migrated(self):
+        """A daemon on a fresh migrated database, as the harness configures it."""
         self.fresh_db('monitoring')
         self.make_subscribers_table(harness.admin_dsn(self.dbs[-1]))
         self.write_config()
         rc, out, err = self.ctl('migrate')
         self.assertEqual(rc, 0, err)
         self.start_daemon()
+
+    def test_every_metric_in_rules_and_dashboard_is_exported(self):
+        if yaml is None:
+            self.fail('python3-yaml is not installed')
+        self.start_migrated()
         self.wait_log(r'msg="pass done"')
         status, _, body = self.http('/metrics')
         self.assertEqual(status, 200)
@@ -214,12 +218,7 @@ class Exported(harness.DaemonTestCase):
 
     def test_the_poll_interval_follows_a_reload(self):
         """DormantNoRecentPass counts in the poll interval the daemon exports."""
-        self.fresh_db('monitoring')
-        self.make_subscribers_table(harness.admin_dsn(self.dbs[-1]))
-        self.write_config()
-        rc, out, err = self.ctl('migrate')
-        self.assertEqual(rc, 0, err)
-        self.start_daemon()
+        self.start_migrated()
         self.wait_http()
 
         def poll_interval():
