@@ -136,6 +136,31 @@ class Rules(unittest.TestCase):
     def test_rules_unit_tests(self):
         self.assertIn('SUCCESS', self.promtool('test', 'rules', RULES_TEST))
 
+    def test_the_dashboard_imports(self):
+        """What Grafana's import needs: unique panel ids, a place on the grid
+        that overlaps no other panel, and queries on the chosen data source."""
+        with open(DASHBOARD) as f:
+            doc = json.load(f)
+        self.assertTrue(doc['uid'] and doc['title'])
+        ids, cells = set(), {}
+        for p in doc['panels']:
+            self.assertNotIn(p['id'], ids, 'panel id %s twice' % p['id'])
+            ids.add(p['id'])
+            g = p['gridPos']
+            self.assertLessEqual(g['x'] + g['w'], 24, p['title'])
+            for x in range(g['x'], g['x'] + g['w']):
+                for y in range(g['y'], g['y'] + g['h']):
+                    self.assertNotIn((x, y), cells, '%s overlaps %s' % (p['title'], cells.get((x, y))))
+                    cells[(x, y)] = p['title']
+            if p['type'] == 'row':
+                continue
+            self.assertEqual(p['datasource']['uid'], '${datasource}', p['title'])
+            self.assertTrue(p['targets'], p['title'])
+            for t in p['targets']:
+                self.assertTrue(t['refId'] and t['expr'], p['title'])
+        variables = {v['name'] for v in doc['templating']['list']}
+        self.assertEqual(variables, {'datasource', 'job', 'instance'})
+
     def test_every_alert_has_a_runbook_in_the_readme(self):
         if yaml is None:
             self.fail('python3-yaml is not installed')
