@@ -392,6 +392,7 @@ static struct dm_metrics_scrape scrape_base(const struct dm_http *h)
     memset(&s, 0, sizeof s);
     s.paused = dm_daemon_paused(h->d);
     s.http_up = dm_db_up(h->d->db_http);
+    s.poll_interval_seconds = (double)dm_interval_ms(&h->d->cfg->limits.poll_interval) / 1000.0;
     return s;
 }
 

@@ -65,6 +65,9 @@ char *dm_metrics_render(const struct dm_metrics *m, const struct dm_metrics_scra
 
     family(f, "paused", "gauge", "1 while work done to subscribers is paused.");
     fprintf(f, "dormant_paused %d\n", s->paused ? 1 : 0);
+    family(f, "poll_interval_seconds", "gauge",
+           "limits.poll_interval in force; a pass is due at least this often.");
+    fprintf(f, "dormant_poll_interval_seconds %.3f\n", s->poll_interval_seconds);
     family(f, "leader", "gauge", "1 while this process holds the scanning lease.");
     fprintf(f, "dormant_leader %d\n", m->leader ? 1 : 0);
 

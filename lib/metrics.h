@@ -80,6 +80,8 @@ struct dm_metrics_scrape {
     int64_t outbox[DM_OUTBOX_STATE_COUNT];
     bool paused;  /* this process (SIGUSR1) or the database (dormantctl pause) */
     bool http_up; /* the page's own connection is up */
+    /* limits.poll_interval in force: alerts count staleness in it */
+    double poll_interval_seconds;
 };
 
 extern const char *const dm_transition_names[DM_T_COUNT];

@@ -321,11 +321,19 @@ int dm_schema_check(PGconn *conn, const struct dm_config *cfg, const struct dm_s
         seterr(err, errlen, "schema %s is not migrated: run dormantctl migrate",
                cfg->database.schema);
         rc = DM_EXIT_CONFIG;
-    } else if (atoi(PQgetvalue(r, 0, 0)) != DM_SCHEMA_VERSION) {
+    } else if (atoi(PQgetvalue(r, 0, 0)) < DM_SCHEMA_VERSION) {
         seterr(err, errlen,
                "schema %s is at version %s, this dormant needs %d: run dormantctl "
                "migrate",
                cfg->database.schema, PQgetvalue(r, 0, 0), DM_SCHEMA_VERSION);
+        rc = DM_EXIT_CONFIG;
+    } else if (atoi(PQgetvalue(r, 0, 0)) > DM_SCHEMA_VERSION + 1) {
+        /* Expand/contract (DESIGN §6): the next version only adds, so this
+         * release still works on it; beyond that it may have contracted. */
+        seterr(err, errlen,
+               "schema %s is at version %s, newer than this dormant can use (%d or %d): "
+               "upgrade dormant",
+               cfg->database.schema, PQgetvalue(r, 0, 0), DM_SCHEMA_VERSION, DM_SCHEMA_VERSION + 1);
         rc = DM_EXIT_CONFIG;
     }
     PQclear(r);

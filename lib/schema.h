@@ -29,8 +29,10 @@ struct dm_sql_names;
 int dm_schema_migrate(PGconn *conn, const struct dm_config *cfg, bool create_indexes, FILE *out,
                       char *err, size_t errlen);
 
-/* Checks that the schema exists at DM_SCHEMA_VERSION (commands other than
- * migrate need it). Returns an exit code; err says why on failure. */
+/* Checks that the schema exists at DM_SCHEMA_VERSION or the next version
+ * (commands other than migrate need it): migrations are expand/contract, so
+ * a release works on its own schema and on the one the next release's
+ * migrate leaves. Returns an exit code; err says why on failure. */
 int dm_schema_check(PGconn *conn, const struct dm_config *cfg, const struct dm_sql_names *n,
                     char *err, size_t errlen);
 

@@ -2,7 +2,8 @@
 #
 # Source this file; it defines functions only and changes no shell options.
 #   dm_install_deps   install the Debian packages the build and tests need
-#   dm_install_optional PKG...  install extras whose tests skip without them
+#   dm_install_optional PKG...  install what only some tests need (chromium),
+#                     saying so; without it those tests say SKIPPED
 #   dm_pg_start       start a throwaway PostgreSQL on a Unix socket, export PG*
 #   dm_pg_stop        stop it and remove its directory
 # shellcheck shell=bash
@@ -16,11 +17,39 @@ dm_log() {
 # Debian packages the build, the tests, the demo and the benchmark use.
 DM_DEPS=(build-essential cmake pkg-config libpq-dev libevent-dev libconfig-dev check
     libcurl4-openssl-dev libssl-dev libsystemd-dev postgresql-15 python3
-    python3-aiosmtpd python3-psycopg2 prometheus wrk valgrind systemd clang-format
-    curl openssl)
+    python3-aiosmtpd python3-psycopg2 python3-yaml prometheus wrk valgrind systemd
+    clang-format curl openssl debhelper dpkg-dev lintian)
+
+# Why the packages that are large, or that a reader would not guess, are in
+# the lists; printed before they are installed. The rest are the compiler,
+# the libraries dormant links against and small tools.
+declare -gA DM_WHY=(
+    [postgresql-15]="the real database every integration test runs against"
+    [prometheus]="promtool checks /metrics and the alerting rules (large: about 100 MB)"
+    [systemd]="systemd-analyze verifies the unit (tests/e2e/test_systemd_unit.py)"
+    [wrk]="the delivery benchmark's load generator (bench/)"
+    [valgrind]="memory checks by hand; no test runs it"
+    [python3-yaml]="reads the alerting rules in tests/e2e/test_monitoring.py"
+    [debhelper]="builds the Debian package (tests/e2e/test_package.py)"
+    [dpkg-dev]="dpkg-buildpackage, for the same test"
+    [lintian]="checks the built package (large: perl and its libraries)"
+    [chromium]="the browser tests drive the confirmation page in it (large: about 300 MB with its libraries)"
+)
+
+# Prints what is about to be installed, one package a line with its reason.
+dm_say_installing() {
+    local what=$1 p
+    shift
+    dm_log "installing $what: $*"
+    for p in "$@"; do
+        [[ -n ${DM_WHY[$p]:-} ]] && dm_log "  $p: ${DM_WHY[$p]}"
+    done
+    return 0
+}
 
 # Install whatever in DM_DEPS is missing; runs apt-get update at most once and
 # only when something has to be installed. Needs root when it has work to do.
+# Says what it installs (and why, for the large ones) before it does.
 dm_install_deps() {
     local missing=() p
     for p in "${DM_DEPS[@]}"; do
@@ -32,13 +61,14 @@ dm_install_deps() {
         missing+=(postgresql-15)
     fi
     if ((${#missing[@]} == 0)); then
+        dm_log "all ${#DM_DEPS[@]} required packages are installed"
         return 0
     fi
     if ((EUID != 0)); then
         dm_log "missing packages: ${missing[*]} (run as root to install them)"
         return 1
     fi
-    dm_log "installing: ${missing[*]}"
+    dm_say_installing "${#missing[@]} required package(s)" "${missing[@]}"
     DEBIAN_FRONTEND=noninteractive apt-get update -qq || return 1
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
         "${missing[@]}" >/dev/null || return 1
@@ -48,8 +78,10 @@ dm_install_deps() {
     fi
 }
 
-# Install optional packages (e.g. chromium for the browser test) when missing.
-# A failure is only a notice: the tests that need them skip.
+# Install packages that only some tests need (chromium for the browser
+# tests) when missing, saying so first. A failure is only a notice: those
+# tests then print "SKIPPED: ... not installed" and ctest counts them as
+# skipped, not passed.
 dm_install_optional() {
     local missing=() p
     for p in "$@"; do
@@ -57,14 +89,14 @@ dm_install_optional() {
     done
     ((${#missing[@]} == 0)) && return 0
     if ((EUID != 0)); then
-        dm_log "notice: optional packages missing: ${missing[*]} (their tests skip)"
+        dm_log "notice: not root, so not installing ${missing[*]}: the tests that need them will say SKIPPED"
         return 0
     fi
-    dm_log "installing optional: ${missing[*]}"
+    dm_say_installing "for the browser tests" "${missing[@]}"
     if ! { DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
             "${missing[@]}" >/dev/null; }; then
-        dm_log "notice: could not install ${missing[*]}; their tests skip"
+        dm_log "notice: could not install ${missing[*]}: the tests that need them will say SKIPPED"
     fi
     return 0
 }

@@ -27,6 +27,7 @@ static char *render_sample(bool counted)
     s.outbox[DM_OUTBOX_DEAD] = 5;
     s.paused = true;
     s.http_up = true;
+    s.poll_interval_seconds = 60;
     return dm_metrics_render(&m, &s);
 }
 
@@ -41,6 +42,7 @@ START_TEST(test_values)
         "dormant_guard_tripped{guard=\"backlog\"} 1\n",
         "dormant_guard_tripped{guard=\"rate\"} 0\n",
         "dormant_paused 1\n",
+        "dormant_poll_interval_seconds 60.000\n",
         "dormant_database_up{connection=\"pass\"} 1\n",
         "dormant_accounts{state=\"pending\"} 42\n",
         "dormant_outbox_messages{state=\"dead\"} 5\n",

@@ -61,10 +61,27 @@ DORMANTCTL = os.environ.get('DORMANTCTL') or os.path.join(SOURCE_DIR, 'build', '
 _db_counter = itertools.count()
 
 
+# Exit status of a test file none of whose tests ran: ctest reports it as
+# "Skipped" (SKIP_RETURN_CODE in CMakeLists.txt), not as passed.
+SKIPPED_EXIT = 77
+
+
 def main():
-    """Run the calling module's tests; exit non-zero unless all passed."""
+    """Run the calling module's tests; exit non-zero unless all passed.
+
+    Every skipped test prints one line "SKIPPED: <test>: <what is missing>"
+    (scripts/test collects them); when nothing ran at all the exit status is
+    SKIPPED_EXIT."""
     prog = unittest.main(module='__main__', exit=False, verbosity=2)
-    sys.exit(0 if prog.result.wasSuccessful() else 1)
+    result = prog.result
+    for test, reason in result.skipped:
+        reason = re.sub(r'^SKIPPED:\s*', '', str(reason))
+        print('SKIPPED: %s: %s' % (test.id(), reason), flush=True)
+    if not result.wasSuccessful():
+        sys.exit(1)
+    if result.skipped and result.testsRun <= len(result.skipped):
+        sys.exit(SKIPPED_EXIT)
+    sys.exit(0)
 
 
 def free_port():
