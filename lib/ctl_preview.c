@@ -7,6 +7,7 @@
 
 #include "config.h"
 #include "ctl_util.h"
+#include "guards.h"
 #include "lifecycle.h"
 
 /* The actions an operator cares about, each made of one or more pass steps
@@ -15,32 +16,15 @@ static const struct {
     const char *action;
     enum dm_step steps[3];
     int nsteps;
-    const char *held_by; /* which guards hold this action back, for the notes */
 } actions[] = {
-    {"request",
-     {DM_STEP_REQUEST_RECHECK, DM_STEP_REQUEST_INACTIVE, DM_STEP_REQUEST_NEVER},
-     3,
-     "pause, stale activity feed, backlog, rate"},
-    {"remind", {DM_STEP_REMIND}, 1, "pause"},
-    {"suspend", {DM_STEP_SUSPEND}, 1, "pause, stale activity feed"},
-    {"erase", {DM_STEP_ERASE}, 1, "pause"},
-    {"resume", {DM_STEP_RESUME}, 1, NULL},
-    {"reactivate", {DM_STEP_REACTIVATE}, 1, NULL},
+    {"request", {DM_STEP_REQUEST_RECHECK, DM_STEP_REQUEST_INACTIVE, DM_STEP_REQUEST_NEVER}, 3},
+    {"remind", {DM_STEP_REMIND}, 1},
+    {"suspend", {DM_STEP_SUSPEND}, 1},
+    {"erase", {DM_STEP_ERASE}, 1},
+    {"resume", {DM_STEP_RESUME}, 1},
+    {"reactivate", {DM_STEP_REACTIVATE}, 1},
 };
 #define N_ACTIONS (sizeof actions / sizeof actions[0])
-
-/* What the guards say, read with the pass's own statement. */
-struct preview_guards {
-    bool paused;
-    bool stale;
-    char newest[64]; /* newest activity, "" when none */
-    long long requested_24h;
-    long long backlog;
-    long long accepted; /* -1: none */
-    long long eligible; /* -1: unknown */
-    bool backlog_tripped;
-    long long remaining; /* requests the rate guard still allows in 24 h */
-};
 
 /* Runs one lifecycle statement (write disabled) with the given limit. */
 static PGresult *run_stmt(struct dm_ctl *ctl, const struct dm_lifecycle *lc,
@@ -60,34 +44,26 @@ static long long num(const PGresult *r, int col, long long dflt)
     return PQgetisnull(r, 0, col) ? dflt : atoll(PQgetvalue(r, 0, col));
 }
 
-static bool read_guards(struct dm_ctl *ctl, const struct dm_lifecycle *lc, struct preview_guards *g,
+/* The guards as the pass reads and decides them (lib/guards.c). */
+static bool read_guards(struct dm_ctl *ctl, const struct dm_lifecycle *lc, struct dm_guards *g,
                         int *rc)
 {
     PGresult *r = run_stmt(ctl, lc, &lc->guards, 0, "reading the guards", rc);
     if (r == NULL)
         return false;
-    g->paused = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
-    g->stale = strcmp(PQgetvalue(r, 0, 1), "t") == 0;
-    snprintf(g->newest, sizeof g->newest, "%s", PQgetvalue(r, 0, 2));
-    g->requested_24h = num(r, 3, 0);
-    g->backlog = num(r, 4, 0);
-    g->accepted = num(r, 5, -1);
-    g->eligible = num(r, 6, -1);
+    dm_guards_read(g, r);
     PQclear(r);
-    double fraction = ctl->cfg->limits.max_backlog_fraction;
-    if (g->eligible < 0 && g->backlog > 0 && fraction < 1.0) {
+    g->paused = g->paused_db;
+    if (dm_guards_need_eligible(g, ctl->cfg)) {
         r = run_stmt(ctl, lc, &lc->eligible, 0, "counting eligible subscribers", rc);
         if (r == NULL)
             return false;
-        g->eligible = num(r, 0, -1);
+        dm_guards_set_eligible(g, num(r, 0, -1));
         PQclear(r);
     }
-    g->backlog_tripped = g->backlog > 0 && fraction < 1.0 && g->eligible >= 0 &&
-                         (double)g->backlog > fraction * (double)g->eligible &&
-                         g->backlog > (g->accepted < 0 ? 0 : g->accepted);
-    g->remaining = ctl->cfg->limits.max_requests_per_day - g->requested_24h;
-    if (g->remaining < 0)
-        g->remaining = 0;
+    dm_guards_decide(g, ctl->cfg);
+    if (g->requested_24h < 0)
+        g->requested_24h = 0; /* not counted: no one waits */
     return true;
 }
 
@@ -120,20 +96,12 @@ static bool read_action(struct dm_ctl *ctl, const struct dm_lifecycle *lc, size_
     return true;
 }
 
-/* What holds an action back under these guards, or NULL. */
-static const char *held(size_t a, const struct preview_guards *g)
+/* What holds an action back under these guards, or NULL. The rate is not
+ * a hold here: the requests it leaves for later are said as "only N now". */
+static const char *held(size_t a, const struct dm_guards *g)
 {
-    if (actions[a].held_by == NULL)
-        return NULL;
-    if (g->paused)
-        return "paused (dormantctl resume to go on)";
-    bool is_request = strcmp(actions[a].action, "request") == 0;
-    bool is_suspend = strcmp(actions[a].action, "suspend") == 0;
-    if (g->stale && (is_request || is_suspend))
-        return "the activity feed is stale (newest activity older than limits.max_activity_lag)";
-    if (is_request && g->backlog_tripped)
-        return "backlog guard tripped (check, then dormantctl accept-backlog)";
-    return NULL;
+    enum dm_hold h = dm_guards_hold(g, actions[a].steps[0]);
+    return h == DM_HOLD_RATE ? NULL : dm_hold_reason(h);
 }
 
 static void json_string(FILE *out, const char *s)
@@ -161,7 +129,7 @@ static void json_value(FILE *out, const PGresult *r, int row, int col)
         json_string(out, PQgetvalue(r, row, col));
 }
 
-static void print_json(const struct preview_guards *g, const struct preview_action *pa,
+static void print_json(const struct dm_guards *g, const struct preview_action *pa,
                        const struct dm_config *cfg)
 {
     printf("{\n  \"guards\": {\"paused\": %s, \"stale_activity\": %s, \"newest_activity\": ",
@@ -207,7 +175,7 @@ static void print_json(const struct preview_guards *g, const struct preview_acti
     printf("\n  }\n}\n");
 }
 
-static void print_text(const struct preview_guards *g, const struct preview_action *pa,
+static void print_text(const struct dm_guards *g, const struct preview_action *pa,
                        const struct dm_config *cfg)
 {
     printf("preview of the next pass (nothing written; times in UTC)\n");
@@ -279,7 +247,7 @@ int dm_ctl_preview(const struct dm_config *cfg, int argc, char **argv)
     char err[512];
     struct dm_ctl ctl;
     struct preview_action pa[N_ACTIONS];
-    struct preview_guards g;
+    struct dm_guards g;
     memset(&lc, 0, sizeof lc);
     memset(pa, 0, sizeof pa);
     memset(&g, 0, sizeof g);

@@ -10,6 +10,7 @@
 
 #include "daemon.h"
 #include "db.h"
+#include "guards.h"
 #include "lifecycle.h"
 #include "log.h"
 #include "sql.h"
@@ -34,21 +35,6 @@ enum phase {
     PH_FINISH,   /* recording the pass in the control row */
 };
 
-/* The guards as read at the start of a pass. */
-struct guards {
-    bool paused_db;          /* dormantctl pause */
-    bool stale;              /* newest activity older than limits.max_activity_lag */
-    char newest[64];         /* newest activity, as PostgreSQL printed it ("" = none) */
-    long long requested_24h; /* requests over the last 24 hours (-1: not counted, none wait) */
-    long long backlog;       /* subscribers the request steps would ask now */
-    long long accepted;      /* control.backlog_accepted (-1 = none) */
-    long long eligible;      /* eligible subscribers (-1 = not counted) */
-    bool eligible_fresh;     /* eligible was counted by this pass */
-    bool backlog_tripped;    /* backlog over the fraction and not accepted */
-    bool rate_tripped;       /* the daily rate holds some of the backlog back */
-    long long remaining;     /* requests this pass may still make */
-};
-
 struct dm_pass {
     struct dm_daemon *d;
     struct dm_lifecycle lc; /* statements for the current configuration */
@@ -66,7 +52,7 @@ struct dm_pass {
     char lock_key[300];     /* text hashed into the advisory lock key */
     /* The pass in progress. */
     int64_t started_ms;
-    struct guards g;
+    struct dm_guards g;
     enum dm_step step;              /* step running */
     int rounds;                     /* statements of this step so far */
     int idle_rounds;                /* consecutive batches that moved nothing and were not done */
@@ -110,12 +96,6 @@ static bool send_stmt(struct dm_pass *p, const struct dm_stmt *st, long limit, c
     return dm_db_send(p->d->db_pass, st->sql, st->nparams, values, fn, p);
 }
 
-/* A text value of res, or "" when NULL. */
-static const char *val(const PGresult *res, int col)
-{
-    return PQgetisnull(res, 0, col) ? "" : PQgetvalue(res, 0, col);
-}
-
 /* Replaces one watermark (k: 0 inactive, 1 never active) with res's
  * columns ts_col and ts_col + 1. */
 static void set_mark(struct dm_pass *p, int k, const PGresult *res, int ts_col)
@@ -154,44 +134,12 @@ static void summary(const struct dm_pass *p, char *buf, size_t len, long long ms
              p->moved[DM_STEP_ERASE], ms);
 }
 
-/* The guards as a jsonb document for control.guards (dormantctl status). */
-static void guards_json(const struct dm_pass *p, char *buf, size_t len)
+/* Brings the caller's part of the guards up to date: a pause or a reload
+ * may come in the middle of a pass. */
+static void refresh_guards(struct dm_pass *p)
 {
-    const struct guards *g = &p->g;
-    char newest[96], accepted[32], eligible[64], requested[32], backlog[32];
-    /* With the backlog guard off, the guards only learn whether anyone waits. */
-    if (p->d->cfg->limits.max_backlog_fraction >= 1.0)
-        snprintf(backlog, sizeof backlog, "null");
-    else
-        snprintf(backlog, sizeof backlog, "%lld", g->backlog);
-    if (g->newest[0])
-        snprintf(newest, sizeof newest, "\"%s\"", g->newest);
-    else
-        snprintf(newest, sizeof newest, "null");
-    if (g->requested_24h >= 0)
-        snprintf(requested, sizeof requested, "%lld", g->requested_24h);
-    else
-        snprintf(requested, sizeof requested, "null");
-    if (g->accepted >= 0)
-        snprintf(accepted, sizeof accepted, "%lld", g->accepted);
-    else
-        snprintf(accepted, sizeof accepted, "null");
-    if (g->eligible >= 0 && g->eligible_fresh)
-        snprintf(eligible, sizeof eligible, "%lld, \"eligible_at\": \"now\"", g->eligible);
-    else if (g->eligible >= 0)
-        snprintf(eligible, sizeof eligible, "%lld", g->eligible);
-    else
-        snprintf(eligible, sizeof eligible, "null");
-    snprintf(buf, len,
-             "{\"stale_activity\": {\"tripped\": %s, \"newest_activity\": %s},"
-             " \"backlog\": {\"tripped\": %s, \"count\": %s, \"eligible\": %s,"
-             " \"accepted\": %s, \"fraction\": %g},"
-             " \"rate\": {\"tripped\": %s, \"requested_24h\": %s, \"limit\": %d},"
-             " \"paused\": %s, \"dry_run\": %s}",
-             g->stale ? "true" : "false", newest, g->backlog_tripped ? "true" : "false", backlog,
-             eligible, accepted, p->d->cfg->limits.max_backlog_fraction,
-             g->rate_tripped ? "true" : "false", requested, p->d->cfg->limits.max_requests_per_day,
-             dm_daemon_paused(p->d) ? "true" : "false", dm_daemon_dry_run(p->d) ? "true" : "false");
+    p->g.paused = dm_daemon_paused(p->d);
+    p->g.dry_run = dm_daemon_dry_run(p->d);
 }
 
 static void finish_cb(void *arg, PGresult *res)
@@ -237,7 +185,8 @@ static void end_pass(struct dm_pass *p, const char *cause)
 
     if (!dm_daemon_dry_run(d) && dm_db_up(d->db_pass) && !p->stopped) {
         char msstr[32], last[600];
-        guards_json(p, gj, sizeof gj);
+        refresh_guards(p);
+        dm_guards_json(&p->g, d->cfg, gj, sizeof gj);
         snprintf(msstr, sizeof msstr, "%lld", ms);
         snprintf(last, sizeof last,
                  "{\"requested\": %lld, \"reminded\": %lld, \"resumed\": %lld,"
@@ -273,28 +222,11 @@ static void fail_pass(struct dm_pass *p, const PGresult *res)
     end_pass(p, cause);
 }
 
-/* True when the step may run under the guards of this pass. */
-static bool step_allowed(const struct dm_pass *p, enum dm_step s)
+/* True when no guard holds the step back in this pass. */
+static bool step_allowed(struct dm_pass *p, enum dm_step s)
 {
-    bool paused = dm_daemon_paused(p->d);
-    switch (s) {
-    case DM_STEP_RESCHEDULE:
-        return !dm_daemon_dry_run(p->d);
-    case DM_STEP_RESUME:
-    case DM_STEP_REACTIVATE:
-        return true; /* the subscriber's and the application's own acts */
-    case DM_STEP_REQUEST_RECHECK:
-    case DM_STEP_REQUEST_INACTIVE:
-    case DM_STEP_REQUEST_NEVER:
-        return !paused && !p->g.stale && !p->g.backlog_tripped && p->g.remaining > 0;
-    case DM_STEP_REMIND:
-    case DM_STEP_ERASE:
-        return !paused;
-    case DM_STEP_SUSPEND:
-        return !paused && !p->g.stale;
-    default:
-        return false;
-    }
+    refresh_guards(p);
+    return dm_guards_hold(&p->g, s) == DM_HOLD_NONE;
 }
 
 /* Fills p->tokens with n fresh tokens as a text[] literal. */
@@ -478,7 +410,7 @@ static void next_step(struct dm_pass *p, enum dm_step from)
 static void report_guards(struct dm_pass *p)
 {
     struct dm_daemon *d = p->d;
-    const struct guards *g = &p->g;
+    const struct dm_guards *g = &p->g;
     d->metrics.guards[DM_GUARD_STALE_ACTIVITY] = g->stale;
     d->metrics.guards[DM_GUARD_BACKLOG] = g->backlog_tripped;
     d->metrics.guards[DM_GUARD_RATE] = g->rate_tripped;
@@ -501,14 +433,10 @@ static void report_guards(struct dm_pass *p)
                     DM_B("paused_db", d->paused_db), DM_B("paused_local", d->paused_local));
 }
 
-/* Decides the backlog guard once the eligible count is known. */
+/* Decides the guards once the eligible count is known. */
 static void backlog_decide(struct dm_pass *p)
 {
-    struct guards *g = &p->g;
-    double fraction = p->d->cfg->limits.max_backlog_fraction;
-    g->backlog_tripped = g->backlog > 0 && fraction < 1.0 && g->eligible >= 0 &&
-                         (double)g->backlog > fraction * (double)g->eligible &&
-                         g->backlog > (g->accepted < 0 ? 0 : g->accepted);
+    dm_guards_decide(&p->g, p->d->cfg);
     report_guards(p);
     next_step(p, DM_STEP_RESCHEDULE);
 }
@@ -520,8 +448,7 @@ static void eligible_cb(void *arg, PGresult *res)
         fail_pass(p, res);
         return;
     }
-    p->g.eligible = ival(res, 0, 0);
-    p->g.eligible_fresh = true;
+    dm_guards_set_eligible(&p->g, ival(res, 0, 0));
     backlog_decide(p);
 }
 
@@ -529,31 +456,17 @@ static void guards_cb(void *arg, PGresult *res)
 {
     struct dm_pass *p = arg;
     struct dm_daemon *d = p->d;
-    struct guards *g = &p->g;
     if (!dm_db_ok(res) || PQntuples(res) != 1) {
         fail_pass(p, res);
         return;
     }
-    d->paused_db = bval(res, 0);
-    g->stale = bval(res, 1);
-    snprintf(g->newest, sizeof g->newest, "%s", val(res, 2));
-    g->requested_24h = ival(res, 3, -1);
-    g->backlog = ival(res, 4, 0);
-    g->accepted = ival(res, 5, -1);
-    g->eligible = ival(res, 6, -1);
+    dm_guards_read(&p->g, res);
+    d->paused_db = p->g.paused_db;
     set_mark(p, 0, res, 8);
     set_mark(p, 1, res, 10);
-    if (ival(res, 7, 0) > 0)
+    if (p->g.rescanned)
         dm_log_info("rescan: the next requests look at the whole source table again");
-    long long max = d->cfg->limits.max_requests_per_day;
-    g->remaining = max - (g->requested_24h < 0 ? 0 : g->requested_24h);
-    if (g->remaining < 0)
-        g->remaining = 0;
-    g->rate_tripped = g->backlog > g->remaining;
-
-    double fraction = d->cfg->limits.max_backlog_fraction;
-    bool need_count = g->backlog > 0 && fraction < 1.0 &&
-                      (g->eligible < 0 || (double)g->backlog > fraction * (double)g->eligible);
+    bool need_count = dm_guards_need_eligible(&p->g, d->cfg);
     if (need_count) {
         p->phase = PH_ELIGIBLE;
         if (!send_stmt(p, &p->lc.eligible, 0, NULL, eligible_cb))
@@ -567,8 +480,6 @@ static void start_pass(struct dm_pass *p)
 {
     memset(&p->g, 0, sizeof p->g);
     memset(p->moved, 0, sizeof p->moved);
-    p->g.accepted = -1;
-    p->g.eligible = -1;
     p->in_pass = true;
     p->started_ms = dm_now_ms();
     p->phase = PH_GUARDS;
