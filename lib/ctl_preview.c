@@ -32,10 +32,8 @@ static PGresult *run_stmt(struct dm_ctl *ctl, const struct dm_lifecycle *lc,
 {
     const char *values[DM_P_COUNT];
     char limit_buf[32];
-    dm_lifecycle_params(lc, st, limit, limit_buf, sizeof limit_buf, NULL, values);
-    for (int i = 0; i < st->nparams; i++)
-        if (st->params[i] == DM_P_WRITE)
-            values[i] = "false";
+    const struct dm_lc_call call = {.limit = limit, .write = false};
+    dm_lifecycle_params(lc, st, &call, limit_buf, sizeof limit_buf, values);
     return dm_ctl_exec(ctl, st->sql, st->nparams, values, what, rc);
 }
 

@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "schema.h"
+#include "util.h"
 
 void dm_ctl_actor(char *buf, size_t len)
 {
@@ -24,13 +25,6 @@ void dm_ctl_actor(char *buf, size_t len)
         snprintf(buf, len, "operator:%s", pw->pw_name);
     else
         snprintf(buf, len, "operator:%u", (unsigned)getuid());
-}
-
-/* One line of a server message: the first line, without its trailing newline. */
-static void first_line(const char *msg, char *buf, size_t len)
-{
-    snprintf(buf, len, "%s", msg ? msg : "");
-    buf[strcspn(buf, "\n")] = '\0';
 }
 
 int dm_ctl_open(struct dm_ctl *ctl, const struct dm_config *cfg, const char *cmd)
@@ -63,7 +57,7 @@ int dm_ctl_open(struct dm_ctl *ctl, const struct dm_config *cfg, const char *cmd
     PGresult *r = PQexec(ctl->conn, meta.sql);
     dm_stmt_free(&meta);
     if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
-        first_line(PQresultErrorMessage(r), err, sizeof err);
+        dm_first_line(PQresultErrorMessage(r), err, sizeof err);
         fprintf(stderr, "dormantctl %s: cannot read %s.meta: %s\n", cmd, cfg->database.schema, err);
         PQclear(r);
         dm_ctl_close(ctl);
@@ -92,7 +86,7 @@ PGresult *dm_ctl_exec(struct dm_ctl *ctl, const char *sql, int nparams, const ch
     const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
     char msg[512];
     const char *primary = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
-    first_line(primary ? primary : PQerrorMessage(ctl->conn), msg, sizeof msg);
+    dm_first_line(primary ? primary : PQerrorMessage(ctl->conn), msg, sizeof msg);
     if (PQstatus(ctl->conn) == CONNECTION_BAD || (state && strncmp(state, "08", 2) == 0)) {
         *rc = DM_EXIT_UNAVAILABLE;
         fprintf(stderr, "dormantctl %s: database unreachable: %s\n", ctl->cmd, msg);
@@ -146,7 +140,7 @@ int dm_ctl_find_subscriber(struct dm_ctl *ctl, const char *id, bool *in_source)
             rc = DM_EXIT_DATAERR;
         } else {
             char msg[512];
-            first_line(PQresultErrorMessage(r), msg, sizeof msg);
+            dm_first_line(PQresultErrorMessage(r), msg, sizeof msg);
             rc = PQstatus(ctl->conn) == CONNECTION_BAD ? DM_EXIT_UNAVAILABLE : DM_EXIT_FAILURE;
             fprintf(stderr, "dormantctl %s: looking up subscriber %s: %s\n", ctl->cmd, id, msg);
         }

@@ -10,24 +10,19 @@
 #include <unistd.h>
 
 #include "db.h"
+#include "env.h"
 #include "http.h"
 #include "log.h"
 #include "notify.h"
 #include "outbox.h"
 #include "pass.h"
+#include "util.h"
 
 /* How long a graceful stop waits for deliveries and the statement in flight. */
 #define STOP_GRACE_MS 10000
 #define STOP_TICK_MS  50
 
 enum { SIG_HUP, SIG_TERM, SIG_INT, SIG_USR1, SIG_USR2 };
-
-int64_t dm_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 void dm_daemon_status(struct dm_daemon *d, const char *summary)
 {
@@ -100,10 +95,10 @@ static void reload(struct dm_daemon *d)
     dm_db_set_conninfo(d->db_pass, next->database.conninfo);
     dm_db_set_conninfo(d->db_outbox, next->database.conninfo);
     dm_db_set_conninfo(d->db_http, next->database.conninfo);
-    dm_pass_reconfigure(d->pass);
-    dm_outbox_reconfigure(d->outbox);
+    dm_pass_reconfigure(d->pass, d->cfg, &d->names);
+    dm_outbox_reconfigure(d->outbox, d->cfg, &d->names);
     if (d->http)
-        dm_http_reconfigure(d->http);
+        dm_http_reconfigure(d->http, d->cfg, &d->names);
     dm_config_free(old);
     dm_log_info("configuration reloaded", DM_S("config", d->cfg->path),
                 DM_S("log_level", dm_log_level_name(d->cfg->log.level)),
@@ -215,6 +210,61 @@ void dm_daemon_outbox_drained(struct dm_daemon *d)
         dm_daemon_stop(d, d->once_pass_ok ? DM_EXIT_OK : DM_EXIT_FAILURE);
 }
 
+/* The hooks the modules answer through (lib/env.h). */
+static bool hook_paused(void *owner)
+{
+    return dm_daemon_paused(owner);
+}
+
+static bool hook_dry_run(void *owner)
+{
+    return dm_daemon_dry_run(owner);
+}
+
+static void hook_db_paused(void *owner, bool paused)
+{
+    struct dm_daemon *d = owner;
+    d->paused_db = paused;
+}
+
+static void hook_pass_finished(void *owner, bool ok, const char *summary)
+{
+    dm_daemon_pass_finished(owner, ok, summary);
+}
+
+static void hook_outbox_drained(void *owner)
+{
+    dm_daemon_outbox_drained(owner);
+}
+
+static void hook_fatal(void *owner, int exit_code)
+{
+    dm_daemon_stop(owner, exit_code);
+}
+
+/* A module's world: the loop, its connection, the configuration, the hooks. */
+static struct dm_env env_for(struct dm_daemon *d, struct dm_db *db)
+{
+    return (struct dm_env){
+        .base = d->base,
+        .db = db,
+        .cfg = d->cfg,
+        .names = &d->names,
+        .metrics = &d->metrics,
+        .once = d->opt.once,
+        .hooks =
+            {
+                .owner = d,
+                .paused = hook_paused,
+                .dry_run = hook_dry_run,
+                .db_paused = hook_db_paused,
+                .pass_finished = hook_pass_finished,
+                .outbox_drained = hook_outbox_drained,
+                .fatal = hook_fatal,
+            },
+    };
+}
+
 static void on_pass_db_state(void *arg, bool up)
 {
     struct dm_daemon *d = arg;
@@ -257,14 +307,16 @@ int dm_daemon_init(struct dm_daemon *d, const struct dm_options *opt, struct dm_
     dm_db_on_state(d->db_pass, on_pass_db_state, d);
 
     if (!opt->once) {
-        d->http = dm_http_new(d, err, sizeof err);
+        struct dm_env env = env_for(d, d->db_http);
+        d->http = dm_http_new(&env, err, sizeof err);
         if (d->http == NULL) {
             dm_log_error("cannot serve HTTP", DM_S("listen", cfg->http.listen), DM_S("error", err));
             return DM_EXIT_FAILURE;
         }
     }
-    d->pass = dm_pass_new(d);
-    d->outbox = dm_outbox_new(d);
+    struct dm_env pass_env = env_for(d, d->db_pass), outbox_env = env_for(d, d->db_outbox);
+    d->pass = dm_pass_new(&pass_env);
+    d->outbox = dm_outbox_new(&outbox_env);
 
     uint64_t wd = dm_notify_watchdog_usec();
     if (wd > 0) {

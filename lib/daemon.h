@@ -27,8 +27,10 @@ struct dm_options {
 
 /*
  * Everything the running daemon knows. There is exactly one, owned by
- * dormantd's main(); modules get a pointer to it and read the current
- * configuration through it (d->cfg changes on reload).
+ * dormantd's main(). The modules it runs (pass, outbox, http) never see
+ * it: each gets a struct dm_env (lib/env.h) with its connection, the
+ * configuration in force (handed again to its _reconfigure on SIGHUP), the
+ * metrics and the hooks through which it asks and tells.
  */
 struct dm_daemon {
     struct event_base *base;
@@ -88,17 +90,14 @@ void dm_daemon_cleanup(struct dm_daemon *d);
  * its work is done, and on fatal errors). */
 void dm_daemon_stop(struct dm_daemon *d, int exit_code);
 
-/* Called by the pass when one pass ended (ok = false when it failed);
+/* The pass_finished hook: one pass ended (ok = false when it failed);
  * summary is a short "requested=3 reminded=1 ..." line for STATUS=. */
 void dm_daemon_pass_finished(struct dm_daemon *d, bool ok, const char *summary);
 
-/* Called by the outbox in --once mode when nothing due is left to send. */
+/* The outbox_drained hook: in --once mode, nothing due is left to send. */
 void dm_daemon_outbox_drained(struct dm_daemon *d);
 
 /* Publishes a one-line summary as the systemd STATUS=. */
 void dm_daemon_status(struct dm_daemon *d, const char *summary);
-
-/* Milliseconds on the monotonic clock. */
-int64_t dm_now_ms(void);
 
 #endif

@@ -8,11 +8,14 @@
 #include <time.h>
 
 #include "log.h"
+#include "util.h"
 
 /* Backoff between connection attempts: doubles from MIN to MAX. */
 #define BACKOFF_MIN_MS     250
 #define BACKOFF_MAX_MS     15000
 #define CONNECT_TIMEOUT_MS 10000
+/* Modules that may watch one connection come and go. */
+#define DB_STATE_LISTENERS 4
 
 /* One statement waiting to be sent, or in flight (the queue's head). */
 struct query {
@@ -50,23 +53,19 @@ struct dm_db {
     bool sent;      /* head has been sent and awaits its results */
     bool flushing;  /* PQflush returned 1: wait for write as well */
     PGresult *keep; /* result handed to the callback for the head */
-    dm_db_state_fn state_fn;
-    void *state_arg;
+    struct {
+        dm_db_state_fn fn;
+        void *arg;
+    } state[DB_STATE_LISTENERS]; /* called in the order they were added */
+    int nstate;
     dm_db_notify_fn notify_fn;
     void *notify_arg;
 };
 
 static void connect_begin(struct dm_db *db);
+static void tell_state(struct dm_db *db, bool up);
 static void io_cb(evutil_socket_t fd, short what, void *arg);
 static void pump(struct dm_db *db);
-
-static char *xstrdup(const char *s)
-{
-    char *r = strdup(s);
-    if (r == NULL)
-        abort();
-    return r;
-}
 
 bool dm_db_ok(const PGresult *res)
 {
@@ -90,8 +89,8 @@ struct dm_db *dm_db_new(struct event_base *base, const char *name, const char *c
     if (db == NULL)
         abort();
     db->base = base;
-    db->name = xstrdup(name);
-    db->conninfo = xstrdup(conninfo);
+    db->name = dm_xstrdup(name);
+    db->conninfo = dm_xstrdup(conninfo);
     db->io_fd = -1;
     db->backoff_ms = BACKOFF_MIN_MS;
     db->timer = evtimer_new(base, NULL, NULL);
@@ -100,8 +99,18 @@ struct dm_db *dm_db_new(struct event_base *base, const char *name, const char *c
 
 void dm_db_on_state(struct dm_db *db, dm_db_state_fn fn, void *arg)
 {
-    db->state_fn = fn;
-    db->state_arg = arg;
+    if (db->nstate == DB_STATE_LISTENERS)
+        abort(); /* a fixed, small number of modules share a connection */
+    db->state[db->nstate].fn = fn;
+    db->state[db->nstate].arg = arg;
+    db->nstate++;
+}
+
+/* Tells every state listener that the connection came up or went away. */
+static void tell_state(struct dm_db *db, bool up)
+{
+    for (int i = 0; i < db->nstate; i++)
+        db->state[i].fn(db->state[i].arg, up);
 }
 
 void dm_db_on_notify(struct dm_db *db, dm_db_notify_fn fn, void *arg)
@@ -223,17 +232,9 @@ static void lost(struct dm_db *db, const char *why)
     }
     while (db->head != NULL)
         finish_head(db, NULL);
-    if (was_up && db->state_fn)
-        db->state_fn(db->state_arg, false);
+    if (was_up)
+        tell_state(db, false);
     schedule_retry(db);
-}
-
-/* First line of a libpq message, without the trailing newline. */
-static const char *first_line(const char *msg, char *buf, size_t len)
-{
-    snprintf(buf, len, "%s", msg ? msg : "");
-    buf[strcspn(buf, "\n")] = '\0';
-    return buf;
 }
 
 static void connected(struct dm_db *db)
@@ -253,8 +254,7 @@ static void connected(struct dm_db *db)
         dm_log_debug("database connected", DM_S("conn", db->name));
     }
     watch(db, EV_READ);
-    if (db->state_fn)
-        db->state_fn(db->state_arg, true);
+    tell_state(db, true);
     pump(db);
 }
 
@@ -273,7 +273,7 @@ static void connect_step(struct dm_db *db)
         connected(db);
         break;
     default:
-        lost(db, first_line(PQerrorMessage(db->conn), line, sizeof line));
+        lost(db, dm_first_line(PQerrorMessage(db->conn), line, sizeof line));
         break;
     }
 }
@@ -291,8 +291,8 @@ static void connect_begin(struct dm_db *db)
     db->conn = PQconnectStartParams(keys, vals, 1);
     if (db->conn == NULL || PQstatus(db->conn) == CONNECTION_BAD) {
         char line[512];
-        lost(db,
-             db->conn ? first_line(PQerrorMessage(db->conn), line, sizeof line) : "out of memory");
+        lost(db, db->conn ? dm_first_line(PQerrorMessage(db->conn), line, sizeof line)
+                          : "out of memory");
         return;
     }
     db->phase = DB_CONNECTING;
@@ -313,7 +313,7 @@ void dm_db_set_conninfo(struct dm_db *db, const char *conninfo)
     if (strcmp(conninfo, db->conninfo) == 0)
         return;
     free(db->conninfo);
-    db->conninfo = xstrdup(conninfo);
+    db->conninfo = dm_xstrdup(conninfo);
     db->conninfo_changed = true;
     pump(db);
 }
@@ -331,13 +331,13 @@ static void send_head(struct dm_db *db)
         ok = PQsendQueryParams(db->conn, q->sql, q->nparams, NULL, (const char *const *)q->values,
                                NULL, NULL, 0);
     if (!ok) {
-        lost(db, first_line(PQerrorMessage(db->conn), line, sizeof line));
+        lost(db, dm_first_line(PQerrorMessage(db->conn), line, sizeof line));
         return;
     }
     db->sent = true;
     int f = PQflush(db->conn);
     if (f < 0) {
-        lost(db, first_line(PQerrorMessage(db->conn), line, sizeof line));
+        lost(db, dm_first_line(PQerrorMessage(db->conn), line, sizeof line));
         return;
     }
     db->flushing = f == 1;
@@ -356,8 +356,7 @@ static void pump(struct dm_db *db)
         PQfinish(db->conn);
         db->conn = NULL;
         db->phase = DB_DOWN;
-        if (db->state_fn)
-            db->state_fn(db->state_arg, false);
+        tell_state(db, false);
         connect_begin(db);
         return;
     }
@@ -381,7 +380,7 @@ static void read_results(struct dm_db *db)
 {
     char line[512];
     if (!PQconsumeInput(db->conn)) {
-        lost(db, first_line(PQerrorMessage(db->conn), line, sizeof line));
+        lost(db, dm_first_line(PQerrorMessage(db->conn), line, sizeof line));
         return;
     }
     deliver_notifies(db);
@@ -423,7 +422,7 @@ static void io_cb(evutil_socket_t fd, short what, void *arg)
     if (db->flushing && (what & EV_WRITE)) {
         int f = PQflush(db->conn);
         if (f < 0) {
-            lost(db, first_line(PQerrorMessage(db->conn), line, sizeof line));
+            lost(db, dm_first_line(PQerrorMessage(db->conn), line, sizeof line));
             return;
         }
         db->flushing = f == 1;
@@ -441,14 +440,14 @@ bool dm_db_send(struct dm_db *db, const char *sql, int nparams, const char *cons
     struct query *q = calloc(1, sizeof *q);
     if (q == NULL)
         abort();
-    q->sql = xstrdup(sql);
+    q->sql = dm_xstrdup(sql);
     q->nparams = nparams;
     if (nparams > 0) {
         q->values = calloc((size_t)nparams, sizeof *q->values);
         if (q->values == NULL)
             abort();
         for (int i = 0; i < nparams; i++)
-            q->values[i] = values[i] ? xstrdup(values[i]) : NULL;
+            q->values[i] = values[i] ? dm_xstrdup(values[i]) : NULL;
     }
     q->fn = fn;
     q->arg = arg;

@@ -35,7 +35,12 @@ typedef void (*dm_db_notify_fn)(void *arg, const char *channel, const char *payl
  * name appears in logs ("pass", "outbox", "http") and in application_name.
  */
 struct dm_db *dm_db_new(struct event_base *base, const char *name, const char *conninfo);
+
+/* Adds a listener for the connection coming up and going away; every
+ * listener is called, in the order they were added (at most four). */
 void dm_db_on_state(struct dm_db *db, dm_db_state_fn fn, void *arg);
+
+/* Sets the one listener for notifications. */
 void dm_db_on_notify(struct dm_db *db, dm_db_notify_fn fn, void *arg);
 
 /* Begins connecting; returns at once. */

@@ -14,8 +14,9 @@
 #include <strings.h>
 
 #include "answer.h"
-#include "daemon.h"
+#include "config.h"
 #include "db.h"
+#include "env.h"
 #include "interval.h"
 #include "log.h"
 #include "metrics.h"
@@ -24,6 +25,7 @@
 #include "strbuf.h"
 #include "template.h"
 #include "token.h"
+#include "util.h"
 
 /* Request bodies above this get 413 from us (a form with one field needs
  * a few bytes); libevent itself refuses anything above BODY_HARD_LIMIT. */
@@ -98,7 +100,7 @@ enum job {
 struct pending;
 
 struct dm_http {
-    struct dm_daemon *d;
+    struct dm_env env; /* loop, connection, configuration, counters, hooks */
     struct evhttp *http;
     struct evhttp_bound_socket *sock; /* NULL once stopped */
     char *listen;                     /* the "host:port" sock is bound to */
@@ -174,7 +176,7 @@ static bool load_set(const char *dir, const char *locale, const char *style, str
  * Missing files fall back to English, then to built-in text. */
 static void load_pages(struct dm_http *h)
 {
-    const char *dir = h->d->cfg->email.templates;
+    const char *dir = h->env.cfg->email.templates;
     struct page_set *sets = calloc(MAX_LOCALES, sizeof *sets);
     size_t n = 1;
     if (sets == NULL)
@@ -381,7 +383,7 @@ static void respond_health_down(struct evhttp_request *req, const char *why)
 static void respond_metrics(struct dm_http *h, struct evhttp_request *req,
                             const struct dm_metrics_scrape *s)
 {
-    char *text = dm_metrics_render(&h->d->metrics, s);
+    char *text = dm_metrics_render(h->env.metrics, s);
     respond(req, 200, "OK", "text/plain; version=0.0.4; charset=utf-8", text);
     free(text);
 }
@@ -390,9 +392,9 @@ static struct dm_metrics_scrape scrape_base(const struct dm_http *h)
 {
     struct dm_metrics_scrape s;
     memset(&s, 0, sizeof s);
-    s.paused = dm_daemon_paused(h->d);
-    s.http_up = dm_db_up(h->d->db_http);
-    s.poll_interval_seconds = (double)dm_interval_ms(&h->d->cfg->limits.poll_interval) / 1000.0;
+    s.paused = h->env.hooks.paused(h->env.hooks.owner);
+    s.http_up = dm_db_up(h->env.db);
+    s.poll_interval_seconds = (double)dm_interval_ms(&h->env.cfg->limits.poll_interval) / 1000.0;
     return s;
 }
 
@@ -464,7 +466,7 @@ static void result_cb(void *arg, PGresult *res)
             respond_page(h, req, 404, "Not Found", set_for(h, p->lang), PAGE_NOTFOUND, NULL, NULL);
         } else {
             bool keep = p->job == JOB_KEEP;
-            h->d->metrics.transitions[keep ? DM_T_CONFIRMED : DM_T_DECLINED]++;
+            h->env.metrics->transitions[keep ? DM_T_CONFIRMED : DM_T_DECLINED]++;
             dm_log_info(keep ? "subscriber confirmed: keeps the subscription"
                              : "subscriber declined: billing paused",
                         DM_S("subscriber", PQgetvalue(res, 0, 0)),
@@ -525,8 +527,8 @@ static void submit(struct dm_http *h, struct evhttp_request *req, enum job job, 
     p->job = job;
     snprintf(p->lang, sizeof p->lang, "%s", lang->locale);
     snprintf(p->client, sizeof p->client, "%s", client ? client : "");
-    if (h->npending >= MAX_PENDING || !dm_db_up(h->d->db_http) ||
-        !dm_db_send(h->d->db_http, sql, nparams, params, result_cb, p)) {
+    if (h->npending >= MAX_PENDING || !dm_db_up(h->env.db) ||
+        !dm_db_send(h->env.db, sql, nparams, params, result_cb, p)) {
         respond_no_db(h, p);
         free(p);
         return;
@@ -536,7 +538,7 @@ static void submit(struct dm_http *h, struct evhttp_request *req, enum job job, 
         h->pending->prev = p;
     h->pending = p;
     h->npending++;
-    p->timer = evtimer_new(h->d->base, timer_cb, p);
+    p->timer = evtimer_new(h->env.base, timer_cb, p);
     struct timeval tv = {DB_WAIT_MS / 1000, (DB_WAIT_MS % 1000) * 1000};
     evtimer_add(p->timer, &tv);
 }
@@ -613,7 +615,7 @@ static void handle_confirm(struct dm_http *h, struct evhttp_request *req, const 
                 "expected action=keep or action=pause\n");
         return;
     }
-    if (job != JOB_SHOW && dm_daemon_dry_run(h->d)) {
+    if (job != JOB_SHOW && h->env.hooks.dry_run(h->env.hooks.owner)) {
         /* Dry run writes nothing; saying "done" would be a lie the
          * subscriber pays for later. Nothing changed: try again later. */
         dm_log_info("dry run: an answer on the page was not recorded",
@@ -634,8 +636,8 @@ static void handle_confirm(struct dm_http *h, struct evhttp_request *req, const 
 
 static void handle_health(struct dm_http *h, struct evhttp_request *req)
 {
-    const char *params[] = {dm_daemon_paused(h->d) ? "true" : "false"};
-    if (!dm_db_up(h->d->db_http)) {
+    const char *params[] = {h->env.hooks.paused(h->env.hooks.owner) ? "true" : "false"};
+    if (!dm_db_up(h->env.db)) {
         respond_health_down(req, "down");
         return;
     }
@@ -682,7 +684,7 @@ static void request_cb(struct evhttp_request *req, void *arg)
 static void build_sql(struct dm_http *h)
 {
     static const char *const health_params[] = {"paused", NULL};
-    const struct dm_sql_names *n = &h->d->names;
+    const struct dm_sql_names *n = h->env.names;
     struct dm_stmt health, metrics;
     free(h->sql_lookup);
     free(h->sql_keep);
@@ -696,13 +698,14 @@ static void build_sql(struct dm_http *h)
     dm_sql_render(&metrics, dm_sql(DM_SQL_HTTP_METRICS), n, NULL);
     h->sql_health = health.sql;
     h->sql_metrics = metrics.sql;
-    dm_interval_sql(&h->d->cfg->policy.confirm_within, h->confirm_within, sizeof h->confirm_within);
+    dm_interval_sql(&h->env.cfg->policy.confirm_within, h->confirm_within,
+                    sizeof h->confirm_within);
 }
 
 /* Binds cfg's http.listen; NULL with err when it cannot. */
 static struct evhttp_bound_socket *bind_listen(struct dm_http *h, char *err, size_t errlen)
 {
-    const struct dm_config *cfg = h->d->cfg;
+    const struct dm_config *cfg = h->env.cfg;
     struct evhttp_bound_socket *s = evhttp_bind_socket_with_handle(
         h->http, cfg->http.listen_host, (ev_uint16_t)cfg->http.listen_port);
     if (s == NULL)
@@ -710,13 +713,11 @@ static struct evhttp_bound_socket *bind_listen(struct dm_http *h, char *err, siz
     return s;
 }
 
-struct dm_http *dm_http_new(struct dm_daemon *d, char *err, size_t errlen)
+struct dm_http *dm_http_new(const struct dm_env *env, char *err, size_t errlen)
 {
-    struct dm_http *h = calloc(1, sizeof *h);
-    if (h == NULL)
-        abort();
-    h->d = d;
-    h->http = evhttp_new(d->base);
+    struct dm_http *h = dm_xcalloc(1, sizeof *h);
+    h->env = *env;
+    h->http = evhttp_new(env->base);
     if (h->http == NULL) {
         snprintf(err, errlen, "cannot create the HTTP server");
         goto fail;
@@ -732,7 +733,7 @@ struct dm_http *dm_http_new(struct dm_daemon *d, char *err, size_t errlen)
     h->sock = bind_listen(h, err, errlen);
     if (h->sock == NULL)
         goto fail;
-    h->listen = strdup(d->cfg->http.listen);
+    h->listen = strdup(env->cfg->http.listen);
     h->limit = dm_ratelimit_new(LIMIT_SLOTS, LIMIT_BURST, LIMIT_REFILL_MS);
     load_pages(h);
     build_sql(h);
@@ -742,12 +743,15 @@ fail:
     return NULL;
 }
 
-void dm_http_reconfigure(struct dm_http *h)
+void dm_http_reconfigure(struct dm_http *h, const struct dm_config *cfg,
+                         const struct dm_sql_names *names)
 {
     char err[512];
+    h->env.cfg = cfg;
+    h->env.names = names;
     load_pages(h);
     build_sql(h);
-    if (h->sock == NULL || strcmp(h->listen, h->d->cfg->http.listen) == 0)
+    if (h->sock == NULL || strcmp(h->listen, h->env.cfg->http.listen) == 0)
         return;
     struct evhttp_bound_socket *s = bind_listen(h, err, sizeof err);
     if (s == NULL) {
@@ -758,7 +762,7 @@ void dm_http_reconfigure(struct dm_http *h)
     evhttp_del_accept_socket(h->http, h->sock);
     h->sock = s;
     free(h->listen);
-    h->listen = strdup(h->d->cfg->http.listen);
+    h->listen = strdup(h->env.cfg->http.listen);
     dm_log_info("http: listening on the new address", DM_S("listen", h->listen));
 }
 

@@ -30,18 +30,6 @@ const char *const dm_param_names[DM_P_COUNT + 1] = {
     [DM_P_COUNT] = NULL,
 };
 
-const char *const dm_step_names[DM_STEP_COUNT] = {
-    [DM_STEP_RESCHEDULE] = "reschedule",
-    [DM_STEP_RESUME] = "resume",
-    [DM_STEP_REACTIVATE] = "reactivate",
-    [DM_STEP_REQUEST_RECHECK] = "request_recheck",
-    [DM_STEP_REQUEST_INACTIVE] = "request_inactive",
-    [DM_STEP_REQUEST_NEVER] = "request_never_active",
-    [DM_STEP_REMIND] = "remind",
-    [DM_STEP_SUSPEND] = "suspend",
-    [DM_STEP_ERASE] = "erase",
-};
-
 /* Two fragments one after the other; newly allocated. */
 static char *join(const char *a, const char *b)
 {
@@ -181,7 +169,6 @@ bool dm_lifecycle_build(const struct dm_config *cfg, const struct dm_sql_names *
         snprintf(err, errlen, "a configuration value is too long (reminders, billing or url)");
         return false;
     }
-    snprintf(lc->values[DM_P_WRITE], DM_LC_VALUE_SIZE, "true");
 
     /* The request steps: three candidate sources, one decision. */
     for (size_t i = 0; i < N_REQUESTS; i++) {
@@ -270,20 +257,23 @@ void dm_lifecycle_free(struct dm_lifecycle *lc)
     memset(lc, 0, sizeof *lc);
 }
 
-void dm_lifecycle_params(const struct dm_lifecycle *lc, const struct dm_stmt *st, long limit,
-                         char *limit_buf, size_t limit_len, const char *tokens, const char **values)
+void dm_lifecycle_params(const struct dm_lifecycle *lc, const struct dm_stmt *st,
+                         const struct dm_lc_call *call, char *limit_buf, size_t limit_len,
+                         const char **values)
 {
-    snprintf(limit_buf, limit_len, "%ld", limit);
+    snprintf(limit_buf, limit_len, "%ld", call->limit);
     for (int i = 0; i < st->nparams; i++) {
         enum dm_param p = (enum dm_param)st->params[i];
         if (p == DM_P_LIMIT)
             values[i] = limit_buf;
         else if (p == DM_P_TOKENS)
-            values[i] = tokens;
+            values[i] = call->tokens;
         else if (p == DM_P_MARK_TS)
-            values[i] = lc->mark_ts;
+            values[i] = call->mark_ts;
         else if (p == DM_P_MARK_ID)
-            values[i] = lc->mark_id;
+            values[i] = call->mark_id;
+        else if (p == DM_P_WRITE)
+            values[i] = call->write ? "true" : "false";
         else if (lc->value_null[p])
             values[i] = NULL;
         else

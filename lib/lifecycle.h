@@ -5,31 +5,14 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "domain.h"
 #include "dormant.h"
 #include "sql.h"
 
 struct dm_config;
 
-/*
- * The steps of a pass, in the order a pass runs them. Each writing step
- * moves at most one batch per statement and tells whether anything due is
- * left; the pass repeats it until it is done.
- */
-enum dm_step {
-    DM_STEP_RESCHEDULE,       /* confirmed subscribers get the time to look at them again */
-    DM_STEP_RESUME,           /* pending with activity newer than the request -> active */
-    DM_STEP_REACTIVATE,       /* suspended whose billing is active again -> active */
-    DM_STEP_REQUEST_RECHECK,  /* accounts whose recheck time came: ask them now or later */
-    DM_STEP_REQUEST_INACTIVE, /* inactive rule, over the activity watermark */
-    DM_STEP_REQUEST_NEVER,    /* never-active rule, over the created_at watermark */
-    DM_STEP_REMIND,           /* reminders before the deadline */
-    DM_STEP_SUSPEND,          /* deadline passed without an answer */
-    DM_STEP_ERASE,            /* suspended longer than policy.erase_after */
-    DM_STEP_COUNT,
-};
-
 /* Values a statement can take as parameters. The configuration's are
- * rendered once per load; DM_P_LIMIT and DM_P_TOKENS change per call. */
+ * rendered once per load; the last five are the call's (struct dm_lc_call). */
 enum dm_param {
     DM_P_INACTIVE,  /* policy.inactive_after, interval */
     DM_P_NEVER,     /* policy.never_active_after, interval or NULL (rule off) */
@@ -41,9 +24,9 @@ enum dm_param {
     DM_P_ACTIVE,    /* source.billing.active (typed by the billing column) */
     DM_P_SUSPENDED, /* source.billing.suspended */
     DM_P_URL,       /* http.public_url */
-    DM_P_WRITE,     /* boolean: false in dry runs */
-    DM_P_MARK_TS,   /* a request step's watermark time (per call: lc->mark_ts) */
-    DM_P_MARK_ID,   /* and its id tie-break (per call: lc->mark_id) */
+    DM_P_WRITE,     /* boolean: false in dry runs (per call) */
+    DM_P_MARK_TS,   /* a request step's watermark time (per call) */
+    DM_P_MARK_ID,   /* and its id tie-break (per call) */
     DM_P_LIMIT,     /* rows per statement (per call) */
     DM_P_TOKENS,    /* text[] of fresh tokens, one per row the batch may move (per call) */
     DM_P_COUNT,
@@ -80,17 +63,23 @@ struct dm_lifecycle {
     struct dm_stmt guards;
     /* count(*) of subscribers with active billing matching source.eligible. */
     struct dm_stmt eligible;
-    /* Writes the configuration the database needs (confirm_within,
-     * reminders, inactive_after) into the control row. */
+    /* Writes the configuration the database needs (confirm_within and
+     * reminders, which the outbox_delivered trigger reads) into the
+     * control row. */
     struct dm_stmt setup;
     bool messages[DM_STEP_COUNT];              /* the step's run statement takes DM_P_TOKENS */
     char values[DM_P_COUNT][DM_LC_VALUE_SIZE]; /* rendered configuration values */
     bool value_null[DM_P_COUNT];               /* the value is SQL NULL */
-    const char *mark_ts; /* DM_P_MARK_TS for the next call (NULL = SQL NULL); the caller's */
-    const char *mark_id; /* DM_P_MARK_ID likewise */
 };
 
-extern const char *const dm_step_names[DM_STEP_COUNT];
+/* What one call of a statement takes beside the configuration. */
+struct dm_lc_call {
+    long limit;          /* DM_P_LIMIT: rows per statement */
+    const char *tokens;  /* DM_P_TOKENS: text[] literal, DM_P_LIMIT tokens (or NULL) */
+    const char *mark_ts; /* DM_P_MARK_TS: the watermark the last batch returned (NULL = none) */
+    const char *mark_id; /* DM_P_MARK_ID likewise */
+    bool write;          /* DM_P_WRITE: false in dry runs and dormantctl preview */
+};
 
 /* Parameter names as the files write them ($(inactive)), in enum dm_param
  * order, NULL-terminated. */
@@ -106,13 +95,13 @@ bool dm_lifecycle_build(const struct dm_config *cfg, const struct dm_sql_names *
 void dm_lifecycle_free(struct dm_lifecycle *lc);
 
 /*
- * Fills values[0..st->nparams) for st: configuration values from lc,
- * limit as text, tokens as a text[] literal (may be NULL when st takes
- * none). The pointers point into lc, limit_buf and tokens; values must
- * have room for DM_P_COUNT entries.
+ * Fills values[0..st->nparams) for st: the configuration's values from lc,
+ * the call's from call (the limit printed into limit_buf). The pointers
+ * point into lc, call and limit_buf; values must have room for DM_P_COUNT
+ * entries. lc is not changed: it stays as dm_lifecycle_build made it.
  */
-void dm_lifecycle_params(const struct dm_lifecycle *lc, const struct dm_stmt *st, long limit,
-                         char *limit_buf, size_t limit_len, const char *tokens,
+void dm_lifecycle_params(const struct dm_lifecycle *lc, const struct dm_stmt *st,
+                         const struct dm_lc_call *call, char *limit_buf, size_t limit_len,
                          const char **values);
 
 #endif

@@ -5,6 +5,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "domain.h"
+
 /* Lifecycle transitions, counted as this process performs them. */
 enum dm_transition {
     DM_T_REQUESTED,
@@ -17,13 +19,6 @@ enum dm_transition {
     DM_T_ERASED,
     DM_T_DELIVERY_FAILED,
     DM_T_COUNT,
-};
-
-/* Delivery channels. */
-enum dm_channel {
-    DM_CH_WEBHOOK,
-    DM_CH_EMAIL,
-    DM_CH_COUNT,
 };
 
 /* What one delivery attempt came to. */
@@ -56,15 +51,6 @@ struct dm_metrics {
     bool leader; /* this process holds the scanning lease */
 };
 
-/* Account states of DESIGN §6, as counted at scrape time. */
-enum dm_account_state {
-    DM_ACCOUNT_ACTIVE,
-    DM_ACCOUNT_PENDING,
-    DM_ACCOUNT_SUSPENDED,
-    DM_ACCOUNT_ERASED,
-    DM_ACCOUNT_STATE_COUNT,
-};
-
 /* Where an outbox row stands. */
 enum dm_outbox_state {
     DM_OUTBOX_PENDING,   /* neither delivered nor dead: due or waiting for a retry */
@@ -85,10 +71,8 @@ struct dm_metrics_scrape {
 };
 
 extern const char *const dm_transition_names[DM_T_COUNT];
-extern const char *const dm_channel_names[DM_CH_COUNT];
 extern const char *const dm_delivery_outcome_names[DM_DLV_COUNT];
 extern const char *const dm_guard_names[DM_GUARD_COUNT];
-extern const char *const dm_account_state_names[DM_ACCOUNT_STATE_COUNT];
 extern const char *const dm_outbox_state_names[DM_OUTBOX_STATE_COUNT];
 
 /*

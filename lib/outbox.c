@@ -8,13 +8,16 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "daemon.h"
+#include "config.h"
 #include "db.h"
 #include "email.h"
+#include "env.h"
 #include "log.h"
+#include "metrics.h"
 #include "sql.h"
 #include "template.h"
 #include "transfer.h"
+#include "util.h"
 #include "webhook.h"
 
 /* The retry timer never sleeps longer than this, so a pause lifted in the
@@ -102,7 +105,7 @@ struct job {
 };
 
 struct dm_outbox {
-    struct dm_daemon *d;
+    struct dm_env env; /* loop, connection, configuration, counters, hooks */
     struct dm_transfers *transfers;
     struct event *timer; /* retries and lease expiries: the next due row */
     char me[160];        /* claimed_by: host and pid */
@@ -116,7 +119,7 @@ struct dm_outbox {
     bool stopped;      /* dm_outbox_stop(): claim nothing new */
     bool webhook_gone; /* a 410 disabled the webhook until reload */
     bool once_drain;   /* --once: report when nothing due is left */
-    bool drained;      /* dm_daemon_outbox_drained() was called */
+    bool drained;      /* the outbox_drained hook was called */
     bool dry_logged;   /* the dry-run notice was logged */
     struct job *jobs;  /* claimed, not yet written back */
     int njobs;
@@ -128,32 +131,21 @@ struct dm_outbox {
 
 static void claim(struct dm_outbox *o);
 
-static char *xstrdup(const char *s)
+static bool paused(const struct dm_outbox *o)
 {
-    char *r = strdup(s ? s : "");
-    if (r == NULL)
-        abort();
-    return r;
+    return o->env.hooks.paused(o->env.hooks.owner);
 }
 
-static char *xasprintf(const char *fmt, ...) DM_PRINTF(1, 2);
-
-static char *xasprintf(const char *fmt, ...)
+static bool dry_run(const struct dm_outbox *o)
 {
-    va_list ap;
-    char *s = NULL;
-    va_start(ap, fmt);
-    if (vasprintf(&s, fmt, ap) < 0)
-        abort();
-    va_end(ap);
-    return s;
+    return o->env.hooks.dry_run(o->env.hooks.owner);
 }
 
 /* A channel is configured when its key is set; it is active when it may be
  * used now (a 410 switches the webhook off until reload). */
 static bool configured(const struct dm_outbox *o, enum dm_channel ch)
 {
-    const struct dm_config *cfg = o->d->cfg;
+    const struct dm_config *cfg = o->env.cfg;
     return ch == DM_CH_WEBHOOK ? cfg->webhook.url[0] != '\0' : cfg->email.smtp_url[0] != '\0';
 }
 
@@ -162,7 +154,7 @@ static bool active(const struct dm_outbox *o, enum dm_channel ch)
     return configured(o, ch) && !(ch == DM_CH_WEBHOOK && o->webhook_gone);
 }
 
-/* "{webhook,email}" of the channels for which pred holds. */
+/* "{webhook,email}": the text[] literal of the channels set in have. */
 static void channel_array(bool have[DM_CH_COUNT], char *buf, size_t len)
 {
     size_t n = 0;
@@ -187,7 +179,7 @@ static const char *const outcome_params[] = {
 
 static void build_sql(struct dm_outbox *o)
 {
-    const struct dm_sql_names *n = &o->d->names;
+    const struct dm_sql_names *n = o->env.names;
     dm_stmt_free(&o->sql_claim);
     dm_stmt_free(&o->sql_next_due);
     dm_stmt_free(&o->sql_outcome);
@@ -206,7 +198,7 @@ static bool send_stmt(struct dm_outbox *o, const struct dm_stmt *st, const char 
 {
     const char *bound[DM_SQL_MAX_PARAMS];
     dm_stmt_bind(st, values, bound);
-    return dm_db_send(o->d->db_outbox, st->sql, st->nparams, bound, fn, o);
+    return dm_db_send(o->env.db, st->sql, st->nparams, bound, fn, o);
 }
 
 /* How long a claim holds a row: longer than any transfer can take. */
@@ -214,7 +206,7 @@ static void lease(const struct dm_outbox *o, char *buf, size_t len)
 {
     int64_t ms = 0;
     if (configured(o, DM_CH_WEBHOOK))
-        ms = dm_interval_ms(&o->d->cfg->webhook.timeout);
+        ms = dm_interval_ms(&o->env.cfg->webhook.timeout);
     if (configured(o, DM_CH_EMAIL) && ms < DM_EMAIL_TIMEOUT_MS)
         ms = DM_EMAIL_TIMEOUT_MS;
     snprintf(buf, len, "%" PRId64 " milliseconds", 2 * ms + LEASE_MARGIN_S * 1000);
@@ -259,12 +251,12 @@ static void maybe_drained(struct dm_outbox *o)
     if (!o->once_drain || o->drained || o->njobs > 0 || o->claiming)
         return;
     o->drained = true;
-    dm_daemon_outbox_drained(o->d);
+    o->env.hooks.outbox_drained(o->env.hooks.owner);
 }
 
 static void arm_timer(struct dm_outbox *o, int64_t ms)
 {
-    if (o->d->opt.once || o->stopped)
+    if (o->env.once || o->stopped)
         return;
     if (ms < POLL_MIN_MS)
         ms = POLL_MIN_MS;
@@ -315,7 +307,7 @@ static void outcomes_written(void *arg, PGresult *res);
  * When the connection is down they wait for it. */
 static void flush_outcomes(struct dm_outbox *o)
 {
-    if (o->writing != NULL || o->ready == NULL || !dm_db_up(o->d->db_outbox))
+    if (o->writing != NULL || o->ready == NULL || !dm_db_up(o->env.db))
         return;
     char *arrays[OUT_COUNT];
     size_t len[OUT_COUNT], cap[OUT_COUNT];
@@ -401,7 +393,7 @@ static void outcomes_written(void *arg, PGresult *res)
                                "outcome was recorded",
                                DM_S("outbox_id", j->id));
             else if (j->dead)
-                o->d->metrics.transitions[DM_T_DELIVERY_FAILED]++;
+                o->env.metrics->transitions[DM_T_DELIVERY_FAILED]++;
         }
         list_remove(&o->jobs, j);
         o->njobs--;
@@ -417,7 +409,7 @@ static void outcomes_written(void *arg, PGresult *res)
 static void job_finish(struct job *j)
 {
     struct dm_outbox *o = j->o;
-    const struct dm_config *cfg = o->d->cfg;
+    const struct dm_config *cfg = o->env.cfg;
     bool delivered = true, dead = false, count = false, any_ok = false;
     int64_t delay_ms = -1;
     char delay[128] = "", last_error[512] = "", dead_channel[16] = "";
@@ -477,11 +469,11 @@ static void job_finish(struct job *j)
         if (r == CH_NONE)
             continue;
         if (r == CH_OK) {
-            o->d->metrics.deliveries[ch][DM_DLV_DELIVERED]++;
+            o->env.metrics->deliveries[ch][DM_DLV_DELIVERED]++;
             continue;
         }
         enum dm_delivery_outcome oc = dead ? DM_DLV_DEAD : DM_DLV_RETRY;
-        o->d->metrics.deliveries[ch][oc]++;
+        o->env.metrics->deliveries[ch][oc]++;
         if (r == CH_GONE)
             continue; /* logged once when the endpoint was disabled */
         if (dead)
@@ -499,15 +491,15 @@ static void job_finish(struct job *j)
     char done[64];
     channel_array(j->done, done, sizeof done);
     j->dead = dead;
-    j->out[OUT_ID] = xstrdup(j->id);
-    j->out[OUT_DONE] = xstrdup(done);
-    j->out[OUT_DELIVERED] = xstrdup(delivered ? "t" : "f");
-    j->out[OUT_STATED] = any_ok && j->stated_deadline ? xstrdup(j->stated_deadline) : NULL;
-    j->out[OUT_DEAD] = xstrdup(dead ? "t" : "f");
-    j->out[OUT_DELAY] = !delivered && !dead && delay_ms >= 0 ? xstrdup(delay) : NULL;
-    j->out[OUT_ERROR] = last_error[0] ? xstrdup(last_error) : NULL;
-    j->out[OUT_CHANNEL] = xstrdup(dead_channel);
-    j->out[OUT_COUNTED] = xstrdup(count ? "t" : "f");
+    j->out[OUT_ID] = dm_xstrdup(j->id);
+    j->out[OUT_DONE] = dm_xstrdup(done);
+    j->out[OUT_DELIVERED] = dm_xstrdup(delivered ? "t" : "f");
+    j->out[OUT_STATED] = any_ok && j->stated_deadline ? dm_xstrdup(j->stated_deadline) : NULL;
+    j->out[OUT_DEAD] = dm_xstrdup(dead ? "t" : "f");
+    j->out[OUT_DELAY] = !delivered && !dead && delay_ms >= 0 ? dm_xstrdup(delay) : NULL;
+    j->out[OUT_ERROR] = last_error[0] ? dm_xstrdup(last_error) : NULL;
+    j->out[OUT_CHANNEL] = dm_xstrdup(dead_channel);
+    j->out[OUT_COUNTED] = dm_xstrdup(count ? "t" : "f");
     write_outcome(j);
 }
 
@@ -582,7 +574,7 @@ static const char *jcol(const struct job *j, int c)
  * there is nothing that can be sent. */
 static bool email_prepare(struct job *j)
 {
-    const struct dm_config *cfg = j->o->d->cfg;
+    const struct dm_config *cfg = j->o->env.cfg;
     const char *to = jcol(j, C_EMAIL);
     const char *locale = jcol(j, C_LOCALE);
     char err[200], from_addr[320], domain[256], msgid[320];
@@ -592,8 +584,8 @@ static bool email_prepare(struct job *j)
         /* Informational messages to someone without an address (erased)
          * have no one to reach; a request or reminder must not count as
          * delivered without reaching anyone. */
-        bool required = strcmp(j->type, "confirmation.requested") == 0 ||
-                        strcmp(j->type, "confirmation.reminder") == 0;
+        bool required = strcmp(j->type, dm_message_types[DM_MSG_REQUESTED]) == 0 ||
+                        strcmp(j->type, dm_message_types[DM_MSG_REMINDER]) == 0;
         j->result[DM_CH_EMAIL] = required ? CH_DEAD : CH_OK;
         snprintf(j->cause[DM_CH_EMAIL], sizeof j->cause[0], "no email address in the payload");
         return false;
@@ -663,7 +655,7 @@ out:
 static void job_start(struct job *j)
 {
     struct dm_outbox *o = j->o;
-    const struct dm_config *cfg = o->d->cfg;
+    const struct dm_config *cfg = o->env.cfg;
 
     o->running++;
     j->pending = 1; /* held until every transfer is started */
@@ -710,7 +702,7 @@ static void release_queue(struct dm_outbox *o, bool all)
     size_t len = 0, cap = 0;
     int n = 0;
     int64_t now = dm_now_ms();
-    int64_t max_age = dm_interval_ms(&o->d->cfg->webhook.timeout);
+    int64_t max_age = dm_interval_ms(&o->env.cfg->webhook.timeout);
     struct job **pp = &o->queue;
     while (*pp != NULL) {
         struct job *j = *pp;
@@ -727,7 +719,7 @@ static void release_queue(struct dm_outbox *o, bool all)
     }
     if (n == 0)
         return;
-    char *lit = xasprintf("{%s}", ids);
+    char *lit = dm_xasprintf("{%s}", ids);
     const char *params[] = {o->me, lit};
     if (!send_stmt(o, &o->sql_release, params, release_cb))
         dm_log_warning("outbox: cannot release claims now; they expire on their own");
@@ -738,16 +730,15 @@ static void release_queue(struct dm_outbox *o, bool all)
 /* Starts queued rows while delivery slots are free. */
 static void pump(struct dm_outbox *o)
 {
-    struct dm_daemon *d = o->d;
     if (o->queue == NULL)
         return;
-    if (dm_daemon_paused(d) || dm_daemon_dry_run(d) || o->stopped ||
+    if (paused(o) || dry_run(o) || o->stopped ||
         (!active(o, DM_CH_WEBHOOK) && !active(o, DM_CH_EMAIL))) {
         release_queue(o, true);
         return;
     }
     release_queue(o, false);
-    while (o->queue != NULL && o->running < d->cfg->webhook.concurrency) {
+    while (o->queue != NULL && o->running < o->env.cfg->webhook.concurrency) {
         struct job *j = o->queue;
         o->queue = j->wnext;
         j->wnext = NULL;
@@ -764,14 +755,14 @@ static void job_claimed(struct dm_outbox *o, const PGresult *res, int row)
         abort();
     j->o = o;
     for (int c = 0; c < C_COUNT; c++)
-        j->cols[c] = PQgetisnull(res, row, c) ? NULL : xstrdup(PQgetvalue(res, row, c));
+        j->cols[c] = PQgetisnull(res, row, c) ? NULL : dm_xstrdup(PQgetvalue(res, row, c));
     snprintf(j->id, sizeof j->id, "%s", j->cols[C_ID]);
-    j->type = xstrdup(j->cols[C_TYPE]);
+    j->type = dm_xstrdup(j->cols[C_TYPE]);
     j->attempts = atoi(j->cols[C_ATTEMPTS]);
     j->done[DM_CH_WEBHOOK] = strcmp(j->cols[C_DONE_WEBHOOK], "t") == 0;
     j->done[DM_CH_EMAIL] = strcmp(j->cols[C_DONE_EMAIL], "t") == 0;
     if (j->cols[C_STATED])
-        j->stated_deadline = xstrdup(j->cols[C_STATED]);
+        j->stated_deadline = dm_xstrdup(j->cols[C_STATED]);
     for (int ch = 0; ch < DM_CH_COUNT; ch++)
         j->retry_after_s[ch] = -1;
     j->claimed_ms = dm_now_ms();
@@ -807,7 +798,7 @@ static void active_array(const struct dm_outbox *o, char *buf, size_t len)
 static void ask_next_due(struct dm_outbox *o)
 {
     char chans[64];
-    if (o->asking_next || o->d->opt.once || o->stopped)
+    if (o->asking_next || o->env.once || o->stopped)
         return;
     active_array(o, chans, sizeof chans);
     const char *params[] = {chans};
@@ -825,7 +816,7 @@ static void claim_cb(void *arg, PGresult *res)
         dm_log_error("outbox: cannot claim due messages", DM_S("error", dm_db_error(res)));
         arm_timer(o, POLL_MAX_MS);
         if (o->once_drain)
-            dm_daemon_stop(o->d, DM_EXIT_FAILURE);
+            o->env.hooks.fatal(o->env.hooks.owner, DM_EXIT_FAILURE);
         return;
     }
     int n = PQntuples(res);
@@ -846,31 +837,30 @@ static void claim_cb(void *arg, PGresult *res)
  * paused, switched off or impossible right now. */
 static void claim(struct dm_outbox *o)
 {
-    struct dm_daemon *d = o->d;
-    const struct dm_config *cfg = d->cfg;
+    const struct dm_config *cfg = o->env.cfg;
     char chans[64], lease_s[64], within[128], limit[16];
 
-    if (o->claiming || o->stopped || d->stopping)
+    if (o->claiming || o->stopped)
         return;
     evtimer_del(o->timer);
     if (!active(o, DM_CH_WEBHOOK) && !active(o, DM_CH_EMAIL)) {
         maybe_drained(o);
         return;
     }
-    if (dm_daemon_dry_run(d)) {
+    if (dry_run(o)) {
         if (!o->dry_logged)
             dm_log_info("dry run: no message is delivered");
         o->dry_logged = true;
         maybe_drained(o);
         return;
     }
-    if (dm_daemon_paused(d)) {
+    if (paused(o)) {
         pump(o);
         arm_timer(o, POLL_MAX_MS);
         maybe_drained(o);
         return;
     }
-    if (!dm_db_up(d->db_outbox))
+    if (!dm_db_up(o->env.db))
         return; /* the state callback claims when it comes up */
     /* Claim ahead of the free slots, so that claims and outcome writes (a
      * round trip each) are shared by many deliveries; wait until a slot-full
@@ -904,35 +894,36 @@ static void on_state(void *arg, bool up)
     struct dm_outbox *o = arg;
     if (!up)
         return;
-    if (!o->d->opt.once && !send_stmt(o, &o->sql_listen, NULL, listen_cb))
+    if (!o->env.once && !send_stmt(o, &o->sql_listen, NULL, listen_cb))
         return;
     /* Outcomes that could not be written while the connection was down. */
     flush_outcomes(o);
     claim(o);
 }
 
-struct dm_outbox *dm_outbox_new(struct dm_daemon *d)
+struct dm_outbox *dm_outbox_new(const struct dm_env *env)
 {
-    struct dm_outbox *o = calloc(1, sizeof *o);
+    struct dm_outbox *o = dm_xcalloc(1, sizeof *o);
     char host[128] = "";
-    if (o == NULL)
-        abort();
-    o->d = d;
+    o->env = *env;
     gethostname(host, sizeof host - 1);
     snprintf(o->me, sizeof o->me, "%s:%d", host, (int)getpid());
-    o->transfers = dm_transfers_new(d->base, d->cfg->webhook.concurrency + 4);
-    o->timer = evtimer_new(d->base, timer_cb, o);
+    o->transfers = dm_transfers_new(env->base, env->cfg->webhook.concurrency + 4);
+    o->timer = evtimer_new(env->base, timer_cb, o);
     build_sql(o);
-    dm_db_on_state(d->db_outbox, on_state, o);
-    dm_db_on_notify(d->db_outbox, on_notify, o);
+    dm_db_on_state(env->db, on_state, o);
+    dm_db_on_notify(env->db, on_notify, o);
     if (!configured(o, DM_CH_WEBHOOK) && !configured(o, DM_CH_EMAIL))
         dm_log_info("no webhook and no email configured: outbox-only mode, the application "
                     "delivers and acknowledges messages");
     return o;
 }
 
-void dm_outbox_reconfigure(struct dm_outbox *o)
+void dm_outbox_reconfigure(struct dm_outbox *o, const struct dm_config *cfg,
+                           const struct dm_sql_names *names)
 {
+    o->env.cfg = cfg;
+    o->env.names = names;
     if (o->webhook_gone)
         dm_log_info("webhook delivery enabled again after reload");
     o->webhook_gone = false;
@@ -943,7 +934,7 @@ void dm_outbox_reconfigure(struct dm_outbox *o)
 
 void dm_outbox_kick(struct dm_outbox *o)
 {
-    if (o->d->opt.once)
+    if (o->env.once)
         o->once_drain = true;
     claim(o);
 }

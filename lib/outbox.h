@@ -4,18 +4,24 @@
 
 #include <stdbool.h>
 
-struct dm_daemon;
+struct dm_config;
+struct dm_env;
 struct dm_outbox;
+struct dm_sql_names;
 
-/* Creates the dispatcher on d->db_outbox (LISTEN dormant_outbox, retry
- * timer). With no channel configured it only keeps the metrics current. */
-struct dm_outbox *dm_outbox_new(struct dm_daemon *d);
+/* Creates the dispatcher on env->db (env is copied; LISTEN dormant_outbox,
+ * retry timer). It asks env's paused and dry_run hooks before each claim,
+ * and calls fatal when --once cannot claim. With no channel configured it
+ * only keeps the metrics current. */
+struct dm_outbox *dm_outbox_new(const struct dm_env *env);
 
-/* Picks up a new configuration (channels, secrets, retry lists). */
-void dm_outbox_reconfigure(struct dm_outbox *o);
+/* Takes the next configuration and its names (kept alive by the caller):
+ * channels, secrets, retry lists. */
+void dm_outbox_reconfigure(struct dm_outbox *o, const struct dm_config *cfg,
+                           const struct dm_sql_names *names);
 
-/* Looks for due messages now. In --once mode, calls
- * dm_daemon_outbox_drained() once nothing due is left. */
+/* Looks for due messages now. With env->once, calls the outbox_drained
+ * hook once nothing due is left. */
 void dm_outbox_kick(struct dm_outbox *o);
 
 /* Claims nothing new; deliveries in flight go on. */

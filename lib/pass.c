@@ -8,13 +8,16 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "daemon.h"
+#include "config.h"
 #include "db.h"
+#include "env.h"
 #include "guards.h"
 #include "lifecycle.h"
 #include "log.h"
+#include "metrics.h"
 #include "sql.h"
 #include "token.h"
+#include "util.h"
 
 /* How often to look again while waiting for the database to come up. */
 #define WAIT_TICK_MS 500
@@ -36,16 +39,17 @@ enum phase {
 };
 
 struct dm_pass {
-    struct dm_daemon *d;
+    struct dm_env env;      /* loop, connection, configuration, counters, hooks */
     struct dm_lifecycle lc; /* statements for the current configuration */
     bool lc_ok;             /* lc was built */
     struct event *timer;    /* next tick */
     enum phase phase;       /* PH_IDLE unless a statement is out */
-    bool up;                /* d->db_pass is connected */
+    bool up;                /* env.db is connected */
     bool setup_done;        /* session and control set up since the last connect/reload */
     bool leader;            /* this session holds the scanning lock */
     bool stopped;           /* dm_pass_stop() was called */
     bool in_pass;           /* a pass is in progress */
+    bool once_done;         /* --once: the one pass has finished */
     int64_t wait_since_ms;  /* --once: when waiting for the database began */
     bool reported_setup;    /* the setup error was logged (once per outage) */
     char leader_name[300];  /* host:pid, written to control.leader */
@@ -64,6 +68,23 @@ struct dm_pass {
 };
 
 static void tick(struct dm_pass *p);
+
+static bool paused(const struct dm_pass *p)
+{
+    return p->env.hooks.paused(p->env.hooks.owner);
+}
+
+static bool dry_run(const struct dm_pass *p)
+{
+    return p->env.hooks.dry_run(p->env.hooks.owner);
+}
+
+/* The pass read control.paused: the owner keeps it for every module. */
+static void db_paused(const struct dm_pass *p, bool on)
+{
+    p->env.hooks.db_paused(p->env.hooks.owner, on);
+}
+
 static void next_step(struct dm_pass *p, enum dm_step from);
 
 static void schedule(struct dm_pass *p, int64_t ms)
@@ -76,7 +97,7 @@ static void schedule(struct dm_pass *p, int64_t ms)
 
 static int64_t poll_ms(const struct dm_pass *p)
 {
-    int64_t ms = dm_interval_ms(&p->d->cfg->limits.poll_interval);
+    int64_t ms = dm_interval_ms(&p->env.cfg->limits.poll_interval);
     return ms > 0 ? ms : 1000;
 }
 
@@ -85,15 +106,23 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
     tick(arg);
 }
 
-/* Sends st with the configuration's values; false (pass failed) when the
+/* Sends st with the configuration's values and the call's: limit, tokens
+ * and, for a request step, its watermark; false (pass failed) when the
  * connection is down. */
 static bool send_stmt(struct dm_pass *p, const struct dm_stmt *st, long limit, const char *tokens,
-                      dm_db_result_fn fn)
+                      int mark, dm_db_result_fn fn)
 {
     const char *values[DM_P_COUNT];
     char limit_buf[32];
-    dm_lifecycle_params(&p->lc, st, limit, limit_buf, sizeof limit_buf, tokens, values);
-    return dm_db_send(p->d->db_pass, st->sql, st->nparams, values, fn, p);
+    const struct dm_lc_call call = {
+        .limit = limit,
+        .tokens = tokens,
+        .mark_ts = mark >= 0 ? p->mark_ts[mark] : NULL,
+        .mark_id = mark >= 0 ? p->mark_id[mark] : NULL,
+        .write = !dry_run(p),
+    };
+    dm_lifecycle_params(&p->lc, st, &call, limit_buf, sizeof limit_buf, values);
+    return dm_db_send(p->env.db, st->sql, st->nparams, values, fn, p);
 }
 
 /* Replaces one watermark (k: 0 inactive, 1 never active) with res's
@@ -129,7 +158,7 @@ static void summary(const struct dm_pass *p, char *buf, size_t len, long long ms
     snprintf(buf, len,
              "%srequested=%lld reminded=%lld resumed=%lld suspended=%lld reactivated=%lld "
              "erased=%lld duration_ms=%lld",
-             dm_daemon_dry_run(p->d) ? "dry_run " : "", requested, p->moved[DM_STEP_REMIND],
+             dry_run(p) ? "dry_run " : "", requested, p->moved[DM_STEP_REMIND],
              p->moved[DM_STEP_RESUME], p->moved[DM_STEP_SUSPEND], p->moved[DM_STEP_REACTIVATE],
              p->moved[DM_STEP_ERASE], ms);
 }
@@ -138,8 +167,8 @@ static void summary(const struct dm_pass *p, char *buf, size_t len, long long ms
  * may come in the middle of a pass. */
 static void refresh_guards(struct dm_pass *p)
 {
-    p->g.paused = dm_daemon_paused(p->d);
-    p->g.dry_run = dm_daemon_dry_run(p->d);
+    p->g.paused = paused(p);
+    p->g.dry_run = dry_run(p);
 }
 
 static void finish_cb(void *arg, PGresult *res)
@@ -155,7 +184,7 @@ static void finish_cb(void *arg, PGresult *res)
  * run), tells the daemon, and schedules the next. cause is NULL on success. */
 static void end_pass(struct dm_pass *p, const char *cause)
 {
-    struct dm_daemon *d = p->d;
+    const struct dm_env *e = &p->env;
     long long ms = dm_now_ms() - p->started_ms;
     char line[600], gj[1024];
     bool ok = cause == NULL;
@@ -164,18 +193,17 @@ static void end_pass(struct dm_pass *p, const char *cause)
 
     if (ok) {
         summary(p, line, sizeof line, ms);
-        d->metrics.passes++;
-        d->metrics.last_pass_seconds = (double)ms / 1000.0;
-        d->metrics.last_pass_unix = (double)time(NULL);
+        e->metrics->passes++;
+        e->metrics->last_pass_seconds = (double)ms / 1000.0;
+        e->metrics->last_pass_unix = (double)time(NULL);
         dm_log_info(
             "pass done", DM_I("requested", requested), DM_I("reminded", p->moved[DM_STEP_REMIND]),
             DM_I("resumed", p->moved[DM_STEP_RESUME]), DM_I("suspended", p->moved[DM_STEP_SUSPEND]),
             DM_I("reactivated", p->moved[DM_STEP_REACTIVATE]),
             DM_I("erased", p->moved[DM_STEP_ERASE]), DM_I("backlog", p->g.backlog),
-            DM_B("paused", dm_daemon_paused(d)), DM_B("dry_run", dm_daemon_dry_run(d)),
-            DM_I("duration_ms", ms));
+            DM_B("paused", paused(p)), DM_B("dry_run", dry_run(p)), DM_I("duration_ms", ms));
     } else {
-        d->metrics.pass_failures++;
+        e->metrics->pass_failures++;
         dm_log_error("pass failed", DM_S("step", p->phase == PH_STEP ? dm_step_names[p->step] : ""),
                      DM_S("error", cause), DM_I("duration_ms", ms));
         snprintf(line, sizeof line, "failed: %s", cause);
@@ -183,10 +211,10 @@ static void end_pass(struct dm_pass *p, const char *cause)
     p->in_pass = false;
     p->phase = PH_IDLE;
 
-    if (!dm_daemon_dry_run(d) && dm_db_up(d->db_pass) && !p->stopped) {
+    if (!dry_run(p) && dm_db_up(e->db) && !p->stopped) {
         char msstr[32], last[600];
         refresh_guards(p);
-        dm_guards_json(&p->g, d->cfg, gj, sizeof gj);
+        dm_guards_json(&p->g, e->cfg, gj, sizeof gj);
         snprintf(msstr, sizeof msstr, "%lld", ms);
         snprintf(last, sizeof last,
                  "{\"requested\": %lld, \"reminded\": %lld, \"resumed\": %lld,"
@@ -200,16 +228,18 @@ static void end_pass(struct dm_pass *p, const char *cause)
                               ok && p->g.backlog <= requested ? "true" : "false"};
         struct dm_stmt st;
         const char *bound[DM_SQL_MAX_PARAMS];
-        dm_sql_render(&st, dm_sql(DM_SQL_PASS_FINISH), &d->names, names);
+        dm_sql_render(&st, dm_sql(DM_SQL_PASS_FINISH), e->names, names);
         dm_stmt_bind(&st, vals, bound);
-        bool sent = dm_db_send(d->db_pass, st.sql, st.nparams, bound, finish_cb, p);
+        bool sent = dm_db_send(e->db, st.sql, st.nparams, bound, finish_cb, p);
         dm_stmt_free(&st);
         if (sent)
             p->phase = PH_FINISH;
     }
-    if (!d->opt.once)
+    if (!e->once)
         schedule(p, poll_ms(p));
-    dm_daemon_pass_finished(d, ok, line);
+    if (e->once)
+        p->once_done = true;
+    e->hooks.pass_finished(e->hooks.owner, ok, line);
 }
 
 /* Fails the pass with the database's reason. */
@@ -280,7 +310,7 @@ static void count_cb(void *arg, PGresult *res);
 /* Sends the next statement of p->step. */
 static void run_step(struct dm_pass *p)
 {
-    struct dm_daemon *d = p->d;
+    const struct dm_env *e = &p->env;
     const struct dm_lifecycle *lc = &p->lc;
     bool sent;
 
@@ -290,20 +320,18 @@ static void run_step(struct dm_pass *p)
         return;
     }
     p->phase = PH_STEP;
-    if (dm_daemon_dry_run(d)) {
-        sent = send_stmt(p, &lc->count[p->step], 0, NULL, count_cb);
+    if (dry_run(p)) {
+        sent = send_stmt(p, &lc->count[p->step], 0, NULL, -1, count_cb);
     } else {
-        long limit = d->cfg->limits.batch_size;
+        long limit = e->cfg->limits.batch_size;
         if (is_request(p->step) && p->g.remaining < limit)
             limit = (long)p->g.remaining;
         int k = p->step == DM_STEP_REQUEST_INACTIVE ? 0 : p->step == DM_STEP_REQUEST_NEVER ? 1 : -1;
-        p->lc.mark_ts = k >= 0 ? p->mark_ts[k] : NULL;
-        p->lc.mark_id = k >= 0 ? p->mark_id[k] : NULL;
         if (lc->messages[p->step] && !make_tokens(p, limit)) {
             end_pass(p, "the random source failed: no tokens");
             return;
         }
-        sent = send_stmt(p, &lc->run[p->step], limit, lc->messages[p->step] ? p->tokens : NULL,
+        sent = send_stmt(p, &lc->run[p->step], limit, lc->messages[p->step] ? p->tokens : NULL, k,
                          step_cb);
     }
     if (!sent)
@@ -331,7 +359,7 @@ static void count_cb(void *arg, PGresult *res)
 static void step_cb(void *arg, PGresult *res)
 {
     struct dm_pass *p = arg;
-    struct dm_daemon *d = p->d;
+    const struct dm_env *e = &p->env;
     if (!dm_db_ok(res)) {
         fail_pass(p, res);
         return;
@@ -354,7 +382,7 @@ static void step_cb(void *arg, PGresult *res)
     p->moved[p->step] += moved;
     p->rounds++;
     if (step_transition[p->step] != DM_T_COUNT)
-        d->metrics.transitions[step_transition[p->step]] += (uint64_t)moved;
+        e->metrics->transitions[step_transition[p->step]] += (uint64_t)moved;
     if (is_request(p->step))
         p->g.remaining -= moved;
     if (moved > 0)
@@ -378,9 +406,9 @@ static void step_cb(void *arg, PGresult *res)
     }
     if (is_request(p->step) && p->g.remaining <= 0 && !done && !p->g.rate_tripped) {
         p->g.rate_tripped = true;
-        d->metrics.guards[DM_GUARD_RATE] = true;
+        e->metrics->guards[DM_GUARD_RATE] = true;
         dm_log_error("guard tripped: max_requests_per_day reached; the rest wait",
-                     DM_I("max_requests_per_day", d->cfg->limits.max_requests_per_day));
+                     DM_I("max_requests_per_day", e->cfg->limits.max_requests_per_day));
     }
     if (done || stuck || (p->step == DM_STEP_REACTIVATE && p->rounds >= REACTIVATE_PAGES) ||
         (is_request(p->step) && p->g.remaining <= 0)) {
@@ -394,7 +422,7 @@ static void step_cb(void *arg, PGresult *res)
 static void next_step(struct dm_pass *p, enum dm_step from)
 {
     for (enum dm_step s = from; s < DM_STEP_COUNT; s++) {
-        const struct dm_stmt *st = dm_daemon_dry_run(p->d) ? &p->lc.count[s] : &p->lc.run[s];
+        const struct dm_stmt *st = dry_run(p) ? &p->lc.count[s] : &p->lc.run[s];
         if (st->sql == NULL || !step_allowed(p, s))
             continue;
         p->step = s;
@@ -409,11 +437,11 @@ static void next_step(struct dm_pass *p, enum dm_step from)
 /* Logs each tripped guard (every pass, as an operator must see it). */
 static void report_guards(struct dm_pass *p)
 {
-    struct dm_daemon *d = p->d;
+    const struct dm_env *e = &p->env;
     const struct dm_guards *g = &p->g;
-    d->metrics.guards[DM_GUARD_STALE_ACTIVITY] = g->stale;
-    d->metrics.guards[DM_GUARD_BACKLOG] = g->backlog_tripped;
-    d->metrics.guards[DM_GUARD_RATE] = g->rate_tripped;
+    e->metrics->guards[DM_GUARD_STALE_ACTIVITY] = g->stale;
+    e->metrics->guards[DM_GUARD_BACKLOG] = g->backlog_tripped;
+    e->metrics->guards[DM_GUARD_RATE] = g->rate_tripped;
     if (g->stale)
         dm_log_error("guard tripped: the activity feed is stale; no requests or suspensions",
                      DM_S("newest_activity", g->newest[0] ? g->newest : "none"),
@@ -422,21 +450,21 @@ static void report_guards(struct dm_pass *p)
         dm_log_error("guard tripped: backlog too large; no requests until dormantctl "
                      "accept-backlog",
                      DM_I("backlog", g->backlog), DM_I("eligible", g->eligible),
-                     DM_D("max_backlog_fraction", d->cfg->limits.max_backlog_fraction));
+                     DM_D("max_backlog_fraction", e->cfg->limits.max_backlog_fraction));
     if (g->rate_tripped)
         dm_log_error("guard tripped: max_requests_per_day reached; the rest wait",
                      DM_I("requested_24h", g->requested_24h),
-                     DM_I("max_requests_per_day", d->cfg->limits.max_requests_per_day),
+                     DM_I("max_requests_per_day", e->cfg->limits.max_requests_per_day),
                      DM_I("backlog", g->backlog));
-    if (dm_daemon_paused(d))
+    if (paused(p))
         dm_log_info("paused: no requests, reminders, suspensions or erasures",
-                    DM_B("paused_db", d->paused_db), DM_B("paused_local", d->paused_local));
+                    DM_B("paused_db", p->g.paused_db));
 }
 
 /* Decides the guards once the eligible count is known. */
 static void backlog_decide(struct dm_pass *p)
 {
-    dm_guards_decide(&p->g, p->d->cfg);
+    dm_guards_decide(&p->g, p->env.cfg);
     report_guards(p);
     next_step(p, DM_STEP_RESCHEDULE);
 }
@@ -455,21 +483,21 @@ static void eligible_cb(void *arg, PGresult *res)
 static void guards_cb(void *arg, PGresult *res)
 {
     struct dm_pass *p = arg;
-    struct dm_daemon *d = p->d;
+    const struct dm_env *e = &p->env;
     if (!dm_db_ok(res) || PQntuples(res) != 1) {
         fail_pass(p, res);
         return;
     }
     dm_guards_read(&p->g, res);
-    d->paused_db = p->g.paused_db;
+    db_paused(p, p->g.paused_db);
     set_mark(p, 0, res, 8);
     set_mark(p, 1, res, 10);
     if (p->g.rescanned)
         dm_log_info("rescan: the next requests look at the whole source table again");
-    bool need_count = dm_guards_need_eligible(&p->g, d->cfg);
+    bool need_count = dm_guards_need_eligible(&p->g, e->cfg);
     if (need_count) {
         p->phase = PH_ELIGIBLE;
-        if (!send_stmt(p, &p->lc.eligible, 0, NULL, eligible_cb))
+        if (!send_stmt(p, &p->lc.eligible, 0, NULL, -1, eligible_cb))
             end_pass(p, "connection lost");
         return;
     }
@@ -484,17 +512,14 @@ static void start_pass(struct dm_pass *p)
     p->started_ms = dm_now_ms();
     p->phase = PH_GUARDS;
     p->step = DM_STEP_RESCHEDULE;
-    char write[8];
-    snprintf(write, sizeof write, "%s", dm_daemon_dry_run(p->d) ? "false" : "true");
-    snprintf(p->lc.values[DM_P_WRITE], DM_LC_VALUE_SIZE, "%s", write);
-    if (!send_stmt(p, &p->lc.guards, 0, NULL, guards_cb))
+    if (!send_stmt(p, &p->lc.guards, 0, NULL, -1, guards_cb))
         end_pass(p, "connection lost");
 }
 
 static void lock_cb(void *arg, PGresult *res)
 {
     struct dm_pass *p = arg;
-    struct dm_daemon *d = p->d;
+    const struct dm_env *e = &p->env;
     p->phase = PH_IDLE;
     if (!dm_db_ok(res)) {
         if (res != NULL)
@@ -505,7 +530,7 @@ static void lock_cb(void *arg, PGresult *res)
     bool got = bval(res, 0);
     /* Standing-by instances learn of dormantctl pause here, each poll
      * interval, so that their deliveries honour it too. */
-    d->paused_db = bval(res, 2);
+    db_paused(p, bval(res, 2));
     if (got != p->leader) {
         if (got)
             dm_log_info("scanning leader: this instance runs the passes",
@@ -514,7 +539,7 @@ static void lock_cb(void *arg, PGresult *res)
             dm_log_info("another instance runs the passes; standing by");
     }
     p->leader = got;
-    d->metrics.leader = got;
+    e->metrics->leader = got;
     if (!got) {
         schedule(p, poll_ms(p));
         return;
@@ -525,7 +550,7 @@ static void lock_cb(void *arg, PGresult *res)
 static void setup_cb(void *arg, PGresult *res)
 {
     struct dm_pass *p = arg;
-    struct dm_daemon *d = p->d;
+    const struct dm_env *e = &p->env;
     p->phase = PH_IDLE;
     if (!dm_db_ok(res)) {
         if (res == NULL) {
@@ -535,13 +560,13 @@ static void setup_cb(void *arg, PGresult *res)
         const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
         bool missing = state && (strcmp(state, "42P01") == 0 || strcmp(state, "3F000") == 0 ||
                                  strcmp(state, "42703") == 0);
-        if (!p->reported_setup || d->opt.once)
+        if (!p->reported_setup || e->once)
             dm_log_error(missing ? "the dormant schema is missing or old: run dormantctl migrate"
                                  : "cannot prepare the pass session",
-                         DM_S("schema", d->cfg->database.schema), DM_S("error", dm_db_error(res)));
+                         DM_S("schema", e->cfg->database.schema), DM_S("error", dm_db_error(res)));
         p->reported_setup = true;
-        if (d->opt.once) {
-            dm_daemon_stop(d, missing ? DM_EXIT_CONFIG : DM_EXIT_FAILURE);
+        if (e->once) {
+            e->hooks.fatal(e->hooks.owner, missing ? DM_EXIT_CONFIG : DM_EXIT_FAILURE);
             return;
         }
         schedule(p, poll_ms(p));
@@ -555,8 +580,8 @@ static void setup_cb(void *arg, PGresult *res)
 /* One step of the scheduler: connect-wait, set up, lead, pass. */
 static void tick(struct dm_pass *p)
 {
-    struct dm_daemon *d = p->d;
-    if (p->stopped || d->stopping || p->in_pass || !p->lc_ok)
+    const struct dm_env *e = &p->env;
+    if (p->stopped || p->in_pass || !p->lc_ok)
         return;
     if (p->phase == PH_FINISH) {
         schedule(p, WAIT_TICK_MS);
@@ -565,31 +590,31 @@ static void tick(struct dm_pass *p)
     if (p->phase != PH_IDLE)
         return;
     evtimer_del(p->timer);
-    if (!p->up || !dm_db_up(d->db_pass)) {
-        if (d->opt.once) {
+    if (!p->up || !dm_db_up(e->db)) {
+        if (e->once) {
             if (p->wait_since_ms == 0)
                 p->wait_since_ms = dm_now_ms();
             if (dm_now_ms() - p->wait_since_ms > ONCE_CONNECT_TIMEOUT_MS) {
                 dm_log_error("--once: the database stayed unreachable; giving up");
-                dm_daemon_stop(d, DM_EXIT_UNAVAILABLE);
+                e->hooks.fatal(e->hooks.owner, DM_EXIT_UNAVAILABLE);
                 return;
             }
         }
         schedule(p, WAIT_TICK_MS);
         return;
     }
-    if (d->opt.once && d->once_pass_done)
+    if (p->once_done)
         return;
     if (!p->setup_done) {
         struct dm_stmt session;
-        dm_sql_render(&session, dm_sql(DM_SQL_PASS_SESSION), &d->names, NULL);
+        dm_sql_render(&session, dm_sql(DM_SQL_PASS_SESSION), e->names, NULL);
         p->phase = PH_SETUP;
         bool ok;
-        if (dm_daemon_dry_run(d))
-            ok = dm_db_send(d->db_pass, session.sql, 0, NULL, setup_cb, p);
+        if (dry_run(p))
+            ok = dm_db_send(e->db, session.sql, 0, NULL, setup_cb, p);
         else
-            ok = dm_db_send(d->db_pass, session.sql, 0, NULL, NULL, NULL) &&
-                 send_stmt(p, &p->lc.setup, 0, NULL, setup_cb);
+            ok = dm_db_send(e->db, session.sql, 0, NULL, NULL, NULL) &&
+                 send_stmt(p, &p->lc.setup, 0, NULL, -1, setup_cb);
         dm_stmt_free(&session);
         if (!ok) {
             p->phase = PH_IDLE;
@@ -599,13 +624,13 @@ static void tick(struct dm_pass *p)
     }
     if (!p->leader) {
         static const char *const names[] = {"key", "leader", "write", NULL};
-        const char *vals[] = {p->lock_key, p->leader_name, dm_daemon_dry_run(d) ? "false" : "true"};
+        const char *vals[] = {p->lock_key, p->leader_name, dry_run(p) ? "false" : "true"};
         struct dm_stmt lock;
         const char *bound[DM_SQL_MAX_PARAMS];
-        dm_sql_render(&lock, dm_sql(DM_SQL_PASS_LOCK), &d->names, names);
+        dm_sql_render(&lock, dm_sql(DM_SQL_PASS_LOCK), e->names, names);
         dm_stmt_bind(&lock, vals, bound);
         p->phase = PH_LOCK;
-        bool sent = dm_db_send(d->db_pass, lock.sql, lock.nparams, bound, lock_cb, p);
+        bool sent = dm_db_send(e->db, lock.sql, lock.nparams, bound, lock_cb, p);
         dm_stmt_free(&lock);
         if (!sent) {
             p->phase = PH_IDLE;
@@ -619,7 +644,6 @@ static void tick(struct dm_pass *p)
 static void on_db_state(void *arg, bool up)
 {
     struct dm_pass *p = arg;
-    p->d->metrics.db_up = up;
     p->up = up;
     if (!up) {
         /* The session, and with it the lock, is gone. */
@@ -627,7 +651,7 @@ static void on_db_state(void *arg, bool up)
         if (p->leader)
             dm_log_warning("lost the scanning lock with the database connection");
         p->leader = false;
-        p->d->metrics.leader = false;
+        p->env.metrics->leader = false;
         return;
     }
     p->wait_since_ms = 0;
@@ -640,31 +664,32 @@ static void set_identity(struct dm_pass *p)
     if (gethostname(host, sizeof host - 1) != 0)
         snprintf(host, sizeof host, "unknown");
     snprintf(p->leader_name, sizeof p->leader_name, "%s:%ld", host, (long)getpid());
-    snprintf(p->lock_key, sizeof p->lock_key, "dormant pass %s", p->d->cfg->database.schema);
+    snprintf(p->lock_key, sizeof p->lock_key, "dormant pass %s", p->env.cfg->database.schema);
 }
 
-struct dm_pass *dm_pass_new(struct dm_daemon *d)
+struct dm_pass *dm_pass_new(const struct dm_env *env)
 {
-    struct dm_pass *p = calloc(1, sizeof *p);
+    struct dm_pass *p = dm_xcalloc(1, sizeof *p);
     char err[256];
-    if (p == NULL)
-        abort();
-    p->d = d;
-    p->timer = evtimer_new(d->base, timer_cb, p);
-    p->lc_ok = dm_lifecycle_build(d->cfg, &d->names, &p->lc, err, sizeof err);
+    p->env = *env;
+    p->timer = evtimer_new(env->base, timer_cb, p);
+    p->lc_ok = dm_lifecycle_build(env->cfg, env->names, &p->lc, err, sizeof err);
     if (!p->lc_ok)
         dm_log_error("cannot build the lifecycle statements", DM_S("error", err));
     set_identity(p);
-    dm_db_on_state(d->db_pass, on_db_state, p);
+    dm_db_on_state(env->db, on_db_state, p);
     schedule(p, 0);
     return p;
 }
 
-void dm_pass_reconfigure(struct dm_pass *p)
+void dm_pass_reconfigure(struct dm_pass *p, const struct dm_config *cfg,
+                         const struct dm_sql_names *names)
 {
     struct dm_lifecycle next;
     char err[256];
-    if (!dm_lifecycle_build(p->d->cfg, &p->d->names, &next, err, sizeof err)) {
+    p->env.cfg = cfg;
+    p->env.names = names;
+    if (!dm_lifecycle_build(cfg, names, &next, err, sizeof err)) {
         dm_log_error("cannot build the lifecycle statements; keeping the previous ones",
                      DM_S("error", err));
         return;
@@ -683,7 +708,7 @@ void dm_pass_reconfigure(struct dm_pass *p)
         set_identity(p);
         if (strcmp(old, p->lock_key) != 0 && p->leader) {
             p->leader = false;
-            p->d->metrics.leader = false;
+            p->env.metrics->leader = false;
         }
         tick(p);
     }

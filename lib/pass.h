@@ -4,16 +4,22 @@
 
 #include <stdbool.h>
 
-struct dm_daemon;
+struct dm_config;
+struct dm_env;
 struct dm_pass;
+struct dm_sql_names;
 
-/* Creates the pass scheduler on d->db_pass: it competes for the scanning
- * lease and, while it holds it, runs a pass every limits.poll_interval
- * (once, with --once), then calls dm_daemon_pass_finished(). */
-struct dm_pass *dm_pass_new(struct dm_daemon *d);
+/* Creates the pass scheduler on env->db (env is copied): it competes for
+ * the scanning lease and, while it holds it, runs a pass every
+ * limits.poll_interval (once, with env->once), telling env's
+ * pass_finished hook after each, db_paused what control.paused says, and
+ * fatal when --once cannot go on. */
+struct dm_pass *dm_pass_new(const struct dm_env *env);
 
-/* Rebuilds whatever depends on the configuration (after d->cfg changed). */
-void dm_pass_reconfigure(struct dm_pass *p);
+/* Takes the next configuration and its names (which the caller keeps
+ * alive) and rebuilds the statements. */
+void dm_pass_reconfigure(struct dm_pass *p, const struct dm_config *cfg,
+                         const struct dm_sql_names *names);
 
 /* Starts no further statement; the one in flight, if any, completes. */
 void dm_pass_stop(struct dm_pass *p);

@@ -9,6 +9,7 @@
 #include "config.h"
 #include "quote.h"
 #include "strbuf.h"
+#include "util.h"
 
 static const char *const name_keys[DM_N_COUNT] = {
     [DM_N_S] = "S",
@@ -28,14 +29,6 @@ static const char *const name_keys[DM_N_COUNT] = {
     [DM_N_IDX_NEVER_ACTIVE] = "IDX_NEVER_ACTIVE",
     [DM_N_ID_TYPE] = "ID_TYPE",
 };
-
-static char *xstrdup(const char *s)
-{
-    char *r = strdup(s);
-    if (r == NULL)
-        abort();
-    return r;
-}
 
 /* The name of an index dormant makes on the source table, quoted. The
  * server would cut a name longer than it keeps; this cuts it the same way
@@ -95,7 +88,7 @@ bool dm_sql_names_build(struct dm_sql_names *n, const struct dm_config *cfg, cha
         free(q);
         n->value[DM_N_LOCALE] = b.s;
     } else {
-        n->value[DM_N_LOCALE] = xstrdup("NULL::text");
+        n->value[DM_N_LOCALE] = dm_xstrdup("NULL::text");
     }
     b = (struct dm_strbuf){0};
     dm_strbuf_str(&b, "");
@@ -133,7 +126,7 @@ fail:
 void dm_sql_names_set_id_type(struct dm_sql_names *n, const char *type)
 {
     free(n->value[DM_N_ID_TYPE]);
-    n->value[DM_N_ID_TYPE] = xstrdup(type);
+    n->value[DM_N_ID_TYPE] = dm_xstrdup(type);
 }
 
 void dm_sql_names_free(struct dm_sql_names *n)

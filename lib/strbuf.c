@@ -1,4 +1,4 @@
-/* Growing strings, and @KEY@ substitution into SQL and text templates. */
+/* Growing strings, and {{key}} substitution into text templates. */
 #include "strbuf.h"
 
 #include <stdarg.h>

@@ -1,4 +1,4 @@
-/* Growing strings, and @KEY@ substitution into SQL and text templates. */
+/* Growing strings, and {{key}} substitution into text templates. */
 #ifndef DM_STRBUF_H
 #define DM_STRBUF_H
 
@@ -19,7 +19,8 @@ void dm_strbuf_add(struct dm_strbuf *b, const char *s, size_t n);
 void dm_strbuf_str(struct dm_strbuf *b, const char *s);
 void dm_strbuf_printf(struct dm_strbuf *b, const char *fmt, ...) DM_PRINTF(2, 3);
 
-/* One placeholder and what replaces it ("@S@" -> "\"dormant\""). */
+/* One placeholder and what replaces it ("{{style}}" -> the style sheet).
+ * (SQL has its own, lib/sql.h.) */
 struct dm_subst {
     const char *key;
     const char *value;

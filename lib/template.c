@@ -11,12 +11,6 @@
 
 #include "strbuf.h"
 
-const char *const dm_message_types[] = {
-    "confirmation.requested", "confirmation.reminder",    "subscription.confirmed",
-    "subscription.suspended", "subscription.reactivated", "subscriber.erased",
-};
-const size_t dm_n_message_types = sizeof dm_message_types / sizeof dm_message_types[0];
-
 const char *const dm_template_placeholders[] = {
     "subscriber_id",
     "confirm_url",

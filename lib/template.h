@@ -5,11 +5,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "domain.h" /* dm_message_types: one template per type */
 #include "dormant.h"
-
-/* The message types of DESIGN §7, in a fixed order. */
-extern const char *const dm_message_types[];
-extern const size_t dm_n_message_types;
 
 /* The placeholders a template may name. */
 extern const char *const dm_template_placeholders[];

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "log.h"
+#include "util.h"
 
 /* One transfer in flight; the easy handle's CURLOPT_PRIVATE points here. */
 struct transfer {
@@ -29,14 +30,6 @@ struct dm_transfers {
     struct sock *socks;   /* every socket watched */
     int running;          /* transfers in flight */
 };
-
-static void *xcalloc(size_t n, size_t size)
-{
-    void *p = calloc(n, size);
-    if (p == NULL)
-        abort();
-    return p;
-}
 
 /* Hands every finished transfer back to its owner. */
 static void drain(struct dm_transfers *t)
@@ -127,7 +120,7 @@ static int curl_socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp, v
         return 0;
     }
     if (s == NULL) {
-        s = xcalloc(1, sizeof *s);
+        s = dm_xcalloc(1, sizeof *s);
         s->fd = fd;
         s->next = t->socks;
         if (t->socks)
@@ -148,7 +141,7 @@ static int curl_socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp, v
 struct dm_transfers *dm_transfers_new(struct event_base *base, long max_connections)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    struct dm_transfers *t = xcalloc(1, sizeof *t);
+    struct dm_transfers *t = dm_xcalloc(1, sizeof *t);
     t->base = base;
     t->multi = curl_multi_init();
     if (t->multi == NULL)
@@ -165,7 +158,7 @@ struct dm_transfers *dm_transfers_new(struct event_base *base, long max_connecti
 
 bool dm_transfers_add(struct dm_transfers *t, CURL *easy, dm_transfer_done_fn fn, void *arg)
 {
-    struct transfer *tr = xcalloc(1, sizeof *tr);
+    struct transfer *tr = dm_xcalloc(1, sizeof *tr);
     tr->easy = easy;
     tr->fn = fn;
     tr->arg = arg;

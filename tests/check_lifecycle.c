@@ -125,7 +125,8 @@ START_TEST(optional_rules_drop_their_steps)
     const struct dm_stmt *st = &lc.run[DM_STEP_REQUEST_RECHECK];
     const char *values[DM_P_COUNT];
     char limit[16];
-    dm_lifecycle_params(&lc, st, 250, limit, sizeof limit, "{t}", values);
+    const struct dm_lc_call call = {.limit = 250, .tokens = "{t}", .write = true};
+    dm_lifecycle_params(&lc, st, &call, limit, sizeof limit, values);
     bool saw_limit = false, saw_tokens = false, saw_never = false;
     for (int i = 0; i < st->nparams; i++) {
         if (st->params[i] == DM_P_LIMIT) {

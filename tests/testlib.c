@@ -1,6 +1,8 @@
 /* Shared helpers for the Check suites: scratch databases, files, runner. */
 #include "testlib.h"
 
+#include <event2/event.h>
+
 #include <errno.h>
 #include <ftw.h>
 #include <stdio.h>
@@ -8,6 +10,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "env.h"
 
 bool dm_test_have_pg(void)
 {
@@ -246,4 +250,83 @@ int dm_test_run(Suite *s)
     failed = srunner_ntests_failed(sr);
     srunner_free(sr);
     return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
+static bool fake_paused(void *owner)
+{
+    return ((struct dm_test_fake *)owner)->paused;
+}
+
+static bool fake_dry_run(void *owner)
+{
+    return ((struct dm_test_fake *)owner)->dry_run;
+}
+
+static void fake_db_paused(void *owner, bool paused)
+{
+    struct dm_test_fake *f = owner;
+    f->db_paused = paused;
+    f->db_paused_calls++;
+}
+
+static void fake_pass_finished(void *owner, bool ok, const char *summary)
+{
+    struct dm_test_fake *f = owner;
+    f->finished++;
+    f->finished_ok = ok;
+    snprintf(f->summary, sizeof f->summary, "%s", summary);
+}
+
+static void fake_outbox_drained(void *owner)
+{
+    ((struct dm_test_fake *)owner)->drained++;
+}
+
+static void fake_fatal(void *owner, int exit_code)
+{
+    ((struct dm_test_fake *)owner)->fatal = exit_code;
+}
+
+void dm_test_hooks(struct dm_test_fake *f, struct dm_hooks *hooks)
+{
+    f->fatal = -1;
+    *hooks = (struct dm_hooks){
+        .owner = f,
+        .paused = fake_paused,
+        .dry_run = fake_dry_run,
+        .db_paused = fake_db_paused,
+        .pass_finished = fake_pass_finished,
+        .outbox_drained = fake_outbox_drained,
+        .fatal = fake_fatal,
+    };
+}
+
+struct loop_watch {
+    struct event_base *base;
+    bool (*cond)(void *arg);
+    void *arg;
+    bool met;
+    int left; /* looks before giving up */
+};
+
+static void loop_check(evutil_socket_t fd, short what, void *arg)
+{
+    struct loop_watch *w = arg;
+    if (w->cond(w->arg)) {
+        w->met = true;
+        event_base_loopbreak(w->base);
+    } else if (--w->left <= 0) {
+        event_base_loopbreak(w->base);
+    }
+}
+
+bool dm_test_loop_until(struct event_base *base, bool (*cond)(void *arg), void *arg, int timeout_ms)
+{
+    struct loop_watch w = {base, cond, arg, false, timeout_ms / 50 + 1};
+    struct event *tick = event_new(base, -1, EV_PERSIST, loop_check, &w);
+    struct timeval every = {0, 50000};
+    event_add(tick, &every);
+    event_base_dispatch(base);
+    event_free(tick);
+    return w.met;
 }

@@ -54,6 +54,30 @@ char *dm_test_write_file(const char *dir, const char *name, const char *content)
 /* Remove dir and everything below it; a missing dir is not an error. */
 void dm_test_rmtree(const char *dir);
 
+/*
+ * Fake hooks for running a module (pass, outbox, http) in a test, without a
+ * daemon (lib/env.h): the test sets what the questions answer and reads
+ * what the module told. dm_test_hooks() points hooks at f.
+ */
+struct dm_test_fake {
+    bool paused, dry_run; /* the answers */
+    bool db_paused;       /* last db_paused told */
+    int db_paused_calls;  /* how often */
+    int finished;         /* pass_finished calls */
+    bool finished_ok;     /* ok of the last one */
+    char summary[512];    /* its summary */
+    int drained;          /* outbox_drained calls */
+    int fatal;            /* exit code of the last fatal call (-1: none) */
+};
+struct dm_hooks;
+void dm_test_hooks(struct dm_test_fake *f, struct dm_hooks *hooks);
+
+/* Runs base until cond(arg) holds, looking every 50 ms; false after
+ * timeout_ms. */
+struct event_base;
+bool dm_test_loop_until(struct event_base *base, bool (*cond)(void *arg), void *arg,
+                        int timeout_ms);
+
 /* Run suite s in a fresh runner and return the process exit status. */
 int dm_test_run(Suite *s);
 
