@@ -48,20 +48,23 @@ static void render(struct dm_stmt *st, const char *tmpl, const struct dm_sql_slo
 }
 
 /* The three statements of a step that is a "due" part and a tail: run
- * (due limited to a batch, then write), preview and count (due unlimited). */
+ * (due limited to a batch and its rows locked with lock, then write),
+ * preview and count (due unlimited, no lock). */
 static void build_step(const struct dm_sql_names *names, struct dm_lifecycle *lc, enum dm_step step,
-                       enum dm_sql_file due, const char *write, enum dm_sql_file preview)
+                       enum dm_sql_file due, const char *write, enum dm_sql_file preview,
+                       const char *lock)
 {
-    const struct dm_sql_slot batch[] = {{"LIMIT", dm_sql(DM_SQL_LIFECYCLE_LIMIT)}};
-    const struct dm_sql_slot all[] = {{"LIMIT", ""}};
+    const struct dm_sql_slot batch[] = {{"LIMIT", dm_sql(DM_SQL_LIFECYCLE_LIMIT)},
+                                        {"ROW_LOCK", lock}};
+    const struct dm_sql_slot all[] = {{"LIMIT", ""}, {"ROW_LOCK", ""}};
     char *run = join(dm_sql(due), write);
-    render(&lc->run[step], run, batch, 1, names);
+    render(&lc->run[step], run, batch, 2, names);
     free(run);
     char *pv = join(dm_sql(due), dm_sql(preview));
-    render(&lc->preview[step], pv, all, 1, names);
+    render(&lc->preview[step], pv, all, 2, names);
     free(pv);
     char *ct = join(dm_sql(due), dm_sql(DM_SQL_LIFECYCLE_COUNT_DUE));
-    render(&lc->count[step], ct, all, 1, names);
+    render(&lc->count[step], ct, all, 2, names);
     free(ct);
 }
 
@@ -198,7 +201,7 @@ bool dm_lifecycle_build(const struct dm_config *cfg, const struct dm_sql_names *
 
     render(&lc->run[DM_STEP_RESCHEDULE], dm_sql(DM_SQL_LIFECYCLE_RESCHEDULE), NULL, 0, names);
     build_step(names, lc, DM_STEP_RESUME, DM_SQL_LIFECYCLE_RESUME_DUE,
-               dm_sql(DM_SQL_LIFECYCLE_RESUME_WRITE), DM_SQL_LIFECYCLE_RESUME_PREVIEW);
+               dm_sql(DM_SQL_LIFECYCLE_RESUME_WRITE), DM_SQL_LIFECYCLE_RESUME_PREVIEW, "");
     {
         /* A page of the reactivation cursor has its own LIMIT; preview and
          * count look at every suspended account. */
@@ -218,11 +221,11 @@ bool dm_lifecycle_build(const struct dm_config *cfg, const struct dm_sql_names *
     }
     if (cfg->policy.reminders.n > 0) {
         build_step(names, lc, DM_STEP_REMIND, DM_SQL_LIFECYCLE_REMIND_DUE,
-                   dm_sql(DM_SQL_LIFECYCLE_REMIND_WRITE), DM_SQL_LIFECYCLE_REMIND_PREVIEW);
+                   dm_sql(DM_SQL_LIFECYCLE_REMIND_WRITE), DM_SQL_LIFECYCLE_REMIND_PREVIEW, "");
         lc->messages[DM_STEP_REMIND] = true;
     }
     build_step(names, lc, DM_STEP_SUSPEND, DM_SQL_LIFECYCLE_SUSPEND_DUE,
-               dm_sql(DM_SQL_LIFECYCLE_SUSPEND_WRITE), DM_SQL_LIFECYCLE_SUSPEND_PREVIEW);
+               dm_sql(DM_SQL_LIFECYCLE_SUSPEND_WRITE), DM_SQL_LIFECYCLE_SUSPEND_PREVIEW, "");
     lc->messages[DM_STEP_SUSPEND] = true;
     if (cfg->policy.erase_after.set) {
         const struct dm_sql_slot slot[] = {
@@ -230,7 +233,7 @@ bool dm_lifecycle_build(const struct dm_config *cfg, const struct dm_sql_names *
              cfg->policy.erase_columns.n > 0 ? dm_sql(DM_SQL_LIFECYCLE_ERASE_SOURCE) : ""}};
         char *write = dm_sql_compose(dm_sql(DM_SQL_LIFECYCLE_ERASE_WRITE), slot, 1);
         build_step(names, lc, DM_STEP_ERASE, DM_SQL_LIFECYCLE_ERASE_DUE, write,
-                   DM_SQL_LIFECYCLE_ERASE_PREVIEW);
+                   DM_SQL_LIFECYCLE_ERASE_PREVIEW, dm_sql(DM_SQL_LIFECYCLE_ERASE_LOCK));
         lc->messages[DM_STEP_ERASE] = true;
         free(write);
     }

@@ -2,10 +2,13 @@
 -- sent for lifecycle/ and answer/; elsewhere numbered by first use
 -- (the module binds its values by name).
 -- $1 = erase
--- $2 = limit
+-- $2 = suspended
+-- $3 = limit
 WITH due AS (SELECT a.subscriber_id AS id, a.suspended_at FROM "Dm_x".account a
+               JOIN "public"."subscribers" s ON s."id" = a.subscriber_id
               WHERE a.state = 'suspended' AND a.suspended_at <= now() - $1::interval
-              ORDER BY a.suspended_at, a.subscriber_id LIMIT $2::integer)
+                AND s."billing_status" = $2
+              ORDER BY a.suspended_at, a.subscriber_id LIMIT $3::integer FOR UPDATE OF s SKIP LOCKED)
 ,
 acc AS (UPDATE "Dm_x".account a SET state = 'erased', updated_at = now()
           FROM due WHERE a.subscriber_id = due.id AND a.state = 'suspended'
@@ -30,6 +33,6 @@ msg AS (INSERT INTO "Dm_x".outbox (type, subscriber_id, cycle, payload)
                  'timestamp', to_char((now()) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
                  'data', jsonb_build_object('subscriber_id', acc.subscriber_id::text))
           FROM acc RETURNING 1)
- SELECT (SELECT count(*) FROM acc) AS moved, (SELECT count(*) FROM due) < $2::integer AS done,
+ SELECT (SELECT count(*) FROM acc) AS moved, (SELECT count(*) FROM due) < $3::integer AS done,
         (SELECT count(*) FROM (SELECT pg_notify('dormant_outbox', '') FROM msg LIMIT 1) x)
           AS notified
