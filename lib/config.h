@@ -75,6 +75,7 @@ struct dm_config {
         int max_requests_per_day;
         struct dm_interval max_activity_lag;
         double max_backlog_fraction;
+        struct dm_interval sweep_period; /* every source row examined at least this often */
     } limits;
 
     struct {
