@@ -14,10 +14,13 @@
  * (the three ways a request comes about share the action "request"). */
 static const struct {
     const char *action;
-    enum dm_step steps[3];
+    enum dm_step steps[4];
     int nsteps;
 } actions[] = {
-    {"request", {DM_STEP_REQUEST_RECHECK, DM_STEP_REQUEST_INACTIVE, DM_STEP_REQUEST_NEVER}, 3},
+    {"request",
+     {DM_STEP_REQUEST_RECHECK, DM_STEP_REQUEST_INACTIVE, DM_STEP_REQUEST_NEVER, DM_STEP_SWEEP},
+     4},
+    {"withdraw", {DM_STEP_WITHDRAW}, 1},
     {"remind", {DM_STEP_REMIND}, 1},
     {"suspend", {DM_STEP_SUSPEND}, 1},
     {"erase", {DM_STEP_ERASE}, 1},
@@ -68,7 +71,7 @@ static bool read_guards(struct dm_ctl *ctl, const struct dm_lifecycle *lc, struc
 /* One action's total and its first rows. */
 struct preview_action {
     long long total;
-    PGresult *rows[3]; /* one per step; columns subscriber_id, action, rule, reason, since */
+    PGresult *rows[4]; /* one per step; columns subscriber_id, action, rule, reason, since */
 };
 
 static bool read_action(struct dm_ctl *ctl, const struct dm_lifecycle *lc, size_t a, long limit,

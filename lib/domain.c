@@ -30,7 +30,9 @@ const char *const dm_step_names[DM_STEP_COUNT] = {
     [DM_STEP_REQUEST_RECHECK] = "request_recheck",
     [DM_STEP_REQUEST_INACTIVE] = "request_inactive",
     [DM_STEP_REQUEST_NEVER] = "request_never_active",
+    [DM_STEP_WITHDRAW] = "withdraw",
     [DM_STEP_REMIND] = "remind",
     [DM_STEP_SUSPEND] = "suspend",
     [DM_STEP_ERASE] = "erase",
+    [DM_STEP_SWEEP] = "sweep",
 };

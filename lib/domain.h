@@ -47,9 +47,11 @@ enum dm_step {
     DM_STEP_REQUEST_RECHECK,  /* accounts whose recheck time came: ask them now or later */
     DM_STEP_REQUEST_INACTIVE, /* inactive rule, over the activity watermark */
     DM_STEP_REQUEST_NEVER,    /* never-active rule, over the created_at watermark */
+    DM_STEP_WITHDRAW,         /* pending who left (billing, row, eligibility, exemption) */
     DM_STEP_REMIND,           /* reminders before the deadline */
     DM_STEP_SUSPEND,          /* deadline passed without an answer */
     DM_STEP_ERASE,            /* suspended longer than policy.erase_after */
+    DM_STEP_SWEEP,            /* one page of every source row: finds, withdraws, comebacks */
     DM_STEP_COUNT,
 };
 extern const char *const dm_step_names[DM_STEP_COUNT];

@@ -27,7 +27,7 @@ const char *const dm_param_names[DM_P_COUNT + 1] = {
     [DM_P_LAG] = "lag",           [DM_P_ACTIVE] = "active",       [DM_P_SUSPENDED] = "suspended",
     [DM_P_URL] = "url",           [DM_P_WRITE] = "write",         [DM_P_MARK_TS] = "mark_ts",
     [DM_P_MARK_ID] = "mark_id",   [DM_P_LIMIT] = "limit",         [DM_P_TOKENS] = "tokens",
-    [DM_P_COUNT] = NULL,
+    [DM_P_PERIOD] = "period",     [DM_P_POLL] = "poll",           [DM_P_COUNT] = NULL,
 };
 
 /* Two fragments one after the other; newly allocated. */
@@ -127,6 +127,40 @@ static char *backlog(const struct dm_config *cfg)
     return sql;
 }
 
+/* The sweep: one page of the source through the request steps' decision;
+ * the writing statement owes at most a batch, preview and count what the
+ * sweep owes now. */
+static void sweep(const struct dm_sql_names *names, struct dm_lifecycle *lc)
+{
+    const struct dm_sql_slot owed[] = {{"OWED", dm_sql(DM_SQL_LIFECYCLE_SWEEP_OWED)}};
+    char *quota = dm_sql_compose(dm_sql(DM_SQL_LIFECYCLE_SWEEP_QUOTA_BATCH), owed, 1);
+    char *write =
+        join(dm_sql(DM_SQL_LIFECYCLE_SWEEP_WRITE), dm_sql(DM_SQL_LIFECYCLE_WITHDRAW_WRITE));
+    char *tail = join(write, dm_sql(DM_SQL_LIFECYCLE_SWEEP_DONE));
+    const struct {
+        struct dm_stmt *st;
+        const char *quota;
+        const char *tail;
+    } parts[] = {
+        {&lc->run[DM_STEP_SWEEP], quota, tail},
+        {&lc->preview[DM_STEP_SWEEP], dm_sql(DM_SQL_LIFECYCLE_SWEEP_OWED),
+         dm_sql(DM_SQL_LIFECYCLE_SWEEP_PREVIEW)},
+        {&lc->count[DM_STEP_SWEEP], dm_sql(DM_SQL_LIFECYCLE_SWEEP_OWED),
+         dm_sql(DM_SQL_LIFECYCLE_SWEEP_COUNT)},
+    };
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+        const struct dm_sql_slot slots[] = {
+            {"QUOTA", parts[i].quota},
+            {"DECIDE", dm_sql(DM_SQL_LIFECYCLE_REQUEST_DECIDE)},
+            {"TAIL", parts[i].tail},
+        };
+        render(parts[i].st, dm_sql(DM_SQL_LIFECYCLE_SWEEP), slots, 3, names);
+    }
+    free(quota);
+    free(write);
+    free(tail);
+}
+
 bool dm_lifecycle_build(const struct dm_config *cfg, const struct dm_sql_names *names,
                         struct dm_lifecycle *lc, char *err, size_t errlen)
 {
@@ -140,6 +174,8 @@ bool dm_lifecycle_build(const struct dm_config *cfg, const struct dm_sql_names *
         [DM_P_CONFIRM] = &cfg->policy.confirm_within,
         [DM_P_ERASE] = &cfg->policy.erase_after,
         [DM_P_LAG] = &cfg->limits.max_activity_lag,
+        [DM_P_PERIOD] = &cfg->limits.sweep_period,
+        [DM_P_POLL] = &cfg->limits.poll_interval,
     };
     for (int i = 0; i < DM_P_COUNT; i++) {
         if (ivs[i] == NULL)
@@ -237,6 +273,27 @@ bool dm_lifecycle_build(const struct dm_config *cfg, const struct dm_sql_names *
         lc->messages[DM_STEP_ERASE] = true;
         free(write);
     }
+
+    {
+        /* Pending subscribers who left, checked before they are reminded or suspended. */
+        char *write =
+            join(dm_sql(DM_SQL_LIFECYCLE_WITHDRAW_WRITE), dm_sql(DM_SQL_LIFECYCLE_WITHDRAW_DONE));
+        const struct dm_sql_slot batch[] = {{"LIMIT", dm_sql(DM_SQL_LIFECYCLE_LIMIT)}};
+        const struct dm_sql_slot all[] = {{"LIMIT", ""}};
+        char *run = join(dm_sql(DM_SQL_LIFECYCLE_WITHDRAW_DUE), write);
+        render(&lc->run[DM_STEP_WITHDRAW], run, batch, 1, names);
+        char *pv =
+            join(dm_sql(DM_SQL_LIFECYCLE_WITHDRAW_DUE), dm_sql(DM_SQL_LIFECYCLE_WITHDRAW_PREVIEW));
+        render(&lc->preview[DM_STEP_WITHDRAW], pv, all, 1, names);
+        char *ct =
+            join(dm_sql(DM_SQL_LIFECYCLE_WITHDRAW_DUE), dm_sql(DM_SQL_LIFECYCLE_WITHDRAW_COUNT));
+        render(&lc->count[DM_STEP_WITHDRAW], ct, all, 1, names);
+        free(write);
+        free(run);
+        free(pv);
+        free(ct);
+    }
+    sweep(names, lc);
 
     char *bl = backlog(cfg);
     const struct dm_sql_slot slot[] = {{"BACKLOG", bl}};

@@ -24,6 +24,8 @@ enum dm_param {
     DM_P_ACTIVE,    /* source.billing.active (typed by the billing column) */
     DM_P_SUSPENDED, /* source.billing.suspended */
     DM_P_URL,       /* http.public_url */
+    DM_P_PERIOD,    /* limits.sweep_period */
+    DM_P_POLL,      /* limits.poll_interval */
     DM_P_WRITE,     /* boolean: false in dry runs (per call) */
     DM_P_MARK_TS,   /* a request step's watermark time (per call) */
     DM_P_MARK_ID,   /* and its id tie-break (per call) */
@@ -43,7 +45,9 @@ struct dm_lifecycle {
     /* Writes one batch of the step. One row: moved bigint (transitions
      * made), done boolean (nothing due left after this batch), notified;
      * the request steps add mark_ts, mark_id text: the watermark to pass
-     * to the next batch (NULL for the recheck step). Steps that send
+     * to the next batch (NULL for the recheck step); the sweep adds
+     * examined, found (marked for the next pass's recheck step) and
+     * reactivated (erased customers who came back). Steps that send
      * messages take DM_P_TOKENS with DM_P_LIMIT entries. */
     struct dm_stmt run[DM_STEP_COUNT];
     /* Who the step would move now, without writing: rows of

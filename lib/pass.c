@@ -61,6 +61,8 @@ struct dm_pass {
     int rounds;                     /* statements of this step so far */
     int idle_rounds;                /* consecutive batches that moved nothing and were not done */
     long long moved[DM_STEP_COUNT]; /* transitions (or, in a dry run, would-be ones) */
+    long long swept;                /* source rows the sweep examined */
+    long long found;                /* of them, due: marked for the next pass's requests */
     char *mark_ts[2];               /* request watermarks (inactive, never active); NULL = none */
     char *mark_id[2];               /* their id tie-breaks */
     char *tokens;                   /* text[] literal of the batch's tokens */
@@ -200,7 +202,9 @@ static void end_pass(struct dm_pass *p, const char *cause)
             "pass done", DM_I("requested", requested), DM_I("reminded", p->moved[DM_STEP_REMIND]),
             DM_I("resumed", p->moved[DM_STEP_RESUME]), DM_I("suspended", p->moved[DM_STEP_SUSPEND]),
             DM_I("reactivated", p->moved[DM_STEP_REACTIVATE]),
-            DM_I("erased", p->moved[DM_STEP_ERASE]), DM_I("backlog", p->g.backlog),
+            DM_I("erased", p->moved[DM_STEP_ERASE]),
+            DM_I("withdrawn", p->moved[DM_STEP_WITHDRAW] + p->moved[DM_STEP_SWEEP]),
+            DM_I("swept", p->swept), DM_I("found", p->found), DM_I("backlog", p->g.backlog),
             DM_B("paused", paused(p)), DM_B("dry_run", dry_run(p)), DM_I("duration_ms", ms));
     } else {
         e->metrics->pass_failures++;
@@ -302,6 +306,8 @@ static const enum dm_transition step_transition[DM_STEP_COUNT] = {
     [DM_STEP_REMIND] = DM_T_REMINDED,
     [DM_STEP_SUSPEND] = DM_T_SUSPENDED,
     [DM_STEP_ERASE] = DM_T_ERASED,
+    [DM_STEP_WITHDRAW] = DM_T_COUNT,
+    [DM_STEP_SWEEP] = DM_T_COUNT,
 };
 
 static void step_cb(void *arg, PGresult *res);
@@ -379,6 +385,12 @@ static void step_cb(void *arg, PGresult *res)
                                     : PQgetisnull(res, 0, 4));
         set_mark(p, k, res, 3);
     }
+    if (p->step == DM_STEP_SWEEP && PQnfields(res) >= 6) {
+        p->swept += ival(res, 0, 3);
+        p->found += ival(res, 0, 4);
+        p->moved[DM_STEP_REACTIVATE] += ival(res, 0, 5);
+        e->metrics->transitions[DM_T_REACTIVATED] += (uint64_t)ival(res, 0, 5);
+    }
     p->moved[p->step] += moved;
     p->rounds++;
     if (step_transition[p->step] != DM_T_COUNT)
@@ -393,7 +405,8 @@ static void step_cb(void *arg, PGresult *res)
      * batch that moves nothing yet is not done means rows changed under us:
      * leave them to the next pass rather than spin. */
     bool walks = p->step == DM_STEP_REQUEST_INACTIVE || p->step == DM_STEP_REQUEST_NEVER ||
-                 p->step == DM_STEP_REACTIVATE || p->step == DM_STEP_RESCHEDULE;
+                 p->step == DM_STEP_REACTIVATE || p->step == DM_STEP_RESCHEDULE ||
+                 p->step == DM_STEP_SWEEP;
     p->idle_rounds = moved == 0 && !done ? p->idle_rounds + 1 : 0;
     bool stuck = (!walks && p->idle_rounds >= 2) || mark_stuck;
     if (stuck)
@@ -508,6 +521,7 @@ static void start_pass(struct dm_pass *p)
 {
     memset(&p->g, 0, sizeof p->g);
     memset(p->moved, 0, sizeof p->moved);
+    p->swept = p->found = 0;
     p->in_pass = true;
     p->started_ms = dm_now_ms();
     p->phase = PH_GUARDS;

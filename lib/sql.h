@@ -62,7 +62,7 @@ void dm_sql_names_set_id_type(struct dm_sql_names *n, const char *type);
 void dm_sql_names_free(struct dm_sql_names *n);
 
 /* Most parameters a statement takes. */
-#define DM_SQL_MAX_PARAMS 16
+#define DM_SQL_MAX_PARAMS 24
 
 /* One statement ready to send, and what its $1..$n stand for. */
 struct dm_stmt {

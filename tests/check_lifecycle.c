@@ -91,6 +91,16 @@ START_TEST(builds_every_statement)
     ck_assert(!lc.messages[DM_STEP_RESUME]);
     /* The erasure sets the configured columns to NULL. */
     ck_assert_ptr_nonnull(strstr(lc.run[DM_STEP_ERASE].sql, "SET \"email\" = NULL"));
+    /* Erasure checks billing under the source row's lock; its preview takes no lock. */
+    ck_assert_ptr_nonnull(strstr(lc.run[DM_STEP_ERASE].sql, "FOR UPDATE OF s SKIP LOCKED"));
+    ck_assert_ptr_null(strstr(lc.preview[DM_STEP_ERASE].sql, "FOR UPDATE"));
+    ck_assert_ptr_nonnull(strstr(lc.run[DM_STEP_ERASE].sql, "s.\"billing_status\" = $"));
+    /* The sweep pages over the source's key, paced by sweep_period and poll_interval. */
+    ck_assert_ptr_nonnull(strstr(lc.run[DM_STEP_SWEEP].sql, "ORDER BY s.\"id\" LIMIT"));
+    ck_assert_ptr_nonnull(strstr(lc.run[DM_STEP_SWEEP].sql, "least($"));
+    ck_assert_ptr_null(strstr(lc.count[DM_STEP_SWEEP].sql, "least($"));
+    ck_assert_str_eq(lc.values[DM_P_PERIOD], "0 months 1 days 0 microseconds");
+    ck_assert(!lc.messages[DM_STEP_SWEEP] && !lc.messages[DM_STEP_WITHDRAW]);
     /* Intervals are values, rendered once, not text in the SQL. */
     ck_assert_str_eq(lc.values[DM_P_CONFIRM], "0 months 10 days 0 microseconds");
     ck_assert_str_eq(lc.values[DM_P_INACTIVE], "24 months 0 days 0 microseconds");
