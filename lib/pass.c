@@ -63,6 +63,8 @@ struct dm_pass {
     long long moved[DM_STEP_COUNT]; /* transitions (or, in a dry run, would-be ones) */
     long long swept;                /* source rows the sweep examined */
     long long found;                /* of them, due: marked for the next pass's requests */
+    int64_t sweep_ms;               /* time the sweep's statements took (it is measured apart) */
+    int64_t step_started_ms;        /* when the running step's statement was sent */
     char *mark_ts[2];               /* request watermarks (inactive, never active); NULL = none */
     char *mark_id[2];               /* their id tie-breaks */
     char *tokens;                   /* text[] literal of the batch's tokens */
@@ -204,8 +206,9 @@ static void end_pass(struct dm_pass *p, const char *cause)
             DM_I("reactivated", p->moved[DM_STEP_REACTIVATE]),
             DM_I("erased", p->moved[DM_STEP_ERASE]),
             DM_I("withdrawn", p->moved[DM_STEP_WITHDRAW] + p->moved[DM_STEP_SWEEP]),
-            DM_I("swept", p->swept), DM_I("found", p->found), DM_I("backlog", p->g.backlog),
-            DM_B("paused", paused(p)), DM_B("dry_run", dry_run(p)), DM_I("duration_ms", ms));
+            DM_I("swept", p->swept), DM_I("found", p->found), DM_I("sweep_ms", p->sweep_ms),
+            DM_I("backlog", p->g.backlog), DM_B("paused", paused(p)), DM_B("dry_run", dry_run(p)),
+            DM_I("duration_ms", ms));
     } else {
         e->metrics->pass_failures++;
         dm_log_error("pass failed", DM_S("step", p->phase == PH_STEP ? dm_step_names[p->step] : ""),
@@ -326,6 +329,7 @@ static void run_step(struct dm_pass *p)
         return;
     }
     p->phase = PH_STEP;
+    p->step_started_ms = dm_now_ms();
     if (dry_run(p)) {
         sent = send_stmt(p, &lc->count[p->step], 0, NULL, -1, count_cb);
     } else {
@@ -385,11 +389,13 @@ static void step_cb(void *arg, PGresult *res)
                                     : PQgetisnull(res, 0, 4));
         set_mark(p, k, res, 3);
     }
+    if (p->step == DM_STEP_SWEEP)
+        p->sweep_ms += dm_now_ms() - p->step_started_ms;
     if (p->step == DM_STEP_SWEEP && PQnfields(res) >= 6) {
-        p->swept += ival(res, 0, 3);
-        p->found += ival(res, 0, 4);
-        p->moved[DM_STEP_REACTIVATE] += ival(res, 0, 5);
-        e->metrics->transitions[DM_T_REACTIVATED] += (uint64_t)ival(res, 0, 5);
+        p->swept += ival(res, 3, 0);
+        p->found += ival(res, 4, 0);
+        p->moved[DM_STEP_REACTIVATE] += ival(res, 5, 0);
+        e->metrics->transitions[DM_T_REACTIVATED] += (uint64_t)ival(res, 5, 0);
     }
     p->moved[p->step] += moved;
     p->rounds++;
@@ -522,6 +528,7 @@ static void start_pass(struct dm_pass *p)
     memset(&p->g, 0, sizeof p->g);
     memset(p->moved, 0, sizeof p->moved);
     p->swept = p->found = 0;
+    p->sweep_ms = 0;
     p->in_pass = true;
     p->started_ms = dm_now_ms();
     p->phase = PH_GUARDS;
