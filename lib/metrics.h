@@ -18,6 +18,7 @@ enum dm_transition {
     DM_T_REACTIVATED,
     DM_T_ERASED,
     DM_T_DELIVERY_FAILED,
+    DM_T_WITHDRAWN,
     DM_T_COUNT,
 };
 

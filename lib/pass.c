@@ -309,8 +309,8 @@ static const enum dm_transition step_transition[DM_STEP_COUNT] = {
     [DM_STEP_REMIND] = DM_T_REMINDED,
     [DM_STEP_SUSPEND] = DM_T_SUSPENDED,
     [DM_STEP_ERASE] = DM_T_ERASED,
-    [DM_STEP_WITHDRAW] = DM_T_COUNT,
-    [DM_STEP_SWEEP] = DM_T_COUNT,
+    [DM_STEP_WITHDRAW] = DM_T_WITHDRAWN,
+    [DM_STEP_SWEEP] = DM_T_WITHDRAWN, /* and found, reactivated: see step_cb */
 };
 
 static void step_cb(void *arg, PGresult *res);
@@ -358,7 +358,10 @@ static void count_cb(void *arg, PGresult *res)
     long long n = ival(res, 0, 0);
     if (is_request(p->step) && n > p->g.remaining)
         n = p->g.remaining;
-    p->moved[p->step] = n;
+    if (p->step == DM_STEP_SWEEP)
+        p->found = n; /* who it would find due, not withdrawals */
+    else
+        p->moved[p->step] = n;
     if (is_request(p->step))
         p->g.remaining -= n;
     if (n > 0)

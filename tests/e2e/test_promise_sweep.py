@@ -6,6 +6,7 @@ active, a changed eligibility) is requested without anyone running
 the guards (backlog, rate, stale feed) apply to what the sweep finds exactly
 as they do to what the watermarks find."""
 
+import json
 import time
 
 import harness
@@ -43,6 +44,13 @@ class Sweep(EngineTestCase):
         # Found once, asked once: later passes find nothing new.
         self.sweep()
         self.assert_exactly_once('requested', [1, 2, 3, 4], 'confirmation.requested')
+        # The operator sees the sweep's rounds.
+        rc, out, err = self.ctl('status', '--json')
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(json.loads(out)['sweep']['last_round_rows'], 5)
+        rc, out, err = self.ctl('status')
+        self.assertRegex(out, r'sweep\s+last round done \d{4}-\d\d-\d\d .* \(5 rows\)')
+        self.assertRegex(self.log_text(), r'msg="pass done" .*withdrawn=0 swept=5 found=0 ')
 
     def test_lifted_exemption(self):
         self.setup_db()

@@ -27,5 +27,9 @@ WITH s AS (SELECT state, count(*) AS n FROM {S}.account GROUP BY state),
    'guards', c.guards,
    'backlog_accepted', c.backlog_accepted, 'backlog_accepted_at', c.backlog_accepted_at,
    'rescan_requested', c.rescan,
+   'sweep', jsonb_build_object('last_round_done_at', c.sweep_done_at,
+                               'last_round_rows', c.sweep_last_rows,
+                               'round_started_at', c.sweep_started_at,
+                               'rows_this_round', c.sweep_rows),
    'leader', c.leader)
    FROM {S}.control c, {S}.meta m, o, u, x

@@ -10,6 +10,12 @@ SELECT CASE WHEN (j->>'paused')::boolean
  coalesce(j->>'leader', '-') AS "leader",
  CASE WHEN (j->>'rescan_requested')::boolean THEN 'requested for the next pass'
    ELSE 'no' END AS "rescan",
+ coalesce('last round done '
+   || to_char((j#>>'{sweep,last_round_done_at}')::timestamptz, 'YYYY-MM-DD HH24:MI:SS"Z"')
+   || ' (' || (j#>>'{sweep,last_round_rows}') || ' rows)', 'no round done yet')
+   || coalesce('; this round ' || (j#>>'{sweep,rows_this_round}') || ' rows since '
+   || to_char((j#>>'{sweep,round_started_at}')::timestamptz, 'YYYY-MM-DD HH24:MI:SS"Z"'), '')
+   AS "sweep",
  coalesce((j->>'backlog_accepted') || ' at ' || to_char((j#>>'{backlog_accepted_at}')::timestamptz, 'YYYY-MM-DD HH24:MI:SS"Z"'), '-')
    AS "backlog accepted",
  (j#>>'{outbox,pending}') || ' pending, ' || (j#>>'{outbox,delivered}') || ' delivered, '
