@@ -6,6 +6,8 @@ through so far."""
 
 import time
 
+import psycopg2
+
 import harness
 from enginelib import EngineTestCase
 
@@ -87,6 +89,30 @@ class Erasure(EngineTestCase):
         self.once()
         self.assertEqual(self.states()['12'], 'active')
         self.assert_exactly_once('reactivated', [12])
+
+    def test_erasure_checks_billing_under_the_row_lock(self):
+        self.setup_db(policy__confirm_within='1 second', policy__reminders=[],
+                      policy__erase_after='1 second', policy__erase_columns=['email'])
+        self.suspend_all([1, 2])
+        time.sleep(1.5)
+        self.feed()
+        # The application is charging subscriber 1 again, in a transaction
+        # that has not committed when the pass starts.
+        app = psycopg2.connect(self.dsn)
+        try:
+            cur = app.cursor()
+            cur.execute("UPDATE subscribers SET billing_status = 'active' WHERE id = 1")
+            p = self.start_daemon(self.config, '--once')
+            time.sleep(2)
+            app.commit()
+        finally:
+            app.close()
+        self.assertEqual(self.wait_exit(p), 0, self.output_tail())
+        self.assertEqual(self.q('SELECT email, billing_status FROM subscribers WHERE id = 1'),
+                         [('user1@example.com', 'active')])
+        self.assertEqual([e[0] for e in self.events('erased')], ['2'])
+        self.once()
+        self.assertEqual(self.states()['1'], 'active')
 
 
 if __name__ == '__main__':
