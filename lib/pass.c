@@ -226,9 +226,11 @@ static void end_pass(struct dm_pass *p, const char *cause)
         snprintf(last, sizeof last,
                  "{\"requested\": %lld, \"reminded\": %lld, \"resumed\": %lld,"
                  " \"suspended\": %lld, \"reactivated\": %lld, \"erased\": %lld,"
+                 " \"withdrawn\": %lld, \"swept\": %lld, \"found\": %lld,"
                  " \"backlog\": %lld, \"duration_ms\": %lld}",
                  requested, p->moved[DM_STEP_REMIND], p->moved[DM_STEP_RESUME],
                  p->moved[DM_STEP_SUSPEND], p->moved[DM_STEP_REACTIVATE], p->moved[DM_STEP_ERASE],
+                 p->moved[DM_STEP_WITHDRAW] + p->moved[DM_STEP_SWEEP], p->swept, p->found,
                  p->g.backlog, ms);
         static const char *const names[] = {"ms", "outcome", "last", "guards", "spent", NULL};
         const char *vals[] = {msstr, ok ? "ok" : line, last, gj,

@@ -48,6 +48,7 @@ class Sweep(EngineTestCase):
         rc, out, err = self.ctl('status', '--json')
         self.assertEqual(rc, 0, err)
         self.assertEqual(json.loads(out)['sweep']['last_round_rows'], 5)
+        self.assertEqual(json.loads(out)['last_pass']['counts']['swept'], 5)
         rc, out, err = self.ctl('status')
         self.assertRegex(out, r'sweep\s+last round done \d{4}-\d\d-\d\d .* \(5 rows\)')
         self.assertRegex(self.log_text(), r'msg="pass done" .*withdrawn=0 swept=5 found=0 ')
