@@ -13,9 +13,9 @@
 #include "env.h"
 #include "http.h"
 #include "log.h"
-#include "notify.h"
 #include "outbox.h"
 #include "pass.h"
+#include "sdnotify.h"
 #include "util.h"
 
 /* How long a graceful stop waits for deliveries and the statement in flight. */
@@ -29,7 +29,7 @@ void dm_daemon_status(struct dm_daemon *d, const char *summary)
     char line[512];
     (void)d;
     snprintf(line, sizeof line, "STATUS=%s", summary);
-    dm_notify(line);
+    dm_sdnotify(line);
 }
 
 /* Applies the logging part of cfg; -v keeps debug on across reloads. */
@@ -66,26 +66,26 @@ static void reload(struct dm_daemon *d)
 {
     char err[1024];
 
-    dm_notify_reloading();
+    dm_sdnotify_reloading();
     dm_log_reopen();
     struct dm_config *next = dm_config_load(d->opt.config_path, err, sizeof err);
     if (next == NULL) {
         dm_log_error("configuration rejected, keeping the previous one", DM_S("error", err));
-        dm_notify("READY=1");
+        dm_sdnotify("READY=1");
         return;
     }
     struct dm_sql_names names;
     if (!dm_sql_names_build(&names, next, err, sizeof err)) {
         dm_log_error("configuration rejected, keeping the previous one", DM_S("error", err));
         dm_config_free(next);
-        dm_notify("READY=1");
+        dm_sdnotify("READY=1");
         return;
     }
     if (!apply_logging(d, next, err, sizeof err)) {
         dm_log_error("configuration rejected, keeping the previous one", DM_S("error", err));
         dm_sql_names_free(&names);
         dm_config_free(next);
-        dm_notify("READY=1");
+        dm_sdnotify("READY=1");
         return;
     }
     struct dm_config *old = d->cfg;
@@ -104,7 +104,7 @@ static void reload(struct dm_daemon *d)
                 DM_S("log_level", dm_log_level_name(d->cfg->log.level)),
                 DM_B("dry_run", dm_daemon_dry_run(d)));
     log_settings(d);
-    dm_notify("READY=1");
+    dm_sdnotify("READY=1");
 }
 
 /* True once nothing is in flight that a graceful stop should wait for. */
@@ -139,7 +139,7 @@ void dm_daemon_stop(struct dm_daemon *d, int exit_code)
         return;
     d->stopping = true;
     d->exit_code = exit_code;
-    dm_notify("STOPPING=1");
+    dm_sdnotify("STOPPING=1");
     dm_pass_stop(d->pass);
     dm_outbox_stop(d->outbox);
     if (d->http)
@@ -187,7 +187,7 @@ static void signal_cb(evutil_socket_t sig, short what, void *arg)
 
 static void watchdog_cb(evutil_socket_t fd, short what, void *arg)
 {
-    dm_notify("WATCHDOG=1");
+    dm_sdnotify("WATCHDOG=1");
 }
 
 void dm_daemon_pass_finished(struct dm_daemon *d, bool ok, const char *summary)
@@ -318,7 +318,7 @@ int dm_daemon_init(struct dm_daemon *d, const struct dm_options *opt, struct dm_
     d->pass = dm_pass_new(&pass_env);
     d->outbox = dm_outbox_new(&outbox_env);
 
-    uint64_t wd = dm_notify_watchdog_usec();
+    uint64_t wd = dm_sdnotify_watchdog_usec();
     if (wd > 0) {
         struct timeval tv = {(time_t)(wd / 2 / 1000000), (suseconds_t)(wd / 2 % 1000000)};
         d->watchdog = event_new(d->base, -1, EV_PERSIST, watchdog_cb, d);
@@ -332,7 +332,7 @@ int dm_daemon_init(struct dm_daemon *d, const struct dm_options *opt, struct dm_
                 DM_S("listen", opt->once ? "" : cfg->http.listen), DM_B("once", opt->once),
                 DM_B("dry_run", dm_daemon_dry_run(d)), DM_I("pid", getpid()));
     log_settings(d);
-    dm_notify("READY=1");
+    dm_sdnotify("READY=1");
     return DM_EXIT_OK;
 }
 

@@ -161,12 +161,42 @@ static void sweep(const struct dm_sql_names *names, struct dm_lifecycle *lc)
     free(tail);
 }
 
-bool dm_lifecycle_build(const struct dm_config *cfg, const struct dm_sql_names *names,
-                        struct dm_lifecycle *lc, char *err, size_t errlen)
+/* The request steps: three candidate sources, one decision; the
+ * never-active rule has no statements when it is off. */
+static void build_requests(const struct dm_config *cfg, const struct dm_sql_names *names,
+                           struct dm_lifecycle *lc)
 {
-    memset(lc, 0, sizeof *lc);
+    for (size_t i = 0; i < N_REQUESTS; i++) {
+        enum dm_step step = requests[i].step;
+        lc->messages[step] = true;
+        if (step == DM_STEP_REQUEST_NEVER && !cfg->policy.never_active_after.set)
+            continue; /* the rule is off: no statements */
+        bool recheck = requests[i].mark == DM_SQL_FILE_COUNT;
+        const struct dm_sql_slot write_slots[] = {
+            {"RECHECK", recheck ? "true" : "false"},
+            {"MARK", recheck ? "" : dm_sql(requests[i].mark)},
+            {"MARK_COLUMNS", dm_sql(recheck ? DM_SQL_LIFECYCLE_REQUEST_NO_MARK_COLUMNS
+                                            : DM_SQL_LIFECYCLE_REQUEST_MARK_COLUMNS)},
+        };
+        char *write = dm_sql_compose(dm_sql(DM_SQL_LIFECYCLE_REQUEST_WRITE), write_slots, 3);
+        char *run = request(i, true, write);
+        char *pv = request(i, false, dm_sql(DM_SQL_LIFECYCLE_REQUEST_PREVIEW));
+        char *ct = request(i, false, dm_sql(DM_SQL_LIFECYCLE_REQUEST_COUNT));
+        render(&lc->run[step], run, NULL, 0, names);
+        render(&lc->preview[step], pv, NULL, 0, names);
+        render(&lc->count[step], ct, NULL, 0, names);
+        free(write);
+        free(run);
+        free(pv);
+        free(ct);
+    }
+}
 
-    /* Configuration values, rendered once. */
+/* The configuration's parameter values, rendered once per load. False
+ * when one does not fit. */
+static bool render_values(const struct dm_config *cfg, struct dm_lifecycle *lc, char *err,
+                          size_t errlen)
+{
     const struct dm_interval *ivs[DM_P_COUNT] = {
         [DM_P_INACTIVE] = &cfg->policy.inactive_after,
         [DM_P_NEVER] = &cfg->policy.never_active_after,
@@ -208,33 +238,18 @@ bool dm_lifecycle_build(const struct dm_config *cfg, const struct dm_sql_names *
         snprintf(err, errlen, "a configuration value is too long (reminders, billing or url)");
         return false;
     }
+    return true;
+}
 
-    /* The request steps: three candidate sources, one decision. */
-    for (size_t i = 0; i < N_REQUESTS; i++) {
-        enum dm_step step = requests[i].step;
-        lc->messages[step] = true;
-        if (step == DM_STEP_REQUEST_NEVER && !cfg->policy.never_active_after.set)
-            continue; /* the rule is off: no statements */
-        bool recheck = requests[i].mark == DM_SQL_FILE_COUNT;
-        const struct dm_sql_slot write_slots[] = {
-            {"RECHECK", recheck ? "true" : "false"},
-            {"MARK", recheck ? "" : dm_sql(requests[i].mark)},
-            {"MARK_COLUMNS", dm_sql(recheck ? DM_SQL_LIFECYCLE_REQUEST_NO_MARK_COLUMNS
-                                            : DM_SQL_LIFECYCLE_REQUEST_MARK_COLUMNS)},
-        };
-        char *write = dm_sql_compose(dm_sql(DM_SQL_LIFECYCLE_REQUEST_WRITE), write_slots, 3);
-        char *run = request(i, true, write);
-        char *pv = request(i, false, dm_sql(DM_SQL_LIFECYCLE_REQUEST_PREVIEW));
-        char *ct = request(i, false, dm_sql(DM_SQL_LIFECYCLE_REQUEST_COUNT));
-        render(&lc->run[step], run, NULL, 0, names);
-        render(&lc->preview[step], pv, NULL, 0, names);
-        render(&lc->count[step], ct, NULL, 0, names);
-        free(write);
-        free(run);
-        free(pv);
-        free(ct);
-    }
+bool dm_lifecycle_build(const struct dm_config *cfg, const struct dm_sql_names *names,
+                        struct dm_lifecycle *lc, char *err, size_t errlen)
+{
+    memset(lc, 0, sizeof *lc);
 
+    if (!render_values(cfg, lc, err, errlen))
+        return false;
+
+    build_requests(cfg, names, lc);
     render(&lc->run[DM_STEP_RESCHEDULE], dm_sql(DM_SQL_LIFECYCLE_RESCHEDULE), NULL, 0, names);
     build_step(names, lc, DM_STEP_RESUME, DM_SQL_LIFECYCLE_RESUME_DUE,
                dm_sql(DM_SQL_LIFECYCLE_RESUME_WRITE), DM_SQL_LIFECYCLE_RESUME_PREVIEW, "");

@@ -102,6 +102,26 @@ static char *column_type(PGconn *conn, const struct dm_sql_names *n, const char 
     return t;
 }
 
+static bool id_type_supported(const char *t)
+{
+    return strcmp(t, "bigint") == 0 || strcmp(t, "integer") == 0 || strcmp(t, "uuid") == 0 ||
+           strcmp(t, "text") == 0;
+}
+
+/* The billing values must be valid for the column's type t (enum types). */
+static bool billing_accepts(PGconn *conn, const struct dm_sql_names *n, const char *t, char *why,
+                            size_t whylen)
+{
+    const struct dm_sql_slot slot[] = {{"TYPE", t}};
+    char *tmpl = dm_sql_compose(dm_sql(DM_SQL_SCHEMA_BILLING_CHECK), slot, 1);
+    struct dm_stmt st;
+    dm_sql_render(&st, tmpl, n, NULL);
+    free(tmpl);
+    bool ok = exec(conn, st.sql, "check", why, whylen);
+    dm_stmt_free(&st);
+    return ok;
+}
+
 /* Checks that the source table and every mapped column exist and fit.
  * On success *id_type holds the id column's type (caller frees). */
 static int check_source(PGconn *conn, const struct dm_config *cfg, const struct dm_sql_names *n,
@@ -151,8 +171,7 @@ static int check_source(PGconn *conn, const struct dm_config *cfg, const struct 
             return DM_EXIT_CONFIG;
         }
         if (i == 0) {
-            if (strcmp(t, "bigint") != 0 && strcmp(t, "integer") != 0 && strcmp(t, "uuid") != 0 &&
-                strcmp(t, "text") != 0) {
+            if (!id_type_supported(t)) {
                 seterr(err, errlen,
                        "source.id: column %s has type %s; supported: bigint, integer, uuid, text",
                        cols[i].column, t);
@@ -161,17 +180,8 @@ static int check_source(PGconn *conn, const struct dm_config *cfg, const struct 
             }
             *id_type = t;
         } else if (i == 5) {
-            /* The billing values must be valid for the column (enum types). */
-            const struct dm_sql_slot slot[] = {{"TYPE", t}};
-            char *tmpl = dm_sql_compose(dm_sql(DM_SQL_SCHEMA_BILLING_CHECK), slot, 1);
-            struct dm_stmt st;
-            dm_sql_render(&st, tmpl, n, NULL);
-            free(tmpl);
-            const char *sql = st.sql;
             char why[512];
-            bool ok = exec(conn, sql, "check", why, sizeof why);
-            dm_stmt_free(&st);
-            if (!ok) {
+            if (!billing_accepts(conn, n, t, why, sizeof why)) {
                 seterr(err, errlen,
                        "source.billing: column %s (%s) does not accept the configured values: %s",
                        cols[i].column, t, why);

@@ -26,14 +26,8 @@
 #include "token.h"
 
 struct world {
-    char *dir, *conninfo;
+    struct dm_test_module m;
     int port;
-    struct event_base *base;
-    struct dm_config *cfg;
-    struct dm_sql_names names;
-    struct dm_metrics metrics;
-    struct dm_test_fake fake;
-    struct dm_db *db;
     struct dm_http *http;
     char token[DM_TOKEN_SIZE];
     /* The last response. */
@@ -55,7 +49,7 @@ static int free_port(void)
 
 static bool db_up(void *arg)
 {
-    return dm_db_up(((struct world *)arg)->db);
+    return dm_db_up(((struct world *)arg)->m.env.db);
 }
 
 /* A migrated schema with subscriber 5 pending on a delivered request, w->token its link. */
@@ -63,32 +57,22 @@ static void start(struct world *w)
 {
     char err[512], text[2048], sql[1024], hash[DM_TOKEN_HASH_HEX_SIZE];
     memset(w, 0, sizeof *w);
-    w->dir = dm_test_tmpdir();
-    w->conninfo = dm_test_db_create("check_http");
-    w->base = event_base_new();
+    dm_test_module_init(&w->m, "check_http");
     w->port = free_port();
-    PQclear(dm_test_exec(w->conninfo, "CREATE TABLE subs (id bigint PRIMARY KEY, email text,"
-                                      " created_at timestamptz NOT NULL DEFAULT now(),"
-                                      " last_activity_at timestamptz,"
-                                      " billing text NOT NULL DEFAULT 'active');"
-                                      "INSERT INTO subs (id, email) VALUES (5, 'e@example.com')"));
+    PQclear(dm_test_exec(w->m.conninfo,
+                         "CREATE TABLE subs (id bigint PRIMARY KEY, email text,"
+                         " created_at timestamptz NOT NULL DEFAULT now(),"
+                         " last_activity_at timestamptz,"
+                         " billing text NOT NULL DEFAULT 'active');"
+                         "INSERT INTO subs (id, email) VALUES (5, 'e@example.com')"));
     snprintf(text, sizeof text,
              "database = { conninfo = \"%s\"; schema = \"dm\"; };\n"
              "source = { table = \"subs\"; id = \"id\"; email = \"email\";"
              " billing = { column = \"billing\"; active = \"active\"; suspended = \"off\"; }; };\n"
              "http = { listen = \"127.0.0.1:%d\"; public_url = \"http://127.0.0.1:%d\"; };\n"
              "email = { templates = \"%s/etc/templates\"; };\n",
-             w->conninfo, w->port, w->port, DM_SOURCE_DIR);
-    char *path = dm_test_write_file(w->dir, "dormant.conf", text);
-    w->cfg = dm_config_load(path, err, sizeof err);
-    free(path);
-    ck_assert_msg(w->cfg != NULL, "%s", err);
-    PGconn *conn = PQconnectdb(w->conninfo);
-    FILE *devnull = fopen("/dev/null", "w");
-    ck_assert_int_eq(dm_schema_migrate(conn, w->cfg, false, devnull, err, sizeof err), 0);
-    fclose(devnull);
-    PQfinish(conn);
-    ck_assert(dm_sql_names_build(&w->names, w->cfg, err, sizeof err));
+             w->m.conninfo, w->port, w->port, DM_SOURCE_DIR);
+    dm_test_module_config(&w->m, "http", text);
     ck_assert(dm_token_new(w->token));
     dm_token_hash_hex(w->token, hash);
     snprintf(sql, sizeof sql,
@@ -96,32 +80,19 @@ static void start(struct world *w)
              " deadline) VALUES (5, 'pending', 1, now(), now(), now() + interval '9 days');"
              "INSERT INTO dm.token (hash, subscriber_id, cycle) VALUES (decode('%s', 'hex'), 5, 1)",
              hash);
-    PQclear(dm_test_exec(w->conninfo, sql));
-
-    struct dm_env env = {
-        .base = w->base, .cfg = w->cfg, .names = &w->names, .metrics = &w->metrics};
-    dm_test_hooks(&w->fake, &env.hooks);
-    w->db = dm_db_new(w->base, "http", w->conninfo);
-    env.db = w->db;
-    w->http = dm_http_new(&env, err, sizeof err);
+    PQclear(dm_test_exec(w->m.conninfo, sql));
+    w->http = dm_http_new(&w->m.env, err, sizeof err);
     ck_assert_msg(w->http != NULL, "%s", err);
-    dm_db_start(w->db);
-    ck_assert(dm_test_loop_until(w->base, db_up, w, 10000));
+    dm_db_start(w->m.env.db);
+    ck_assert(dm_test_loop_until(w->m.base, db_up, w, 10000));
 }
 
 static void stop(struct world *w)
 {
     dm_http_stop(w->http);
-    dm_db_close(w->db);
+    dm_test_module_close(&w->m);
     dm_http_free(w->http);
-    dm_db_free(w->db);
-    event_base_free(w->base);
-    dm_sql_names_free(&w->names);
-    dm_config_free(w->cfg);
-    dm_test_db_drop(w->conninfo);
-    free(w->conninfo);
-    dm_test_rmtree(w->dir);
-    free(w->dir);
+    dm_test_module_free(&w->m);
 }
 
 static void response_cb(struct evhttp_request *req, void *arg)
@@ -152,7 +123,7 @@ static void request(struct world *w, enum evhttp_cmd_type method, const char *pa
     w->status = 0;
     w->body[0] = '\0';
     struct evhttp_connection *c =
-        evhttp_connection_base_new(w->base, NULL, "127.0.0.1", (ev_uint16_t)w->port);
+        evhttp_connection_base_new(w->m.base, NULL, "127.0.0.1", (ev_uint16_t)w->port);
     struct evhttp_request *req = evhttp_request_new(response_cb, w);
     struct evkeyvalq *h = evhttp_request_get_output_headers(req);
     evhttp_add_header(h, "Host", "127.0.0.1");
@@ -161,13 +132,13 @@ static void request(struct world *w, enum evhttp_cmd_type method, const char *pa
         evbuffer_add(evhttp_request_get_output_buffer(req), body, strlen(body));
     }
     ck_assert_int_eq(evhttp_make_request(c, req, method, path), 0);
-    ck_assert_msg(dm_test_loop_until(w->base, answered, w, 15000), "no answer to %s", path);
+    ck_assert_msg(dm_test_loop_until(w->m.base, answered, w, 15000), "no answer to %s", path);
     evhttp_connection_free(c);
 }
 
 static char *state(struct world *w)
 {
-    return dm_test_scalar(w->conninfo, "SELECT state FROM dm.account WHERE subscriber_id = 5");
+    return dm_test_scalar(w->m.conninfo, "SELECT state FROM dm.account WHERE subscriber_id = 5");
 }
 
 START_TEST(health_says_what_the_hooks_say)
@@ -178,7 +149,7 @@ START_TEST(health_says_what_the_hooks_say)
     request(&w, EVHTTP_REQ_GET, "/healthz", NULL);
     ck_assert_int_eq(w.status, 200);
     ck_assert_msg(strstr(w.body, "\"paused\" : false") != NULL, "%s", w.body);
-    w.fake.paused = true; /* SIGUSR1, as the owner sees it */
+    w.m.fake.paused = true; /* SIGUSR1, as the owner sees it */
     request(&w, EVHTTP_REQ_GET, "/healthz", NULL);
     ck_assert_int_eq(w.status, 200);
     ck_assert_msg(strstr(w.body, "\"paused\" : true") != NULL, "%s", w.body);
@@ -193,21 +164,21 @@ START_TEST(answer_waits_in_a_dry_run_then_is_recorded)
     start(&w);
     char path[128];
     snprintf(path, sizeof path, "/c/%s", w.token);
-    w.fake.dry_run = true;
+    w.m.fake.dry_run = true;
     request(&w, EVHTTP_REQ_POST, path, "action=keep");
     ck_assert_int_eq(w.status, 503);
     char *s = state(&w);
     ck_assert_str_eq(s, "pending");
     free(s);
-    ck_assert_int_eq(w.metrics.transitions[DM_T_CONFIRMED], 0);
+    ck_assert_int_eq(w.m.metrics.transitions[DM_T_CONFIRMED], 0);
 
-    w.fake.dry_run = false;
+    w.m.fake.dry_run = false;
     request(&w, EVHTTP_REQ_POST, path, "action=keep");
     ck_assert_int_eq(w.status, 200);
     s = state(&w);
     ck_assert_str_eq(s, "active");
     free(s);
-    ck_assert_int_eq(w.metrics.transitions[DM_T_CONFIRMED], 1);
+    ck_assert_int_eq(w.m.metrics.transitions[DM_T_CONFIRMED], 1);
     stop(&w);
 }
 END_TEST
@@ -217,7 +188,7 @@ START_TEST(metrics_show_the_given_counters)
     DM_TEST_REQUIRE_PG();
     struct world w;
     start(&w);
-    w.metrics.transitions[DM_T_SUSPENDED] = 42;
+    w.m.metrics.transitions[DM_T_SUSPENDED] = 42;
     request(&w, EVHTTP_REQ_GET, "/metrics", NULL);
     ck_assert_int_eq(w.status, 200);
     ck_assert_msg(strstr(w.body, "dormant_transitions_total{kind=\"suspended\"} 42") != NULL, "%s",

@@ -42,25 +42,17 @@ static void sink_cb(struct evhttp_request *req, void *arg)
 
 /* Everything one test runs: loop, endpoint, database, the outbox itself. */
 struct world {
-    char *dir, *conninfo;
-    struct event_base *base;
+    struct dm_test_module m;
     struct sink sink;
-    struct dm_config *cfg;
-    struct dm_sql_names names;
-    struct dm_metrics metrics;
-    struct dm_test_fake fake;
-    struct dm_db *db;
     struct dm_outbox *outbox;
 };
 
 static void start(struct world *w, const char *retry)
 {
-    char err[512], text[4096], sql[512];
+    char text[4096];
     memset(w, 0, sizeof *w);
-    w->dir = dm_test_tmpdir();
-    w->conninfo = dm_test_db_create("check_outbox");
-    w->base = event_base_new();
-    w->sink.http = evhttp_new(w->base);
+    dm_test_module_init(&w->m, "check_outbox");
+    w->sink.http = evhttp_new(w->m.base);
     struct evhttp_bound_socket *bs = evhttp_bind_socket_with_handle(w->sink.http, "127.0.0.1", 0);
     ck_assert_ptr_nonnull(bs);
     struct sockaddr_in a;
@@ -69,11 +61,11 @@ static void start(struct world *w, const char *retry)
     w->sink.port = ntohs(a.sin_port);
     evhttp_set_gencb(w->sink.http, sink_cb, &w->sink);
 
-    PQclear(dm_test_exec(w->conninfo, "CREATE TABLE subs (id bigint PRIMARY KEY, email text,"
-                                      " created_at timestamptz NOT NULL DEFAULT now(),"
-                                      " last_activity_at timestamptz,"
-                                      " billing text NOT NULL DEFAULT 'active')"));
-    free(dm_test_write_file(w->dir, "webhook.secret",
+    PQclear(dm_test_exec(w->m.conninfo, "CREATE TABLE subs (id bigint PRIMARY KEY, email text,"
+                                        " created_at timestamptz NOT NULL DEFAULT now(),"
+                                        " last_activity_at timestamptz,"
+                                        " billing text NOT NULL DEFAULT 'active')"));
+    free(dm_test_write_file(w->m.dir, "webhook.secret",
                             "whsec_MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=\n"));
     snprintf(text, sizeof text,
              "database = { conninfo = \"%s\"; schema = \"dm\"; };\n"
@@ -81,54 +73,31 @@ static void start(struct world *w, const char *retry)
              " billing = { column = \"billing\"; active = \"active\"; suspended = \"off\"; }; };\n"
              "webhook = { url = \"http://127.0.0.1:%d/hook\"; secret_file = \"webhook.secret\";"
              " timeout = \"5 seconds\"; retry = [ %s ]; };\n",
-             w->conninfo, w->sink.port, retry);
-    char *path = dm_test_write_file(w->dir, "dormant.conf", text);
-    w->cfg = dm_config_load(path, err, sizeof err);
-    free(path);
-    ck_assert_msg(w->cfg != NULL, "%s", err);
-    PGconn *conn = PQconnectdb(w->conninfo);
-    FILE *devnull = fopen("/dev/null", "w");
-    ck_assert_int_eq(dm_schema_migrate(conn, w->cfg, false, devnull, err, sizeof err), 0);
-    fclose(devnull);
-    PQfinish(conn);
-    ck_assert(dm_sql_names_build(&w->names, w->cfg, err, sizeof err));
+             w->m.conninfo, w->sink.port, retry);
+    dm_test_module_config(&w->m, "outbox", text);
     /* One message to deliver. */
-    snprintf(sql, sizeof sql,
-             "INSERT INTO dm.outbox (type, subscriber_id, cycle, payload) VALUES"
-             " ('subscription.confirmed', 7, 1, '{\"type\": \"subscription.confirmed\","
-             " \"data\": {\"subscriber_id\": \"7\"}}')");
-    PQclear(dm_test_exec(w->conninfo, sql));
-
-    struct dm_env env = {
-        .base = w->base, .cfg = w->cfg, .names = &w->names, .metrics = &w->metrics};
-    dm_test_hooks(&w->fake, &env.hooks);
-    w->db = dm_db_new(w->base, "outbox", w->conninfo);
-    env.db = w->db;
-    w->outbox = dm_outbox_new(&env);
-    dm_db_start(w->db);
+    PQclear(dm_test_exec(w->m.conninfo,
+                         "INSERT INTO dm.outbox (type, subscriber_id, cycle, payload) VALUES"
+                         " ('subscription.confirmed', 7, 1, '{\"type\": \"subscription.confirmed\","
+                         " \"data\": {\"subscriber_id\": \"7\"}}')"));
+    w->outbox = dm_outbox_new(&w->m.env);
+    dm_db_start(w->m.env.db);
 }
 
 static void stop(struct world *w)
 {
     dm_outbox_stop(w->outbox);
-    dm_db_close(w->db);
+    dm_test_module_close(&w->m);
     dm_outbox_free(w->outbox);
-    dm_db_free(w->db);
     evhttp_free(w->sink.http);
-    event_base_free(w->base);
-    dm_sql_names_free(&w->names);
-    dm_config_free(w->cfg);
-    dm_test_db_drop(w->conninfo);
-    free(w->conninfo);
-    dm_test_rmtree(w->dir);
-    free(w->dir);
+    dm_test_module_free(&w->m);
 }
 
 static char *row(struct world *w, const char *expr)
 {
     char sql[512];
     snprintf(sql, sizeof sql, "SELECT (%s)::text FROM dm.outbox", expr);
-    return dm_test_scalar(w->conninfo, sql);
+    return dm_test_scalar(w->m.conninfo, sql);
 }
 
 /* The endpoint was called and the outcome is written (the claim released). */
@@ -146,7 +115,7 @@ static bool outcome_written(void *arg)
 static bool failure_counted(void *arg)
 {
     struct world *w = arg;
-    return w->metrics.transitions[DM_T_DELIVERY_FAILED] == 1;
+    return w->m.metrics.transitions[DM_T_DELIVERY_FAILED] == 1;
 }
 
 static void expect(struct world *w, const char *expr, const char *want)
@@ -162,12 +131,12 @@ START_TEST(delivered_on_2xx)
     struct world w;
     start(&w, "\"1 minute\"");
     w.sink.status = 204;
-    ck_assert(dm_test_loop_until(w.base, outcome_written, &w, 20000));
+    ck_assert(dm_test_loop_until(w.m.base, outcome_written, &w, 20000));
     expect(&w, "delivered_at IS NOT NULL AND dead_at IS NULL", "true");
     expect(&w, "attempts", "0");
     expect(&w, "channels_done", "{webhook}");
-    ck_assert_int_eq(w.metrics.deliveries[DM_CH_WEBHOOK][DM_DLV_DELIVERED], 1);
-    ck_assert_int_eq(w.fake.fatal, -1);
+    ck_assert_int_eq(w.m.metrics.deliveries[DM_CH_WEBHOOK][DM_DLV_DELIVERED], 1);
+    ck_assert_int_eq(w.m.fake.fatal, -1);
     stop(&w);
 }
 END_TEST
@@ -178,7 +147,7 @@ START_TEST(retry_follows_the_schedule)
     struct world w;
     start(&w, "\"10 minutes\", \"1 hour\"");
     w.sink.status = 500;
-    ck_assert(dm_test_loop_until(w.base, outcome_written, &w, 20000));
+    ck_assert(dm_test_loop_until(w.m.base, outcome_written, &w, 20000));
     expect(&w, "attempts", "1");
     expect(&w, "delivered_at IS NULL AND dead_at IS NULL", "true");
     /* The first delay of webhook.retry. */
@@ -187,7 +156,7 @@ START_TEST(retry_follows_the_schedule)
            " AND now() + interval '11 minutes'",
            "true");
     expect(&w, "last_error", "webhook: HTTP 500");
-    ck_assert_int_eq(w.metrics.deliveries[DM_CH_WEBHOOK][DM_DLV_RETRY], 1);
+    ck_assert_int_eq(w.m.metrics.deliveries[DM_CH_WEBHOOK][DM_DLV_RETRY], 1);
     stop(&w);
 }
 END_TEST
@@ -199,7 +168,7 @@ START_TEST(retry_after_overrides_the_schedule)
     start(&w, "\"10 minutes\", \"1 hour\"");
     w.sink.status = 503;
     w.sink.retry_after = "120";
-    ck_assert(dm_test_loop_until(w.base, outcome_written, &w, 20000));
+    ck_assert(dm_test_loop_until(w.m.base, outcome_written, &w, 20000));
     expect(&w, "attempts", "1");
     expect(&w,
            "next_attempt_at BETWEEN now() + interval '100 seconds'"
@@ -215,18 +184,18 @@ START_TEST(dead_when_the_retries_are_spent)
     struct world w;
     start(&w, "\"1 second\", \"2 seconds\"");
     /* Two failed attempts already: this one is the last. */
-    PQclear(dm_test_exec(w.conninfo, "UPDATE dm.outbox SET attempts = 2"));
+    PQclear(dm_test_exec(w.m.conninfo, "UPDATE dm.outbox SET attempts = 2"));
     w.sink.status = 500;
-    ck_assert(dm_test_loop_until(w.base, outcome_written, &w, 20000));
+    ck_assert(dm_test_loop_until(w.m.base, outcome_written, &w, 20000));
     expect(&w, "dead_at IS NOT NULL AND delivered_at IS NULL", "true");
     expect(&w, "attempts", "3");
-    char *ev = dm_test_scalar(w.conninfo, "SELECT kind || ' ' || (detail->>'channel') || ' ' ||"
-                                          " (detail->>'attempts') FROM dm.event");
+    char *ev = dm_test_scalar(w.m.conninfo, "SELECT kind || ' ' || (detail->>'channel') || ' ' ||"
+                                            " (detail->>'attempts') FROM dm.event");
     ck_assert_str_eq(ev, "delivery_failed webhook 3");
     free(ev);
-    ck_assert_int_eq(w.metrics.deliveries[DM_CH_WEBHOOK][DM_DLV_DEAD], 1);
+    ck_assert_int_eq(w.m.metrics.deliveries[DM_CH_WEBHOOK][DM_DLV_DEAD], 1);
     /* The dead message counts as a transition once its outcome is recorded. */
-    ck_assert(dm_test_loop_until(w.base, failure_counted, &w, 5000));
+    ck_assert(dm_test_loop_until(w.m.base, failure_counted, &w, 5000));
     stop(&w);
 }
 END_TEST
@@ -237,15 +206,15 @@ START_TEST(gone_is_not_counted)
     struct world w;
     start(&w, "\"1 second\"");
     w.sink.status = 410;
-    ck_assert(dm_test_loop_until(w.base, outcome_written, &w, 20000));
+    ck_assert(dm_test_loop_until(w.m.base, outcome_written, &w, 20000));
     expect(&w, "attempts", "0");
     expect(&w, "delivered_at IS NULL AND dead_at IS NULL", "true");
     expect(&w, "last_error", "webhook: HTTP 410");
     /* The endpoint is off until a reload: the message waits, unclaimed. */
     int hits = w.sink.hits;
     struct timeval tv = {1, 500000};
-    event_base_loopexit(w.base, &tv);
-    event_base_dispatch(w.base);
+    event_base_loopexit(w.m.base, &tv);
+    event_base_dispatch(w.m.base);
     ck_assert_int_eq(w.sink.hits, hits);
     expect(&w, "claimed_by IS NULL", "true");
     stop(&w);

@@ -19,13 +19,7 @@
 #include "testlib.h"
 
 struct world {
-    char *dir, *conninfo;
-    struct event_base *base;
-    struct dm_config *cfg;
-    struct dm_sql_names names;
-    struct dm_metrics metrics;
-    struct dm_test_fake fake;
-    struct dm_db *db;
+    struct dm_test_module m;
     struct dm_pass *pass;
 };
 
@@ -33,12 +27,10 @@ struct world {
  * yesterday; migrated. */
 static void prepare(struct world *w)
 {
-    char err[512], text[2048];
+    char text[2048];
     memset(w, 0, sizeof *w);
-    w->dir = dm_test_tmpdir();
-    w->conninfo = dm_test_db_create("check_pass");
-    w->base = event_base_new();
-    PQclear(dm_test_exec(w->conninfo,
+    dm_test_module_init(&w->m, "check_pass");
+    PQclear(dm_test_exec(w->m.conninfo,
                          "CREATE TABLE subs (id bigint PRIMARY KEY, email text,"
                          " created_at timestamptz NOT NULL DEFAULT now() - interval '5 years',"
                          " last_activity_at timestamptz, billing text NOT NULL DEFAULT 'active');"
@@ -50,58 +42,37 @@ static void prepare(struct world *w)
              "source = { table = \"subs\"; id = \"id\"; email = \"email\";"
              " billing = { column = \"billing\"; active = \"active\"; suspended = \"off\"; }; };\n"
              "limits = { max_activity_lag = \"100 years\"; max_backlog_fraction = 1.0; };\n",
-             w->conninfo);
-    char *path = dm_test_write_file(w->dir, "dormant.conf", text);
-    w->cfg = dm_config_load(path, err, sizeof err);
-    free(path);
-    ck_assert_msg(w->cfg != NULL, "%s", err);
-    PGconn *conn = PQconnectdb(w->conninfo);
-    FILE *devnull = fopen("/dev/null", "w");
-    ck_assert_int_eq(dm_schema_migrate(conn, w->cfg, false, devnull, err, sizeof err), 0);
-    fclose(devnull);
-    PQfinish(conn);
-    ck_assert(dm_sql_names_build(&w->names, w->cfg, err, sizeof err));
-    w->fake.fatal = -1;
+             w->m.conninfo);
+    dm_test_module_config(&w->m, "pass", text);
 }
 
 static bool finished(void *arg)
 {
-    return ((struct world *)arg)->fake.finished > 0;
+    return ((struct world *)arg)->m.fake.finished > 0;
 }
 
 /* Runs one pass (--once) with the fake as it stands. */
 static void run_once(struct world *w)
 {
-    struct dm_env env = {
-        .base = w->base, .cfg = w->cfg, .names = &w->names, .metrics = &w->metrics, .once = true};
-    dm_test_hooks(&w->fake, &env.hooks);
-    w->db = dm_db_new(w->base, "pass", w->conninfo);
-    env.db = w->db;
-    w->pass = dm_pass_new(&env);
-    dm_db_start(w->db);
-    ck_assert_msg(dm_test_loop_until(w->base, finished, w, 30000), "the pass did not finish");
-    ck_assert_int_eq(w->fake.finished, 1);
-    ck_assert_int_eq(w->fake.fatal, -1);
+    w->m.env.once = true;
+    w->pass = dm_pass_new(&w->m.env);
+    dm_db_start(w->m.env.db);
+    ck_assert_msg(dm_test_loop_until(w->m.base, finished, w, 30000), "the pass did not finish");
+    ck_assert_int_eq(w->m.fake.finished, 1);
+    ck_assert_int_eq(w->m.fake.fatal, -1);
 }
 
 static void finish(struct world *w)
 {
     dm_pass_stop(w->pass);
-    dm_db_close(w->db);
+    dm_test_module_close(&w->m);
     dm_pass_free(w->pass);
-    dm_db_free(w->db);
-    event_base_free(w->base);
-    dm_sql_names_free(&w->names);
-    dm_config_free(w->cfg);
-    dm_test_db_drop(w->conninfo);
-    free(w->conninfo);
-    dm_test_rmtree(w->dir);
-    free(w->dir);
+    dm_test_module_free(&w->m);
 }
 
 static void expect(struct world *w, const char *sql, const char *want)
 {
-    char *v = dm_test_scalar(w->conninfo, sql);
+    char *v = dm_test_scalar(w->m.conninfo, sql);
     ck_assert_msg(v != NULL && strcmp(v, want) == 0, "%s: %s, want %s", sql, v ? v : "NULL", want);
     free(v);
 }
@@ -112,16 +83,16 @@ START_TEST(requests_the_inactive_and_tells)
     struct world w;
     prepare(&w);
     run_once(&w);
-    ck_assert(w.fake.finished_ok);
-    ck_assert_msg(strncmp(w.fake.summary, "requested=1 ", 12) == 0, "%s", w.fake.summary);
+    ck_assert(w.m.fake.finished_ok);
+    ck_assert_msg(strncmp(w.m.fake.summary, "requested=1 ", 12) == 0, "%s", w.m.fake.summary);
     expect(&w, "SELECT string_agg(subscriber_id || ' ' || state, ',') FROM dm.account",
            "1 pending");
     expect(&w, "SELECT type FROM dm.outbox", "confirmation.requested");
     expect(&w, "SELECT last_pass_outcome FROM dm.control", "ok");
-    ck_assert_int_eq(w.metrics.transitions[DM_T_REQUESTED], 1);
-    ck_assert_int_eq(w.metrics.passes, 1);
-    ck_assert(w.metrics.leader);
-    ck_assert(w.fake.db_paused_calls > 0 && !w.fake.db_paused);
+    ck_assert_int_eq(w.m.metrics.transitions[DM_T_REQUESTED], 1);
+    ck_assert_int_eq(w.m.metrics.passes, 1);
+    ck_assert(w.m.metrics.leader);
+    ck_assert(w.m.fake.db_paused_calls > 0 && !w.m.fake.db_paused);
     finish(&w);
 }
 END_TEST
@@ -131,10 +102,10 @@ START_TEST(paused_holds_the_requests_back)
     DM_TEST_REQUIRE_PG();
     struct world w;
     prepare(&w);
-    w.fake.paused = true;
+    w.m.fake.paused = true;
     run_once(&w);
-    ck_assert(w.fake.finished_ok);
-    ck_assert_msg(strncmp(w.fake.summary, "requested=0 ", 12) == 0, "%s", w.fake.summary);
+    ck_assert(w.m.fake.finished_ok);
+    ck_assert_msg(strncmp(w.m.fake.summary, "requested=0 ", 12) == 0, "%s", w.m.fake.summary);
     expect(&w, "SELECT count(*) FROM dm.account", "0");
     expect(&w, "SELECT guards->>'paused' FROM dm.control", "true");
     finish(&w);
@@ -146,10 +117,11 @@ START_TEST(dry_run_counts_and_writes_nothing)
     DM_TEST_REQUIRE_PG();
     struct world w;
     prepare(&w);
-    w.fake.dry_run = true;
+    w.m.fake.dry_run = true;
     run_once(&w);
-    ck_assert(w.fake.finished_ok);
-    ck_assert_msg(strncmp(w.fake.summary, "dry_run requested=1 ", 20) == 0, "%s", w.fake.summary);
+    ck_assert(w.m.fake.finished_ok);
+    ck_assert_msg(strncmp(w.m.fake.summary, "dry_run requested=1 ", 20) == 0, "%s",
+                  w.m.fake.summary);
     expect(&w, "SELECT count(*) FROM dm.account", "0");
     expect(&w, "SELECT count(*) FROM dm.outbox", "0");
     expect(&w, "SELECT last_pass_at IS NULL FROM dm.control", "t");
@@ -162,11 +134,11 @@ START_TEST(reports_the_database_pause)
     DM_TEST_REQUIRE_PG();
     struct world w;
     prepare(&w);
-    PQclear(dm_test_exec(w.conninfo, "UPDATE dm.control SET paused = true"));
+    PQclear(dm_test_exec(w.m.conninfo, "UPDATE dm.control SET paused = true"));
     /* The owner decides what a pause means: here it keeps the pass paused. */
-    w.fake.paused = true;
+    w.m.fake.paused = true;
     run_once(&w);
-    ck_assert(w.fake.db_paused);
+    ck_assert(w.m.fake.db_paused);
     expect(&w, "SELECT count(*) FROM dm.account", "0");
     finish(&w);
 }

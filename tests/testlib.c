@@ -11,7 +11,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "config.h"
+#include "db.h"
 #include "env.h"
+#include "schema.h"
 
 bool dm_test_have_pg(void)
 {
@@ -329,4 +332,55 @@ bool dm_test_loop_until(struct event_base *base, bool (*cond)(void *arg), void *
     event_base_dispatch(base);
     event_free(tick);
     return w.met;
+}
+
+void dm_test_module_init(struct dm_test_module *m, const char *prefix)
+{
+    memset(m, 0, sizeof *m);
+    m->dir = dm_test_tmpdir();
+    m->conninfo = dm_test_db_create(prefix);
+    m->base = event_base_new();
+    ck_assert_ptr_nonnull(m->base);
+}
+
+void dm_test_module_config(struct dm_test_module *m, const char *name, const char *text)
+{
+    char err[1024];
+    char *path = dm_test_write_file(m->dir, "dormant.conf", text);
+    m->cfg = dm_config_load(path, err, sizeof err);
+    free(path);
+    ck_assert_msg(m->cfg != NULL, "config: %s", err);
+    PGconn *conn = PQconnectdb(m->conninfo);
+    FILE *devnull = fopen("/dev/null", "w");
+    int rc = dm_schema_migrate(conn, m->cfg, false, devnull, err, sizeof err);
+    fclose(devnull);
+    PQfinish(conn);
+    ck_assert_msg(rc == 0, "migrate: %s", err);
+    ck_assert_msg(dm_sql_names_build(&m->names, m->cfg, err, sizeof err), "names: %s", err);
+    m->env = (struct dm_env){
+        .base = m->base,
+        .db = dm_db_new(m->base, name, m->conninfo),
+        .cfg = m->cfg,
+        .names = &m->names,
+        .metrics = &m->metrics,
+    };
+    dm_test_hooks(&m->fake, &m->env.hooks);
+}
+
+void dm_test_module_close(struct dm_test_module *m)
+{
+    if (m->env.db)
+        dm_db_close(m->env.db);
+}
+
+void dm_test_module_free(struct dm_test_module *m)
+{
+    dm_db_free(m->env.db);
+    event_base_free(m->base);
+    dm_sql_names_free(&m->names);
+    dm_config_free(m->cfg);
+    dm_test_db_drop(m->conninfo);
+    free(m->conninfo);
+    dm_test_rmtree(m->dir);
+    free(m->dir);
 }

@@ -7,6 +7,10 @@
 #include <check.h>
 #include <libpq-fe.h>
 
+#include "env.h"
+#include "metrics.h"
+#include "sql.h"
+
 /*
  * The integration suites run against the throwaway PostgreSQL that
  * scripts/test starts (PGHOST, PGPORT, PGUSER in the environment). Every test
@@ -69,7 +73,6 @@ struct dm_test_fake {
     int drained;          /* outbox_drained calls */
     int fatal;            /* exit code of the last fatal call (-1: none) */
 };
-struct dm_hooks;
 void dm_test_hooks(struct dm_test_fake *f, struct dm_hooks *hooks);
 
 /* Runs base until cond(arg) holds, looking every 50 ms; false after
@@ -77,6 +80,30 @@ void dm_test_hooks(struct dm_test_fake *f, struct dm_hooks *hooks);
 struct event_base;
 bool dm_test_loop_until(struct event_base *base, bool (*cond)(void *arg), void *arg,
                         int timeout_ms);
+
+/*
+ * A module (pass, outbox, http) under test, without a daemon: a scratch
+ * database and directory, a loop, a migrated configuration, its names, the
+ * metrics, fake hooks and the module's connection, all in env.
+ *   dm_test_module_init    database, directory, loop
+ *   dm_test_module_config  loads text as the configuration, migrates, fills
+ *                          env (the connection is made, not started)
+ *   dm_test_module_close   closes the connection (before freeing the module)
+ *   dm_test_module_free    the rest
+ */
+struct dm_test_module {
+    char *dir, *conninfo;
+    struct event_base *base;
+    struct dm_config *cfg;
+    struct dm_sql_names names;
+    struct dm_metrics metrics;
+    struct dm_test_fake fake;
+    struct dm_env env;
+};
+void dm_test_module_init(struct dm_test_module *m, const char *prefix);
+void dm_test_module_config(struct dm_test_module *m, const char *name, const char *text);
+void dm_test_module_close(struct dm_test_module *m);
+void dm_test_module_free(struct dm_test_module *m);
 
 /* Run suite s in a fresh runner and return the process exit status. */
 int dm_test_run(Suite *s);

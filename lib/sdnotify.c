@@ -1,5 +1,5 @@
-/* systemd service notifications (sd_notify), compiled out without libsystemd. */
-#include "notify.h"
+/* systemd's sd_notify: readiness, reloads, stops, status, watchdog; a no-op without libsystemd. */
+#include "sdnotify.h"
 
 #include <stdio.h>
 #include <time.h>
@@ -8,7 +8,7 @@
 #include <systemd/sd-daemon.h>
 #endif
 
-void dm_notify(const char *state)
+void dm_sdnotify(const char *state)
 {
 #ifdef DM_HAVE_SYSTEMD
     sd_notify(0, state);
@@ -17,7 +17,7 @@ void dm_notify(const char *state)
 #endif
 }
 
-void dm_notify_reloading(void)
+void dm_sdnotify_reloading(void)
 {
     struct timespec ts;
     char line[96];
@@ -25,10 +25,10 @@ void dm_notify_reloading(void)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     snprintf(line, sizeof line, "RELOADING=1\nMONOTONIC_USEC=%llu",
              (unsigned long long)ts.tv_sec * 1000000ULL + (unsigned long long)ts.tv_nsec / 1000);
-    dm_notify(line);
+    dm_sdnotify(line);
 }
 
-uint64_t dm_notify_watchdog_usec(void)
+uint64_t dm_sdnotify_watchdog_usec(void)
 {
 #ifdef DM_HAVE_SYSTEMD
     uint64_t usec = 0;
