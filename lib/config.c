@@ -312,8 +312,7 @@ static char *read_secret(struct loader *ld, const config_setting_t *s, const cha
     return xstrdup(buf);
 }
 
-/* Decodes a Standard Webhooks secret "whsec_<base64>" into raw key bytes. */
-static bool decode_whsec(const char *text, unsigned char **key, size_t *len)
+bool dm_config_decode_whsec(const char *text, unsigned char **key, size_t *len)
 {
     static const char prefix[] = "whsec_";
     size_t plen = sizeof prefix - 1;
@@ -336,7 +335,17 @@ static bool decode_whsec(const char *text, unsigned char **key, size_t *len)
         n--;
     if (b64[blen - 2] == '=')
         n--;
-    if (n < 16) { /* the spec's secrets are 24 to 64 bytes; under 128 bits is a mistake */
+    /* EVP_DecodeBlock() skips blanks and takes '=' anywhere as zero bits:
+     * accept only what encodes back to exactly the same text. */
+    unsigned char *again = malloc(blen + 1);
+    if (again == NULL)
+        abort();
+    bool canonical =
+        n >= 0 && EVP_EncodeBlock(again, out, n) == (int)blen && memcmp(again, b64, blen) == 0;
+    free(again);
+    /* The spec's secrets are 24 to 64 bytes; under 128 bits is a mistake. */
+    if (!canonical || n < 16) {
+        OPENSSL_cleanse(out, blen);
         free(out);
         return false;
     }
@@ -604,7 +613,7 @@ static void load_webhook(struct loader *ld, struct dm_config *cfg, const config_
     char *text = read_secret(ld, sf ? sf : g, "webhook.secret_file", cfg->webhook.secret_file);
     if (text == NULL)
         return;
-    if (!decode_whsec(text, &cfg->webhook.secret, &cfg->webhook.secret_len))
+    if (!dm_config_decode_whsec(text, &cfg->webhook.secret, &cfg->webhook.secret_len))
         fail_at(ld, line_of(sf ? sf : g),
                 "webhook.secret_file %s does not hold a whsec_<base64> secret of 16 bytes or more",
                 cfg->webhook.secret_file);

@@ -129,6 +129,11 @@ void dm_config_free(struct dm_config *cfg);
  * webhook secret). */
 void dm_config_register_secrets(const struct dm_config *cfg);
 
+/* Decodes a Standard Webhooks secret "whsec_<base64>" into a newly
+ * allocated key of *len bytes. False (nothing allocated) when text is not
+ * exactly that or the key is shorter than 16 bytes. */
+bool dm_config_decode_whsec(const char *text, unsigned char **key, size_t *len) DM_MUST_CHECK;
+
 /* The logger settings the configuration asks for. */
 struct dm_log_settings dm_config_log_settings(const struct dm_config *cfg, const char *ident);
 

@@ -238,6 +238,36 @@ START_TEST(test_conninfo_password_not_echoed)
 }
 END_TEST
 
+/* The whsec_ decoder takes canonical base64 only: fuzz_whsec found '='
+ * inside the text accepted (decoded as zero bits) by EVP_DecodeBlock(). */
+START_TEST(test_whsec_strict)
+{
+    const struct {
+        const char *text;
+        int len; /* -1 = rejected */
+    } cases[] = {
+        {"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", 24},
+        {"whsec_AAAAAAAAAAAAAAAAAAAAAA==", 16},
+        {"whsec_AAAAAAAAAAAAAAAAAAA==A==", -1}, /* fuzz/corpus/whsec/regress-padding-inside */
+        {"whsec_AAAAAAAAAAAAAAAAAAAAAB==", -1}, /* non-zero bits in the padding */
+        {"whsec_AAAAAAAAAAAAAAAAAAAA\tAA==", -1},
+        {"whsec_AAAAAAAAAAAAAAAAAAAAAA=A", -1},
+        {"whsec_AAAAAAAAAAAAAAAAAAAA", -1}, /* 15 bytes */
+        {"whsec_", -1},
+        {"MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", -1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        unsigned char *key = NULL;
+        size_t len = 0;
+        bool ok = dm_config_decode_whsec(cases[i].text, &key, &len);
+        ck_assert_msg(ok == (cases[i].len >= 0), "%s", cases[i].text);
+        if (ok)
+            ck_assert_int_eq((int)len, cases[i].len);
+        free(key);
+    }
+}
+END_TEST
+
 static Suite *config_suite(void)
 {
     Suite *s = suite_create("config");
@@ -249,6 +279,7 @@ static Suite *config_suite(void)
     tcase_add_loop_test(tc, test_error_table, 0, (int)(sizeof errors / sizeof errors[0]));
     tcase_add_test(tc, test_missing_file);
     tcase_add_test(tc, test_conninfo_password_not_echoed);
+    tcase_add_test(tc, test_whsec_strict);
     suite_add_tcase(s, tc);
     return s;
 }
