@@ -104,6 +104,8 @@ char *dm_email_encode_header(const char *text)
         size_t chunk = 0;
         while (i + chunk < n) {
             size_t l = utf8_len(p[i + chunk]);
+            if (l > n - i - chunk) /* a sequence cut short by the end of the text */
+                l = n - i - chunk;
             if (chunk + l > max_chunk)
                 break;
             chunk += l;

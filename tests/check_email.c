@@ -114,6 +114,26 @@ START_TEST(test_header_encoding)
 }
 END_TEST
 
+/* Found by fuzz_email: a text ending inside a UTF-8 sequence made the
+ * encoder read past its end (the NUL and beyond) into the last word. */
+START_TEST(test_header_encoding_cut_sequence)
+{
+    const char *texts[] = {"caf\xc3", "\xe2\x80", "abc \xf0\x9f\x98", "\xc3"};
+    for (size_t t = 0; t < sizeof texts / sizeof texts[0]; t++) {
+        size_t n = strlen(texts[t]);
+        char *exact = malloc(n + 1); /* no slack for the over-read to hide in */
+        memcpy(exact, texts[t], n + 1);
+        char *enc = dm_email_encode_header(exact);
+        unsigned char part[256];
+        int dl = decode_word(enc, strlen(enc), part);
+        ck_assert_int_eq(dl, (int)n);
+        ck_assert(memcmp(part, texts[t], n) == 0);
+        free(enc);
+        free(exact);
+    }
+}
+END_TEST
+
 /* Undoes quoted-printable. */
 static char *qp_decode(const char *s)
 {
@@ -213,6 +233,7 @@ int main(void)
     tcase_add_test(tc, test_addresses);
     tcase_add_test(tc, test_parse_from);
     tcase_add_test(tc, test_header_encoding);
+    tcase_add_test(tc, test_header_encoding_cut_sequence);
     tcase_add_test(tc, test_quoted_printable);
     tcase_add_test(tc, test_build_message);
     suite_add_tcase(s, tc);
