@@ -14,11 +14,12 @@ dm_log() {
     printf '%s: %s\n' "${0##*/}" "$*" >&2
 }
 
-# Debian packages the build, the tests, the demo and the benchmark use.
+# Debian packages the build, the tests, the demo, the benchmark and the fuzzers
+# (clang and its compiler-rt runtime: scripts/fuzz) use.
 DM_DEPS=(build-essential cmake pkg-config libpq-dev libevent-dev libconfig-dev check
     libcurl4-openssl-dev libssl-dev libsystemd-dev postgresql-15 python3
     python3-aiosmtpd python3-psycopg2 python3-yaml prometheus wrk valgrind systemd
-    clang-format curl openssl debhelper dpkg-dev lintian)
+    clang-format curl openssl debhelper dpkg-dev lintian clang libclang-rt-14-dev)
 
 # Why the packages that are large, or that a reader would not guess, are in
 # the lists; printed before they are installed. The rest are the compiler,
@@ -33,6 +34,8 @@ declare -gA DM_WHY=(
     [debhelper]="builds the Debian package (tests/e2e/test_package.py)"
     [dpkg-dev]="dpkg-buildpackage, for the same test"
     [lintian]="checks the built package (large: perl and its libraries)"
+    [clang]="builds and runs the libFuzzer harnesses (scripts/fuzz, a step of scripts/test)"
+    [libclang-rt-14-dev]="clang's fuzzer and sanitizer runtime, for the same"
     [chromium]="the browser tests drive the confirmation page in it (large: about 300 MB with its libraries)"
 )
 
