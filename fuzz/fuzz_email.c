@@ -68,7 +68,7 @@ static void check_header(const char *text)
     char *enc = dm_email_encode_header(text);
     size_t n = strlen(text);
     FUZZ_ASSERT(enc != NULL);
-    if (printable_ascii(text)) {
+    if (printable_ascii(text) && n <= 900) {
         FUZZ_ASSERT(strcmp(enc, text) == 0);
         free(enc);
         return;

@@ -84,6 +84,10 @@ static size_t utf8_len(unsigned char c)
     return 1;
 }
 
+/* Longest header value sent as is: with "Subject: " and CRLF, well within
+ * RFC 5322's 998 octets a line. Longer ones are encoded, hence folded. */
+#define MAX_PLAIN_HEADER 900
+
 char *dm_email_encode_header(const char *text)
 {
     struct dm_strbuf b = {0};
@@ -94,7 +98,7 @@ char *dm_email_encode_header(const char *text)
     size_t n = strlen(text);
 
     dm_strbuf_add(&b, "", 0);
-    if (plain_ascii(text)) {
+    if (plain_ascii(text) && n <= MAX_PLAIN_HEADER) {
         dm_strbuf_str(&b, text);
         return b.s;
     }
@@ -163,12 +167,17 @@ char *dm_email_quoted_printable(const char *text)
     return b.s;
 }
 
-/* The From header: a non-ASCII display name is encoded, the address kept. */
-static char *encode_from(const char *from)
+/* The From header: the display name encoded when it needs to be, then the
+ * address as dm_email_parse_from() found it (nothing else of from is
+ * copied raw, so nothing there can make a line too long or 8-bit). */
+static char *encode_from(const char *from, const char *addr)
 {
+    struct dm_strbuf b = {0};
     const char *lt = strrchr(from, '<');
-    if (plain_ascii(from) || lt == NULL)
-        return dm_email_encode_header(from);
+    if (lt == NULL) {
+        dm_strbuf_str(&b, addr);
+        return b.s;
+    }
     size_t nl = (size_t)(lt - from);
     while (nl > 0 && from[nl - 1] == ' ')
         nl--;
@@ -179,12 +188,13 @@ static char *encode_from(const char *from)
         memmove(name, name + 1, nl - 2);
         name[nl - 2] = '\0';
     }
-    char *enc = dm_email_encode_header(name);
-    struct dm_strbuf b = {0};
-    dm_strbuf_str(&b, enc);
-    dm_strbuf_str(&b, " ");
-    dm_strbuf_str(&b, lt);
-    free(enc);
+    if (name[0] != '\0') {
+        char *enc = dm_email_encode_header(name);
+        dm_strbuf_str(&b, enc);
+        dm_strbuf_str(&b, " ");
+        free(enc);
+    }
+    dm_strbuf_printf(&b, "<%s>", addr);
     free(name);
     return b.s;
 }
@@ -200,8 +210,13 @@ char *dm_email_build(const struct dm_email_fields *f, char *err, size_t errlen)
         snprintf(err, errlen, "a header value contains a line break");
         return NULL;
     }
+    char addr[320], domain[256];
+    if (!dm_email_parse_from(f->from, addr, sizeof addr, domain, sizeof domain)) {
+        snprintf(err, errlen, "the From address is not usable");
+        return NULL;
+    }
     struct dm_strbuf b = {0};
-    char *from = encode_from(f->from);
+    char *from = encode_from(f->from, addr);
     char *subject = dm_email_encode_header(f->subject);
     char *body = dm_email_quoted_printable(f->body);
 

@@ -34,9 +34,10 @@ bool dm_email_address_ok(const char *addr);
 bool dm_email_parse_from(const char *from, char *addr, size_t addrlen, char *domain,
                          size_t domainlen) DM_MUST_CHECK;
 
-/* A header value: as is when printable ASCII, otherwise RFC 2047
- * "=?UTF-8?B?...?=" encoded-words of at most 75 characters, folded with
- * CRLF SP and never splitting a UTF-8 sequence. Newly allocated. */
+/* A header value: as is when printable ASCII of at most 900 characters,
+ * otherwise RFC 2047 "=?UTF-8?B?...?=" encoded-words of at most 75
+ * characters, folded with CRLF SP and never splitting a UTF-8 sequence.
+ * Newly allocated. */
 char *dm_email_encode_header(const char *text);
 
 /* Quoted-printable (RFC 2045) of text with CRLF line ends and lines of at

@@ -134,6 +134,39 @@ START_TEST(test_header_encoding_cut_sequence)
 }
 END_TEST
 
+/* Found by fuzz_email: a From with raw bytes around its address, or a long
+ * ASCII header, made lines over RFC 5322's 998 octets (and 8-bit headers). */
+START_TEST(test_header_lines_bounded)
+{
+    char subject[2001], err[256];
+    memset(subject, 'a', sizeof subject - 1);
+    subject[sizeof subject - 1] = '\0';
+    struct dm_email_fields f = {
+        .from = "Example <no-reply@example.com> \xff\xff trailing",
+        .to = "ana@example.com",
+        .subject = subject,
+        .body = "Hello\n",
+        .date = "Sat, 28 Nov 2026 23:00:00 +0000",
+        .message_id = "dormant.1@example.com",
+    };
+    char *msg = dm_email_build(&f, err, sizeof err);
+    ck_assert_ptr_nonnull(msg);
+    for (const char *line = msg; *line;) {
+        const char *end = strstr(line, "\r\n");
+        ck_assert_ptr_nonnull(end);
+        ck_assert_int_le(end - line, 998);
+        line = end + 2;
+    }
+    ck_assert_ptr_nonnull(strstr(msg, "\r\nFrom: Example <no-reply@example.com>\r\n"));
+    ck_assert_ptr_null(strchr(msg, '\xff'));
+    free(msg);
+
+    f.from = "<\xb1\xbb no address";
+    ck_assert_ptr_null(dm_email_build(&f, err, sizeof err));
+    ck_assert_str_eq(err, "the From address is not usable");
+}
+END_TEST
+
 /* Undoes quoted-printable. */
 static char *qp_decode(const char *s)
 {
@@ -234,6 +267,7 @@ int main(void)
     tcase_add_test(tc, test_parse_from);
     tcase_add_test(tc, test_header_encoding);
     tcase_add_test(tc, test_header_encoding_cut_sequence);
+    tcase_add_test(tc, test_header_lines_bounded);
     tcase_add_test(tc, test_quoted_printable);
     tcase_add_test(tc, test_build_message);
     suite_add_tcase(s, tc);
