@@ -34,6 +34,10 @@ static void fail_at(struct loader *ld, int line, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    /* Messages quote values from the file: keep them to one line. */
+    for (char *p = msg; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = '?';
     if (line > 0)
         snprintf(ld->err, ld->errlen, "%s:%d: %s", ld->path, line, msg);
     else

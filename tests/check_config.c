@@ -193,6 +193,8 @@ static const struct error_case errors[] = {
      "whsec_"},
     {MINIMAL "email = { smtp_url = \"smtp://127.0.0.1:25\";\n password_file = \"nope\"; };\n", 4,
      "email.password_file"},
+    /* a value with a line break: the message stays one line (fuzz_config) */
+    {MINIMAL "policy = {\n min_account_age = \"1 week\\n;\"; };\n", 4, "\"1 week?;\""},
     /* mapping sanity */
     {MINIMAL "policy = {\n erase_columns = [ \"id\" ]; };\n", 4, "erase_columns"},
 };
