@@ -1,6 +1,7 @@
 /* Non-blocking PostgreSQL connections driven by the event loop. */
 #include "db.h"
 
+#include <event2/dns.h>
 #include <event2/event.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "resolve.h"
 #include "util.h"
 
 /* Backoff between connection attempts: doubles from MIN to MAX. */
@@ -30,7 +32,7 @@ struct query {
 /* Where the connection stands. */
 enum db_phase {
     DB_DOWN,       /* no connection; a reconnect timer may be pending */
-    DB_CONNECTING, /* PQconnectPoll in progress */
+    DB_CONNECTING, /* host names being looked up, or PQconnectPoll in progress */
     DB_UP,         /* connected; queries flow */
 };
 
@@ -42,6 +44,8 @@ struct dm_db {
     bool closed;           /* dm_db_close() was called: never connect again */
     PGconn *conn;
     enum db_phase phase;
+    struct evdns_base *dns;       /* made at the first host name to look up */
+    struct dm_resolve *resolving; /* the lookup before PQconnectStartParams */
     struct event *io;        /* socket readiness; rebuilt when the socket or interest changes */
     int io_fd;               /* socket io watches, -1 when none */
     short io_what;           /* EV_READ / EV_WRITE interest of io */
@@ -182,13 +186,16 @@ static void retry_cb(evutil_socket_t fd, short what, void *arg)
     struct dm_db *db = arg;
     if (db->phase == DB_CONNECTING) {
         /* The connect timer fired: this attempt took too long. */
+        const char *why =
+            db->resolving ? "host name lookup timed out" : "connection attempt timed out";
+        dm_resolve_cancel(db->resolving);
+        db->resolving = NULL;
         PQfinish(db->conn);
         db->conn = NULL;
         watch(db, 0);
         db->phase = DB_DOWN;
         if (!db->outage_logged) {
-            dm_log_error("database unreachable", DM_S("conn", db->name),
-                         DM_S("error", "connection attempt timed out"));
+            dm_log_error("database unreachable", DM_S("conn", db->name), DM_S("error", why));
             db->outage_logged = true;
             clock_gettime(CLOCK_MONOTONIC, &db->down_at);
         }
@@ -278,16 +285,27 @@ static void connect_step(struct dm_db *db)
     }
 }
 
-static void connect_begin(struct dm_db *db)
+/* Starts libpq on the connection string, with the looked-up addresses
+ * when there are some (r NULL: none needed). */
+static void connect_pq(struct dm_db *db, const struct dm_resolved *r)
 {
-    if (db->closed)
-        return;
     char appname[64];
     snprintf(appname, sizeof appname, "dormantd/%s", db->name);
-    const char *const keys[] = {"fallback_application_name", "dbname", NULL};
-    const char *const vals[] = {appname, db->conninfo, NULL};
+    /* Later keys override what the expanded connection string says. */
+    const char *keys[] = {"fallback_application_name", "dbname", NULL, NULL, NULL, NULL};
+    const char *vals[] = {appname, db->conninfo, NULL, NULL, NULL, NULL};
+    if (r != NULL) {
+        int k = 2;
+        keys[k] = "host";
+        vals[k++] = r->host;
+        keys[k] = "hostaddr";
+        vals[k++] = r->hostaddr;
+        if (r->port) {
+            keys[k] = "port";
+            vals[k++] = r->port;
+        }
+    }
 
-    db->conninfo_changed = false;
     db->conn = PQconnectStartParams(keys, vals, 1);
     if (db->conn == NULL || PQstatus(db->conn) == CONNECTION_BAD) {
         char line[512];
@@ -297,9 +315,48 @@ static void connect_begin(struct dm_db *db)
     }
     db->phase = DB_CONNECTING;
     struct timeval tv = {CONNECT_TIMEOUT_MS / 1000, 0};
+    evtimer_del(db->timer); /* still pending after a lookup: never assign a pending event */
     evtimer_assign(db->timer, db->base, retry_cb, db);
     evtimer_add(db->timer, &tv);
     connect_step(db);
+}
+
+static void resolved_cb(void *arg, const struct dm_resolved *r, const char *err)
+{
+    struct dm_db *db = arg;
+    db->resolving = NULL;
+    if (r == NULL) {
+        lost(db, err);
+        return;
+    }
+    connect_pq(db, r);
+}
+
+/*
+ * Connects. libpq would look host names up with getaddrinfo(), blocking
+ * the whole loop (signals, the page, the watchdog) for as long as DNS
+ * takes; so names are looked up first through libevent's resolver and
+ * libpq gets the addresses as hostaddr. The connect timer covers the
+ * lookup too.
+ */
+static void connect_begin(struct dm_db *db)
+{
+    if (db->closed)
+        return;
+    db->conninfo_changed = false;
+    if (db->dns == NULL)
+        db->dns = evdns_base_new(db->base, EVDNS_BASE_INITIALIZE_NAMESERVERS |
+                                               EVDNS_BASE_DISABLE_WHEN_INACTIVE);
+    if (db->dns != NULL)
+        db->resolving = dm_resolve_start(db->base, db->dns, db->conninfo, resolved_cb, db);
+    if (db->resolving == NULL) {
+        connect_pq(db, NULL);
+        return;
+    }
+    db->phase = DB_CONNECTING;
+    struct timeval tv = {CONNECT_TIMEOUT_MS / 1000, 0};
+    evtimer_assign(db->timer, db->base, retry_cb, db);
+    evtimer_add(db->timer, &tv);
 }
 
 void dm_db_start(struct dm_db *db)
@@ -465,6 +522,8 @@ void dm_db_close(struct dm_db *db)
     if (db == NULL || db->closed)
         return;
     db->closed = true;
+    dm_resolve_cancel(db->resolving);
+    db->resolving = NULL;
     watch(db, 0);
     evtimer_del(db->timer);
     if (db->keep)
@@ -482,6 +541,8 @@ void dm_db_free(struct dm_db *db)
     if (db == NULL)
         return;
     dm_db_close(db);
+    if (db->dns)
+        evdns_base_free(db->dns, 1); /* cancelled lookups are called back and freed */
     event_free(db->timer);
     free(db->name);
     free(db->conninfo);

@@ -386,16 +386,18 @@ class DaemonTestCase(unittest.TestCase):
 
     # -- processes --------------------------------------------------------
 
-    def start_daemon(self, config=None, *args, env=None):
+    def start_daemon(self, config=None, *args, env=None, wrapper=None):
         """Start $DORMANTD -c config [args]; stdout and stderr go to files in
-        the test's directory. Returns the Popen, also kept as self.daemon."""
+        the test's directory. Returns the Popen, also kept as self.daemon.
+        wrapper: a command that execs its arguments (unshare, env, ...)."""
         config = config or self.config
         n = len(self.procs)
         out = open(os.path.join(self.tmp, 'dormantd.%d.stdout' % n), 'wb')
         err = open(os.path.join(self.tmp, 'dormantd.%d.stderr' % n), 'wb')
         full_env = dict(os.environ)
         full_env.update(env or {})
-        p = subprocess.Popen([DORMANTD, '-c', config] + list(args), stdout=out, stderr=err,
+        p = subprocess.Popen(list(wrapper or []) + [DORMANTD, '-c', config] + list(args),
+                             stdout=out, stderr=err,
                              stdin=subprocess.DEVNULL, env=full_env, start_new_session=True)
         out.close()
         err.close()
