@@ -3,6 +3,7 @@
 
 #include <getopt.h>
 #include <pwd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -11,20 +12,36 @@
 #include "schema.h"
 #include "util.h"
 
+/* The passwd name of uid, else the number. */
+static void account_name(uid_t uid, char *buf, size_t len)
+{
+    struct passwd *pw = getpwuid(uid);
+    if (pw != NULL && pw->pw_name != NULL)
+        snprintf(buf, len, "%s", pw->pw_name);
+    else
+        snprintf(buf, len, "%u", (unsigned)uid);
+}
+
 void dm_ctl_actor(char *buf, size_t len)
 {
-    const char *name = getenv("SUDO_USER");
-    if (name == NULL || name[0] == '\0')
-        name = getenv("USER");
-    if (name != NULL && name[0] != '\0') {
-        snprintf(buf, len, "operator:%s", name);
-        return;
+    char name[256];
+    uid_t uid = getuid();
+    account_name(uid, name, sizeof name);
+    if (uid == 0) {
+        const char *sudo = getenv("SUDO_USER");
+        unsigned long login = 0;
+        FILE *f = fopen("/proc/self/loginuid", "re");
+        if (f != NULL) {
+            if (fscanf(f, "%lu", &login) != 1)
+                login = 0;
+            fclose(f);
+        }
+        if (sudo != NULL && sudo[0] != '\0' && strpbrk(sudo, " \t\r\n") == NULL)
+            snprintf(name, sizeof name, "%s", sudo);
+        else if (login != 0 && login < 4294967295UL) /* (uid_t)-1: no login session */
+            account_name((uid_t)login, name, sizeof name);
     }
-    struct passwd *pw = getpwuid(getuid());
-    if (pw != NULL && pw->pw_name != NULL)
-        snprintf(buf, len, "operator:%s", pw->pw_name);
-    else
-        snprintf(buf, len, "operator:%u", (unsigned)getuid());
+    snprintf(buf, len, "operator:%s", name);
 }
 
 int dm_ctl_open(struct dm_ctl *ctl, const struct dm_config *cfg, const char *cmd)

@@ -35,7 +35,14 @@ int dm_ctl_open(struct dm_ctl *ctl, const struct dm_config *cfg, const char *cmd
 
 void dm_ctl_close(struct dm_ctl *ctl);
 
-/* Formats "operator:<name>" from SUDO_USER, else USER, else the uid's name. */
+/*
+ * Formats "operator:<name>" for the audit trail. The name is the account
+ * the process runs as (the real uid's passwd entry); $USER and $LOGNAME are
+ * never consulted, since anyone can set them. Only as root, where nothing
+ * could stop a forgery anyway, is the person behind it named: sudo's
+ * SUDO_USER, else the login account the kernel keeps for the session
+ * (/proc/self/loginuid).
+ */
 void dm_ctl_actor(char *buf, size_t len);
 
 /*
