@@ -22,12 +22,23 @@
  */
 
 const char *const dm_param_names[DM_P_COUNT + 1] = {
-    [DM_P_INACTIVE] = "inactive", [DM_P_NEVER] = "never",         [DM_P_MIN_AGE] = "min_age",
-    [DM_P_CONFIRM] = "confirm",   [DM_P_REMINDERS] = "reminders", [DM_P_ERASE] = "erase",
-    [DM_P_LAG] = "lag",           [DM_P_ACTIVE] = "active",       [DM_P_SUSPENDED] = "suspended",
-    [DM_P_URL] = "url",           [DM_P_WRITE] = "write",         [DM_P_MARK_TS] = "mark_ts",
-    [DM_P_MARK_ID] = "mark_id",   [DM_P_LIMIT] = "limit",         [DM_P_TOKENS] = "tokens",
-    [DM_P_PERIOD] = "period",     [DM_P_POLL] = "poll",           [DM_P_COUNT] = NULL,
+    [DM_P_INACTIVE] = "inactive",
+    [DM_P_NEVER] = "never",
+    [DM_P_MIN_AGE] = "min_age",
+    [DM_P_CONFIRM] = "confirm",
+    [DM_P_REMINDERS] = "reminders",
+    [DM_P_ERASE] = "erase",
+    [DM_P_LAG] = "lag",
+    [DM_P_ACTIVE] = "active",
+    [DM_P_SUSPENDED] = "suspended",
+    [DM_P_URL] = "url",
+    [DM_P_WRITE] = "write",
+    [DM_P_MARK_TS] = "mark_ts",
+    [DM_P_MARK_ID] = "mark_id",
+    [DM_P_LIMIT] = "limit",
+    [DM_P_PERIOD] = "period",
+    [DM_P_POLL] = "poll",
+    [DM_P_COUNT] = NULL,
 };
 
 /* Two fragments one after the other; newly allocated. */
@@ -341,8 +352,6 @@ void dm_lifecycle_params(const struct dm_lifecycle *lc, const struct dm_stmt *st
         enum dm_param p = (enum dm_param)st->params[i];
         if (p == DM_P_LIMIT)
             values[i] = limit_buf;
-        else if (p == DM_P_TOKENS)
-            values[i] = call->tokens;
         else if (p == DM_P_MARK_TS)
             values[i] = call->mark_ts;
         else if (p == DM_P_MARK_ID)

@@ -12,7 +12,7 @@
 struct dm_config;
 
 /* Values a statement can take as parameters. The configuration's are
- * rendered once per load; the last five are the call's (struct dm_lc_call). */
+ * rendered once per load; the last four are the call's (struct dm_lc_call). */
 enum dm_param {
     DM_P_INACTIVE,  /* policy.inactive_after, interval */
     DM_P_NEVER,     /* policy.never_active_after, interval or NULL (rule off) */
@@ -30,7 +30,6 @@ enum dm_param {
     DM_P_MARK_TS,   /* a request step's watermark time (per call) */
     DM_P_MARK_ID,   /* and its id tie-break (per call) */
     DM_P_LIMIT,     /* rows per statement (per call) */
-    DM_P_TOKENS,    /* text[] of fresh tokens, one per row the batch may move (per call) */
     DM_P_COUNT,
 };
 
@@ -48,7 +47,8 @@ struct dm_lifecycle {
      * to the next batch (NULL for the recheck step); the sweep adds
      * examined, found (marked for the next pass's recheck step) and
      * reactivated (erased customers who came back). Steps that send
-     * messages take DM_P_TOKENS with DM_P_LIMIT entries. */
+     * messages make a token per message in the database, so that no
+     * token is ever a parameter a server could log. */
     struct dm_stmt run[DM_STEP_COUNT];
     /* Who the step would move now, without writing: rows of
      * (subscriber_id text, action text, rule text, reason text, since
@@ -71,7 +71,7 @@ struct dm_lifecycle {
      * reminders, which the outbox_delivered trigger reads) into the
      * control row. */
     struct dm_stmt setup;
-    bool messages[DM_STEP_COUNT];              /* the step's run statement takes DM_P_TOKENS */
+    bool messages[DM_STEP_COUNT];              /* the step's run statement writes messages */
     char values[DM_P_COUNT][DM_LC_VALUE_SIZE]; /* rendered configuration values */
     bool value_null[DM_P_COUNT];               /* the value is SQL NULL */
 };
@@ -79,7 +79,6 @@ struct dm_lifecycle {
 /* What one call of a statement takes beside the configuration. */
 struct dm_lc_call {
     long limit;          /* DM_P_LIMIT: rows per statement */
-    const char *tokens;  /* DM_P_TOKENS: text[] literal, DM_P_LIMIT tokens (or NULL) */
     const char *mark_ts; /* DM_P_MARK_TS: the watermark the last batch returned (NULL = none) */
     const char *mark_id; /* DM_P_MARK_ID likewise */
     bool write;          /* DM_P_WRITE: false in dry runs and dormantctl preview */

@@ -16,7 +16,6 @@
 #include "log.h"
 #include "metrics.h"
 #include "sql.h"
-#include "token.h"
 #include "util.h"
 
 /* How often to look again while waiting for the database to come up. */
@@ -67,8 +66,6 @@ struct dm_pass {
     int64_t step_started_ms;        /* when the running step's statement was sent */
     char *mark_ts[2];               /* request watermarks (inactive, never active); NULL = none */
     char *mark_id[2];               /* their id tie-breaks */
-    char *tokens;                   /* text[] literal of the batch's tokens */
-    size_t tokens_cap;
 };
 
 static void tick(struct dm_pass *p);
@@ -110,17 +107,16 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
     tick(arg);
 }
 
-/* Sends st with the configuration's values and the call's: limit, tokens
- * and, for a request step, its watermark; false (pass failed) when the
- * connection is down. */
-static bool send_stmt(struct dm_pass *p, const struct dm_stmt *st, long limit, const char *tokens,
-                      int mark, dm_db_result_fn fn)
+/* Sends st with the configuration's values and the call's: limit and, for
+ * a request step, its watermark; false (pass failed) when the connection
+ * is down. */
+static bool send_stmt(struct dm_pass *p, const struct dm_stmt *st, long limit, int mark,
+                      dm_db_result_fn fn)
 {
     const char *values[DM_P_COUNT];
     char limit_buf[32];
     const struct dm_lc_call call = {
         .limit = limit,
-        .tokens = tokens,
         .mark_ts = mark >= 0 ? p->mark_ts[mark] : NULL,
         .mark_id = mark >= 0 ? p->mark_id[mark] : NULL,
         .write = !dry_run(p),
@@ -268,33 +264,6 @@ static bool step_allowed(struct dm_pass *p, enum dm_step s)
     return dm_guards_hold(&p->g, s) == DM_HOLD_NONE;
 }
 
-/* Fills p->tokens with n fresh tokens as a text[] literal. */
-static bool make_tokens(struct dm_pass *p, long n)
-{
-    size_t need = (size_t)n * (DM_TOKEN_LEN + 1) + 3;
-    if (need > p->tokens_cap) {
-        char *t = realloc(p->tokens, need);
-        if (t == NULL)
-            return false;
-        p->tokens = t;
-        p->tokens_cap = need;
-    }
-    size_t o = 0;
-    p->tokens[o++] = '{';
-    for (long i = 0; i < n; i++) {
-        char tok[DM_TOKEN_SIZE];
-        if (!dm_token_new(tok))
-            return false;
-        if (i > 0)
-            p->tokens[o++] = ',';
-        memcpy(p->tokens + o, tok, DM_TOKEN_LEN);
-        o += DM_TOKEN_LEN;
-    }
-    p->tokens[o++] = '}';
-    p->tokens[o] = '\0';
-    return true;
-}
-
 static bool is_request(enum dm_step s)
 {
     return s == DM_STEP_REQUEST_RECHECK || s == DM_STEP_REQUEST_INACTIVE ||
@@ -333,18 +302,13 @@ static void run_step(struct dm_pass *p)
     p->phase = PH_STEP;
     p->step_started_ms = dm_now_ms();
     if (dry_run(p)) {
-        sent = send_stmt(p, &lc->count[p->step], 0, NULL, -1, count_cb);
+        sent = send_stmt(p, &lc->count[p->step], 0, -1, count_cb);
     } else {
         long limit = e->cfg->limits.batch_size;
         if (is_request(p->step) && p->g.remaining < limit)
             limit = (long)p->g.remaining;
         int k = p->step == DM_STEP_REQUEST_INACTIVE ? 0 : p->step == DM_STEP_REQUEST_NEVER ? 1 : -1;
-        if (lc->messages[p->step] && !make_tokens(p, limit)) {
-            end_pass(p, "the random source failed: no tokens");
-            return;
-        }
-        sent = send_stmt(p, &lc->run[p->step], limit, lc->messages[p->step] ? p->tokens : NULL, k,
-                         step_cb);
+        sent = send_stmt(p, &lc->run[p->step], limit, k, step_cb);
     }
     if (!sent)
         end_pass(p, "connection lost");
@@ -521,7 +485,7 @@ static void guards_cb(void *arg, PGresult *res)
     bool need_count = dm_guards_need_eligible(&p->g, e->cfg);
     if (need_count) {
         p->phase = PH_ELIGIBLE;
-        if (!send_stmt(p, &p->lc.eligible, 0, NULL, -1, eligible_cb))
+        if (!send_stmt(p, &p->lc.eligible, 0, -1, eligible_cb))
             end_pass(p, "connection lost");
         return;
     }
@@ -538,7 +502,7 @@ static void start_pass(struct dm_pass *p)
     p->started_ms = dm_now_ms();
     p->phase = PH_GUARDS;
     p->step = DM_STEP_RESCHEDULE;
-    if (!send_stmt(p, &p->lc.guards, 0, NULL, -1, guards_cb))
+    if (!send_stmt(p, &p->lc.guards, 0, -1, guards_cb))
         end_pass(p, "connection lost");
 }
 
@@ -640,7 +604,7 @@ static void tick(struct dm_pass *p)
             ok = dm_db_send(e->db, session.sql, 0, NULL, setup_cb, p);
         else
             ok = dm_db_send(e->db, session.sql, 0, NULL, NULL, NULL) &&
-                 send_stmt(p, &p->lc.setup, 0, NULL, -1, setup_cb);
+                 send_stmt(p, &p->lc.setup, 0, -1, setup_cb);
         dm_stmt_free(&session);
         if (!ok) {
             p->phase = PH_IDLE;
@@ -762,6 +726,5 @@ void dm_pass_free(struct dm_pass *p)
         free(p->mark_ts[k]);
         free(p->mark_id[k]);
     }
-    free(p->tokens);
     free(p);
 }

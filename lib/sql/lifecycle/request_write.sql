@@ -4,10 +4,16 @@
 -- (request_mark_*.sql) or nothing; {MARK_COLUMNS}: request_mark_columns.sql
 -- or request_no_mark_columns.sql.
 ,
-pick AS (SELECT d.*, t.tok, nextval({SEQ}) AS outbox_id
-           FROM (SELECT d.*, row_number() OVER (ORDER BY d.ord, d.id) AS n
-                   FROM dec d WHERE d.decision = 'request') d
-           JOIN unnest($(tokens)::text[]) WITH ORDINALITY AS t(tok, n) ON t.n = d.n),
+-- Each link's token is made here, by the database, and never travels as a
+-- parameter: a server that logs every statement and its parameters never
+-- logs a working token. Two version-4 UUIDs from the server's strong random
+-- source (pg_strong_random) are 244 random bits, written as 43 base64url
+-- characters like the daemon's own tokens.
+pick AS (SELECT d.*, nextval({SEQ}) AS outbox_id,
+                translate(rtrim(encode(decode(replace(gen_random_uuid()::text
+                  || gen_random_uuid()::text, '-', ''), 'hex'), 'base64'), '='), '+/', '-_') AS tok
+           FROM (SELECT d.* FROM dec d WHERE d.decision = 'request'
+                  ORDER BY d.ord, d.id) d),
 acc AS (INSERT INTO {S}.account AS a (subscriber_id, state, cycle, rule, requested_at,
                                       request_outbox_id, updated_at)
         SELECT p.id, 'pending', 1, p.rule, now(), p.outbox_id, now() FROM pick p

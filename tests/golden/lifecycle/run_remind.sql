@@ -4,7 +4,6 @@
 -- $1 = reminders
 -- $2 = url
 -- $3 = limit
--- $4 = tokens
 WITH due AS (SELECT a.subscriber_id AS id, a.cycle, a.deadline, a.rule,
                     s."email"::text AS email, s."locale"::text AS locale,
                     s."last_activity_at"::timestamptz AS la, a.next_reminder_at,
@@ -23,12 +22,14 @@ acc AS (UPDATE "Dm_x".account a
           FROM due WHERE a.subscriber_id = due.id AND a.state = 'pending'
            AND a.next_reminder_at <= now() AND a.deadline > now()
         RETURNING a.subscriber_id, a.cycle, a.deadline, a.reminders_sent),
+
 ok AS (SELECT due.id, due.n, due.email, due.locale, due.la, due.rule, acc.cycle,
-              acc.deadline, acc.reminders_sent, t.tok,
+              acc.deadline, acc.reminders_sent,
+              translate(rtrim(encode(decode(replace(gen_random_uuid()::text
+                || gen_random_uuid()::text, '-', ''), 'hex'), 'base64'), '='), '+/', '-_') AS tok,
               (SELECT min(r) FROM unnest($1::interval[]) r WHERE acc.deadline - r <= now())
                 AS offset_
-         FROM due JOIN acc ON acc.subscriber_id = due.id
-         JOIN unnest($4::text[]) WITH ORDINALITY AS t(tok, n) ON t.n = due.n),
+         FROM due JOIN acc ON acc.subscriber_id = due.id),
 tok AS (INSERT INTO "Dm_x".token (hash, subscriber_id, cycle)
         SELECT sha256(convert_to(ok.tok, 'UTF8')), ok.id, ok.cycle FROM ok),
 ev AS (INSERT INTO "Dm_x".event (subscriber_id, kind, cycle, actor, detail)

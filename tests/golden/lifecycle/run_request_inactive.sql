@@ -9,7 +9,6 @@
 -- $6 = mark_ts
 -- $7 = mark_id
 -- $8 = limit
--- $9 = tokens
 WITH mk AS (SELECT CASE WHEN rescan THEN NULL ELSE inactive_mark END AS ts,
               CASE WHEN rescan THEN NULL ELSE inactive_mark_id END AS id FROM "Dm_x".control),
 raw AS (SELECT s."id" AS id, s."email"::text AS email, s."last_activity_at"::timestamptz AS la,
@@ -44,10 +43,16 @@ dec AS (SELECT c.*,
                  AS later_at
           FROM cand c)
 ,
-pick AS (SELECT d.*, t.tok, nextval('"Dm_x".outbox_id_seq') AS outbox_id
-           FROM (SELECT d.*, row_number() OVER (ORDER BY d.ord, d.id) AS n
-                   FROM dec d WHERE d.decision = 'request') d
-           JOIN unnest($9::text[]) WITH ORDINALITY AS t(tok, n) ON t.n = d.n),
+
+
+
+
+
+pick AS (SELECT d.*, nextval('"Dm_x".outbox_id_seq') AS outbox_id,
+                translate(rtrim(encode(decode(replace(gen_random_uuid()::text
+                  || gen_random_uuid()::text, '-', ''), 'hex'), 'base64'), '='), '+/', '-_') AS tok
+           FROM (SELECT d.* FROM dec d WHERE d.decision = 'request'
+                  ORDER BY d.ord, d.id) d),
 acc AS (INSERT INTO "Dm_x".account AS a (subscriber_id, state, cycle, rule, requested_at,
                                       request_outbox_id, updated_at)
         SELECT p.id, 'pending', 1, p.rule, now(), p.outbox_id, now() FROM pick p
