@@ -41,7 +41,8 @@ void dm_ctl_close(struct dm_ctl *ctl);
  * never consulted, since anyone can set them. Only as root, where nothing
  * could stop a forgery anyway, is the person behind it named: sudo's
  * SUDO_USER, else the login account the kernel keeps for the session
- * (/proc/self/loginuid).
+ * (/proc/self/loginuid). The event also records, beside it, the role the
+ * database authenticated (db_user, set by a trigger from session_user).
  */
 void dm_ctl_actor(char *buf, size_t len);
 

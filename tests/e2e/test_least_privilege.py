@@ -13,6 +13,7 @@ that this role can do nothing more.
 import os
 import re
 import secrets
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -164,6 +165,53 @@ class LeastPrivilege(harness.DaemonTestCase):
         self.assertEqual(rc, 0, err)
         rc, out, err = self.ctl('show', '1', config=conf)
         self.assertEqual(rc, 0, err)
+        self.check_audit_trail(daemon_dsn, conf)
+
+    def check_audit_trail(self, daemon_dsn, conf):
+        """Events can be added and read, never changed or removed, by anyone;
+        each names the database role that wrote it."""
+        # Every event so far was written by the daemon's role, as the
+        # database authenticated it, and erasure emptied the details.
+        self.assertEqual(self.psql(self.dsn, 'SELECT DISTINCT db_user FROM dormant.event'),
+                         [(self.daemon_role,)])
+        self.assertEqual(self.scalar(self.dsn, "SELECT count(*) FROM dormant.event"
+                                     " WHERE subscriber_id = 1 AND detail <> '{}'"), 0)
+        # What the role claims is not what is recorded.
+        self.psql(daemon_dsn, "INSERT INTO dormant.event (kind, actor, db_user)"
+                  " VALUES ('paused', 'operator:test', 'postgres')")
+        self.assertEqual(self.scalar(self.dsn, 'SELECT db_user FROM dormant.event'
+                                     ' ORDER BY id DESC LIMIT 1'), self.daemon_role)
+        # The daemon's role: no grant to change or remove anything.
+        for sql in ("UPDATE dormant.event SET actor = 'daemon'",
+                    "UPDATE dormant.event SET kind = 'resumed'",
+                    'DELETE FROM dormant.event', 'TRUNCATE dormant.event'):
+            self.assertTrue(self.denied(daemon_dsn, sql), sql)
+        # Not even through the column it may update, except to empty it.
+        self.assertTrue(self.denied(daemon_dsn, "UPDATE dormant.event SET detail = '{\"x\": 1}'"))
+        count = self.scalar(self.dsn, 'SELECT count(*) FROM dormant.event')
+        # The owner (and a superuser) may do anything the grants allow, but
+        # the trigger refuses them too.
+        owner_dsn = self.as_role(self.owner)
+        for dsn in (owner_dsn, self.dsn):
+            for sql in ("UPDATE dormant.event SET actor = 'daemon'",
+                        "UPDATE dormant.event SET at = at - interval '1 day'",
+                        "UPDATE dormant.event SET db_user = 'someone', detail = '{}'",
+                        'DELETE FROM dormant.event', 'TRUNCATE dormant.event'):
+                self.assertTrue(self.denied(dsn, sql), sql)
+        self.assertEqual(self.scalar(self.dsn, 'SELECT count(*) FROM dormant.event'), count)
+        # An operator is named by the account dormantctl runs as, not by
+        # $USER; the database role beside it.
+        if os.geteuid() == 0:
+            os.chmod(self.tmp, 0o755)
+            os.chmod(conf, 0o644)
+            r = subprocess.run(['runuser', '-u', 'nobody', '--', 'env', 'USER=mallory',
+                                'LOGNAME=mallory', 'SUDO_USER=mallory', harness.DORMANTCTL,
+                                '-c', conf, 'pause', '--reason', 'audit'],
+                               capture_output=True, text=True, timeout=60)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertEqual(self.psql(self.dsn, 'SELECT actor, db_user FROM dormant.event'
+                                       ' ORDER BY id DESC LIMIT 1'),
+                             [('operator:nobody', self.daemon_role)])
 
 
 if __name__ == '__main__':
