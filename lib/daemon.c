@@ -17,6 +17,7 @@
 #include "pass.h"
 #include "sdnotify.h"
 #include "util.h"
+#include "validate.h"
 
 /* How long a graceful stop waits for deliveries and the statement in flight. */
 #define STOP_GRACE_MS 10000
@@ -60,8 +61,71 @@ static void log_settings(const struct dm_daemon *d)
                  DM_B("email", c->email.smtp_url[0] != '\0'));
 }
 
-/* SIGHUP: builds a new configuration and swaps it in only when it is valid
- * and its log destination opens; otherwise the old one stays in force. */
+/* Puts next (checked) in force, unless its log destination does not open. */
+static void finish_reload(struct dm_daemon *d, struct dm_config *next, struct dm_sql_names *names)
+{
+    char err[1024];
+    if (!apply_logging(d, next, err, sizeof err)) {
+        dm_log_error("configuration rejected, keeping the previous one", DM_S("error", err));
+        dm_sql_names_free(names);
+        dm_config_free(next);
+        dm_sdnotify("READY=1");
+        return;
+    }
+    struct dm_config *old = d->cfg;
+    d->cfg = next;
+    dm_sql_names_free(&d->names);
+    d->names = *names;
+    dm_db_set_conninfo(d->db_pass, next->database.conninfo);
+    dm_db_set_conninfo(d->db_outbox, next->database.conninfo);
+    dm_db_set_conninfo(d->db_http, next->database.conninfo);
+    dm_pass_reconfigure(d->pass, d->cfg, &d->names);
+    dm_outbox_reconfigure(d->outbox, d->cfg, &d->names);
+    if (d->http)
+        dm_http_reconfigure(d->http, d->cfg, &d->names);
+    dm_config_free(old);
+    dm_log_info("configuration reloaded", DM_S("config", d->cfg->path),
+                DM_S("log_level", dm_log_level_name(d->cfg->log.level)),
+                DM_B("dry_run", dm_daemon_dry_run(d)));
+    log_settings(d);
+    dm_sdnotify("READY=1");
+}
+
+/* A reloaded configuration waiting for the database's verdict. */
+struct dm_reload_check {
+    struct dm_daemon *d;
+    struct dm_config *next;
+    struct dm_sql_names names;
+    bool superseded; /* another SIGHUP came, or the daemon is going away */
+};
+
+static void reload_checked(void *arg, enum dm_validate_outcome outcome, const char *err)
+{
+    struct dm_reload_check *rc = arg;
+    struct dm_daemon *d = rc->d;
+    if (rc->superseded || outcome == DM_INVALID) {
+        if (!rc->superseded) {
+            d->reload_check = NULL;
+            dm_log_error("configuration rejected, keeping the previous one", DM_S("error", err));
+            dm_sdnotify("READY=1");
+        }
+        dm_sql_names_free(&rc->names);
+        dm_config_free(rc->next);
+        free(rc);
+        return;
+    }
+    /* Valid, or the database could not say (the pass checks it again
+     * before its next statement). */
+    d->reload_check = NULL;
+    finish_reload(d, rc->next, &rc->names);
+    free(rc);
+}
+
+/* SIGHUP: builds a new configuration and swaps it in only when it is
+ * valid, fits the database (source.table and the columns it was migrated
+ * for, source.eligible: asked first when the connection is up and the
+ * database stays the same) and its log destination opens; otherwise the
+ * old one stays in force. */
 static void reload(struct dm_daemon *d)
 {
     char err[1024];
@@ -81,30 +145,24 @@ static void reload(struct dm_daemon *d)
         dm_sdnotify("READY=1");
         return;
     }
-    if (!apply_logging(d, next, err, sizeof err)) {
-        dm_log_error("configuration rejected, keeping the previous one", DM_S("error", err));
-        dm_sql_names_free(&names);
-        dm_config_free(next);
-        dm_sdnotify("READY=1");
-        return;
+    if (d->reload_check) {
+        d->reload_check->superseded = true;
+        d->reload_check = NULL;
     }
-    struct dm_config *old = d->cfg;
-    d->cfg = next;
-    dm_sql_names_free(&d->names);
-    d->names = names;
-    dm_db_set_conninfo(d->db_pass, next->database.conninfo);
-    dm_db_set_conninfo(d->db_outbox, next->database.conninfo);
-    dm_db_set_conninfo(d->db_http, next->database.conninfo);
-    dm_pass_reconfigure(d->pass, d->cfg, &d->names);
-    dm_outbox_reconfigure(d->outbox, d->cfg, &d->names);
-    if (d->http)
-        dm_http_reconfigure(d->http, d->cfg, &d->names);
-    dm_config_free(old);
-    dm_log_info("configuration reloaded", DM_S("config", d->cfg->path),
-                DM_S("log_level", dm_log_level_name(d->cfg->log.level)),
-                DM_B("dry_run", dm_daemon_dry_run(d)));
-    log_settings(d);
-    dm_sdnotify("READY=1");
+    if (strcmp(next->database.conninfo, d->cfg->database.conninfo) == 0) {
+        struct dm_reload_check *rc = calloc(1, sizeof *rc);
+        if (rc == NULL)
+            abort();
+        rc->d = d;
+        rc->next = next;
+        rc->names = names;
+        if (dm_validate_start(d->db_pass, next, &rc->names, reload_checked, rc)) {
+            d->reload_check = rc;
+            return; /* READY=1 once the database has answered */
+        }
+        free(rc);
+    }
+    finish_reload(d, next, &names);
 }
 
 /* True once nothing is in flight that a graceful stop should wait for. */
@@ -345,7 +403,12 @@ int dm_daemon_run(struct dm_daemon *d)
 void dm_daemon_cleanup(struct dm_daemon *d)
 {
     /* Connections first: their queued statements are called back (with
-     * NULL) while every module those callbacks belong to still exists. */
+     * NULL) while every module those callbacks belong to still exists. A
+     * reload waiting for its check is dropped. */
+    if (d->reload_check) {
+        d->reload_check->superseded = true;
+        d->reload_check = NULL;
+    }
     dm_db_close(d->db_pass);
     dm_db_close(d->db_outbox);
     dm_db_close(d->db_http);

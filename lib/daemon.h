@@ -16,6 +16,7 @@ struct dm_db;
 struct dm_pass;
 struct dm_outbox;
 struct dm_http;
+struct dm_reload_check;
 
 /* Flags from the command line that outlive configuration reloads. */
 struct dm_options {
@@ -35,8 +36,9 @@ struct dm_options {
 struct dm_daemon {
     struct event_base *base;
     struct dm_options opt;
-    struct dm_config *cfg;     /* current configuration; replaced whole on SIGHUP */
-    struct dm_sql_names names; /* cfg's names, quoted for SQL; replaced with it */
+    struct dm_config *cfg;                /* current configuration; replaced whole on SIGHUP */
+    struct dm_sql_names names;            /* cfg's names, quoted for SQL; replaced with it */
+    struct dm_reload_check *reload_check; /* a reload waiting for the database's verdict */
 
     struct dm_db *db_pass;   /* the scanning leader's connection (passes, leader lock) */
     struct dm_db *db_outbox; /* delivery: claims, acknowledgements, LISTEN dormant_outbox */

@@ -17,6 +17,7 @@
 #include "metrics.h"
 #include "sql.h"
 #include "util.h"
+#include "validate.h"
 
 /* How often to look again while waiting for the database to come up. */
 #define WAIT_TICK_MS 500
@@ -29,6 +30,7 @@
 /* What the pass is doing. */
 enum phase {
     PH_IDLE,     /* waiting for the next tick */
+    PH_CHECK,    /* the configuration checked against the database (lib/validate.c) */
     PH_SETUP,    /* session settings and the control row's configuration */
     PH_LOCK,     /* competing for the scanning lock */
     PH_GUARDS,   /* reading the guards */
@@ -45,6 +47,9 @@ struct dm_pass {
     enum phase phase;       /* PH_IDLE unless a statement is out */
     bool up;                /* env.db is connected */
     bool setup_done;        /* session and control set up since the last connect/reload */
+    bool checked;           /* the configuration fits the database, since the last connect/reload */
+    bool ever_checked;      /* it did once: a later misfit does not stop the daemon */
+    bool reported_check;    /* the misfit was logged */
     bool leader;            /* this session holds the scanning lock */
     bool stopped;           /* dm_pass_stop() was called */
     bool in_pass;           /* a pass is in progress */
@@ -537,6 +542,40 @@ static void lock_cb(void *arg, PGresult *res)
     tick(p);
 }
 
+/* The configuration against the database: source.table and the columns
+ * the schema was migrated for, source.eligible planning. A misfit found at
+ * start stops the daemon (exit 78, like any configuration error); found
+ * later (a reload while the database was down) it holds the passes back
+ * and is logged once. */
+static void check_cb(void *arg, enum dm_validate_outcome outcome, const char *err)
+{
+    struct dm_pass *p = arg;
+    const struct dm_env *e = &p->env;
+    p->phase = PH_IDLE;
+    switch (outcome) {
+    case DM_VALID:
+    case DM_MISSING: /* the setup says what to do */
+        p->checked = true;
+        p->ever_checked = p->ever_checked || outcome == DM_VALID;
+        p->reported_check = false;
+        tick(p);
+        return;
+    case DM_UNCHECKED:
+        schedule(p, WAIT_TICK_MS);
+        return;
+    case DM_INVALID:
+        break;
+    }
+    if (!p->reported_check || !p->ever_checked)
+        dm_log_error("configuration error: it does not fit the database", DM_S("error", err));
+    p->reported_check = true;
+    if (!p->ever_checked) {
+        e->hooks.fatal(e->hooks.owner, DM_EXIT_CONFIG);
+        return;
+    }
+    schedule(p, poll_ms(p));
+}
+
 static void setup_cb(void *arg, PGresult *res)
 {
     struct dm_pass *p = arg;
@@ -555,6 +594,7 @@ static void setup_cb(void *arg, PGresult *res)
                                  : "cannot prepare the pass session",
                          DM_S("schema", e->cfg->database.schema), DM_S("error", dm_db_error(res)));
         p->reported_setup = true;
+        p->checked = false; /* after migrate, check again */
         if (e->once) {
             e->hooks.fatal(e->hooks.owner, missing ? DM_EXIT_CONFIG : DM_EXIT_FAILURE);
             return;
@@ -595,6 +635,14 @@ static void tick(struct dm_pass *p)
     }
     if (p->once_done)
         return;
+    if (!p->checked) {
+        p->phase = PH_CHECK;
+        if (!dm_validate_start(e->db, e->cfg, e->names, check_cb, p)) {
+            p->phase = PH_IDLE;
+            schedule(p, WAIT_TICK_MS);
+        }
+        return;
+    }
     if (!p->setup_done) {
         struct dm_stmt session;
         dm_sql_render(&session, dm_sql(DM_SQL_PASS_SESSION), e->names, NULL);
@@ -638,6 +686,7 @@ static void on_db_state(void *arg, bool up)
     if (!up) {
         /* The session, and with it the lock, is gone. */
         p->setup_done = false;
+        p->checked = false;
         if (p->leader)
             dm_log_warning("lost the scanning lock with the database connection");
         p->leader = false;
@@ -691,6 +740,7 @@ void dm_pass_reconfigure(struct dm_pass *p, const struct dm_config *cfg,
     /* The control row gets the new confirm_within and reminders before
      * the next pass; a pass in progress goes on with the new statements. */
     p->setup_done = false;
+    p->checked = false;
     if (!p->in_pass && p->phase == PH_IDLE) {
         /* A different schema name means a different lock. */
         char old[300];

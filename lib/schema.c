@@ -296,11 +296,13 @@ int dm_schema_migrate(PGconn *conn, const struct dm_config *cfg, bool create_ind
             goto out;
         fprintf(out, "migrated %s to version %d\n", cfg->database.schema, v + 1);
     }
-    static const char *const record_params[] = {"version", "id_type", NULL};
+    static const char *const record_params[] = {"version", "id_type", "table", "columns", NULL};
     char vtext[16];
     snprintf(vtext, sizeof vtext, "%d", DM_SCHEMA_VERSION);
-    const char *record_values[] = {vtext, id_type};
+    char *columns = dm_schema_mapping_json(cfg);
+    const char *record_values[] = {vtext, id_type, n.value[DM_N_SRC], columns};
     r = query(conn, DM_SQL_SCHEMA_RECORD_VERSION, &n, record_params, record_values);
+    free(columns);
     bool recorded = PQresultStatus(r) == PGRES_COMMAND_OK;
     if (!recorded)
         seterr(err, errlen, "record version: %s", PQresultErrorMessage(r));
@@ -318,6 +320,66 @@ done:
     free(id_type);
     dm_sql_names_free(&n);
     return rc;
+}
+
+/* Appends "key":"value" to a JSON object being built. */
+static void json_member(struct dm_strbuf *b, const char *key, const char *value)
+{
+    dm_strbuf_printf(b, "%s\"%s\":\"", b->len > 1 ? "," : "", key);
+    for (const char *p = value; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            dm_strbuf_add(b, "\\", 1);
+        if ((unsigned char)*p < 0x20)
+            dm_strbuf_printf(b, "\\u%04x", (unsigned char)*p);
+        else
+            dm_strbuf_add(b, p, 1);
+    }
+    dm_strbuf_str(b, "\"");
+}
+
+char *dm_schema_mapping_json(const struct dm_config *cfg)
+{
+    struct dm_strbuf b = {0};
+    dm_strbuf_str(&b, "{");
+    json_member(&b, "id", cfg->source.id);
+    json_member(&b, "email", cfg->source.email);
+    json_member(&b, "created_at", cfg->source.created_at);
+    json_member(&b, "last_activity_at", cfg->source.last_activity_at);
+    json_member(&b, "locale", cfg->source.locale);
+    json_member(&b, "billing.column", cfg->source.billing.column);
+    dm_strbuf_str(&b, "}");
+    return b.s;
+}
+
+bool dm_schema_mapping_ok(const PGresult *r, const char *schema, const char *table, char *err,
+                          size_t errlen)
+{
+    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
+        seterr(err, errlen, "schema %s is not migrated: run dormantctl migrate", schema);
+        return false;
+    }
+    const char *recorded = PQgetisnull(r, 0, 0) ? NULL : PQgetvalue(r, 0, 0);
+    const char *now = PQgetisnull(r, 0, 1) ? NULL : PQgetvalue(r, 0, 1);
+    if (now == NULL) {
+        seterr(err, errlen, "source.table %s does not exist (or is not visible to this role)",
+               table);
+        return false;
+    }
+    if (recorded == NULL || strcmp(recorded, now) != 0) {
+        seterr(err, errlen,
+               "source.table %s is %s, but schema %s was migrated for %s: run dormantctl migrate "
+               "with this configuration if that table is meant",
+               table, now, schema, recorded ? recorded : "no recorded table");
+        return false;
+    }
+    if (strcmp(PQgetvalue(r, 0, 3), "t") != 0) {
+        seterr(err, errlen,
+               "the source columns of this configuration are not those schema %s was migrated "
+               "for (%s): run dormantctl migrate with this configuration if they are meant",
+               schema, PQgetisnull(r, 0, 2) ? "none recorded" : PQgetvalue(r, 0, 2));
+        return false;
+    }
+    return true;
 }
 
 int dm_schema_check(PGconn *conn, const struct dm_config *cfg, const struct dm_sql_names *n,
@@ -347,5 +409,22 @@ int dm_schema_check(PGconn *conn, const struct dm_config *cfg, const struct dm_s
         rc = DM_EXIT_CONFIG;
     }
     PQclear(r);
-    return rc;
+    if (rc != DM_EXIT_OK)
+        return rc;
+    /* The table and columns it was migrated for, and source.eligible. */
+    static const char *const params[] = {"table", "columns", NULL};
+    char *columns = dm_schema_mapping_json(cfg);
+    const char *values[] = {n->value[DM_N_SRC], columns};
+    r = query(conn, DM_SQL_SCHEMA_MAPPING, n, params, values);
+    free(columns);
+    bool ok = dm_schema_mapping_ok(r, cfg->database.schema, cfg->source.table, err, errlen);
+    PQclear(r);
+    if (!ok)
+        return DM_EXIT_CONFIG;
+    char why[512];
+    if (!exec_file(conn, DM_SQL_SCHEMA_ELIGIBLE_PLANS, n, "plan", why, sizeof why)) {
+        seterr(err, errlen, "source.eligible does not plan: %s", why);
+        return DM_EXIT_CONFIG;
+    }
+    return DM_EXIT_OK;
 }

@@ -32,9 +32,23 @@ int dm_schema_migrate(PGconn *conn, const struct dm_config *cfg, bool create_ind
 /* Checks that the schema exists at DM_SCHEMA_VERSION or the next version
  * (commands other than migrate need it): migrations are expand/contract, so
  * a release works on its own schema and on the one the next release's
- * migrate leaves. Returns an exit code; err says why on failure. */
+ * migrate leaves. Then that it was migrated for the source table and
+ * columns cfg names, and that source.eligible plans. Returns an exit code;
+ * err says why on failure (naming both tables when they differ). */
 int dm_schema_check(PGconn *conn, const struct dm_config *cfg, const struct dm_sql_names *n,
                     char *err, size_t errlen);
+
+/* The source columns of cfg as the schema records them at migrate: a JSON
+ * object by configuration key ({"id":"id","email":"email",...}); newly
+ * allocated. */
+char *dm_schema_mapping_json(const struct dm_config *cfg);
+
+/* Reads the result of schema/mapping.sql: true when the schema was
+ * migrated for the table and columns the configuration names now; else
+ * false with one line in err naming both (schema and table are the
+ * configured names, for the message). */
+bool dm_schema_mapping_ok(const PGresult *r, const char *schema, const char *table, char *err,
+                          size_t errlen);
 
 /* Opens a blocking connection for dormantctl; NULL (with err) when the
  * database cannot be reached. */

@@ -1,4 +1,4 @@
--- Version 2: an audit trail nobody rewrites.
+-- Version 3: an audit trail nobody rewrites.
 -- Every event records the database role that wrote it (session_user, which
 -- the server authenticated), set here whatever the INSERT says. Events
 -- written before this version have it NULL.
