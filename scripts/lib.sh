@@ -18,7 +18,7 @@ dm_log() {
 DM_DEPS=(build-essential cmake pkg-config libpq-dev libevent-dev libconfig-dev check
     libcurl4-openssl-dev libssl-dev libsystemd-dev postgresql-15 python3
     python3-aiosmtpd python3-psycopg2 python3-yaml prometheus wrk valgrind systemd
-    clang-format curl openssl debhelper dpkg-dev lintian)
+    clang-format curl openssl debhelper dpkg-dev lintian libicu-dev)
 
 # Why the packages that are large, or that a reader would not guess, are in
 # the lists; printed before they are installed. The rest are the compiler,
@@ -33,6 +33,8 @@ declare -gA DM_WHY=(
     [debhelper]="builds the Debian package (tests/e2e/test_package.py)"
     [dpkg-dev]="dpkg-buildpackage, for the same test"
     [lintian]="checks the built package (large: perl and its libraries)"
+    [libicu-dev]="ICU writes the dates in messages and pages in each language and time zone"
+    [npm]="installs axe-core, which audits the confirmation pages' accessibility"
     [chromium]="the browser tests drive the confirmation page in it (large: about 300 MB with its libraries)"
 )
 

@@ -27,7 +27,7 @@ WITH due AS (
         extract(epoch FROM now())::bigint,
         to_char(now() AT TIME ZONE 'UTC', 'Dy, DD Mon YYYY HH24:MI:SS "+0000"'),
         x.p #>> '{data,email}', x.p #>> '{data,locale}', x.p #>> '{data,confirm_url}',
-        x.p #>> '{data,last_activity_at}', x.p #>> '{data,rule}'
+        x.p #>> '{data,last_activity_at}', x.p #>> '{data,rule}', x.p #>> '{data,reason}'
    FROM claimed c CROSS JOIN dl
    CROSS JOIN LATERAL (SELECT CASE WHEN c.type = 'confirmation.requested'
           THEN jsonb_set(b.p, '{data,deadline}', to_jsonb(dl.deadline)) ELSE b.p END AS p
