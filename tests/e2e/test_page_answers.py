@@ -59,7 +59,7 @@ class PageAnswers(pagelib.PageTestCase):
         status, _, body = self.http('/c/' + token, headers={'Accept-Language': 'fr-CA,en;q=0.5'})
         self.assertEqual(status, 404)
         self.assertIn('lang="fr"', body.decode())
-        status, _, body = self.http('/c/' + token, headers={'Accept-Language': 'de, en'})
+        status, _, body = self.http('/c/' + token, headers={'Accept-Language': 'pt, en'})
         self.assertIn('lang="en"', body.decode())
 
     def test_page_templates_reload_on_sighup(self):
