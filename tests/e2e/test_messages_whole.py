@@ -209,6 +209,44 @@ class WholeMessages(DeliveryTestCase):
         self.assertEqual(self.stop_daemon(), 0)
         self.assertNotIn('@example.com', self.log_text())
 
+    def test_the_link_of_a_real_request_works_and_agrees_with_the_page(self):
+        """A pass asks an inactive German subscriber and a never-active
+        Spanish one: the link in each part opens their page, which states
+        the same deadline, in the same zone and language, as the mail."""
+        server = self.smtp()
+        dsn, conf = self.setup_email(server)
+        self.add_subscribers(dsn, [1], created_ago='4 years', active_ago='3 years', locale='de')
+        self.psql(dsn, "INSERT INTO public.subscribers (id, email, created_at, locale)"
+                  " VALUES (2, 'user2@example.com', now() - interval '2 years', 'es')")
+        self.start_daemon(conf)
+        self.wait_for(lambda: len(server.messages()) == 2, timeout=60, what='two requests')
+        for m in server.messages():
+            sid = int(m['To'].split('@')[0][4:])
+            locale = {1: 'de', 2: 'es'}[sid]
+            text = m.get_body(('plain',)).get_content()
+            page = m.get_body(('html',)).get_content()
+            links = Links()
+            links.feed(page)
+            url = [h for h in links.hrefs if '/c/' in h][0]
+            self.assertIn(url, text)
+            self.assertTrue(url.startswith(self.http_url + '/c/'), url)
+            stated = self.scalar(dsn, "SELECT payload->'data'->>'deadline' FROM dormant.outbox"
+                                 " WHERE subscriber_id = %s", (sid,))
+            local = datetime.datetime.fromisoformat(stated.replace('Z', '+00:00')) \
+                .astimezone(zoneinfo.ZoneInfo('Europe/Paris'))
+            status, _, body = self.http(url[len(self.http_url):])
+            self.assertEqual(status, 200)
+            body = body.decode()
+            self.assertIn('lang="%s"' % locale, body)
+            shown = re.search(r'<strong>(.*?)</strong>', body).group(1)
+            self.assertIn(MONTHS[locale][local.month - 1], shown)
+            self.assertIn(shown, text, 'the page and the mail state the same day')
+            self.assertIn(shown, text_of(page))
+            if sid == 2:
+                self.assertNotIn(' desde el ', text.split('Díganos')[0],
+                                 'a never-active subscriber is not told a date of last use')
+        self.assertEqual(self.stop_daemon(), 0)
+
     def refused(self, handler, expect_in_error):
         server = self.smtp(handler=handler)
         dsn, conf = self.setup_email(server, retry=('1 second',))
