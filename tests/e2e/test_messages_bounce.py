@@ -130,9 +130,14 @@ class Bounces(DeliveryTestCase):
         # Now the deadline runs: suspended, and the mail says they did not answer.
         self.wait_for(lambda: self.account(1)['state'] == 'suspended', timeout=30,
                       what='suspension after the new request')
-        notice = self.wait_for(lambda: [m for m in self.mails_to('fixed1@example.com')
-                                        if 'paused billing' in str(m['Subject'])],
-                               what='the suspension mail')
+        try:
+            notice = self.wait_for(lambda: [m for m in self.mails_to('fixed1@example.com')
+                                            if 'paused billing' in str(m['Subject'])],
+                                   what='the suspension mail', timeout=90)
+        except AssertionError as e:
+            raise AssertionError('%s\noutbox: %s' % (e, self.psql(
+                dsn, 'SELECT id, type, attempts, delivered_at, dead_at, last_error'
+                ' FROM dormant.outbox ORDER BY id')))
         text = notice[0].get_body(('plain',)).get_content()
         self.assertIn('did not hear back in time', text)
         reason = self.scalar(dsn, "SELECT payload->'data'->>'reason' FROM dormant.outbox"
