@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "localdate.h"
 #include "template.h"
 
 /* State of one load: where errors go, and whether one happened. Only the
@@ -627,8 +628,9 @@ static void load_webhook(struct loader *ld, struct dm_config *cfg, const config_
 
 static void load_email(struct loader *ld, struct dm_config *cfg, const config_setting_t *root)
 {
-    static const char *const keys[] = {"smtp_url", "from",      "username", "password_file",
-                                       "starttls", "templates", "retry",    NULL};
+    static const char *const keys[] = {"smtp_url",      "from",     "username",
+                                       "password_file", "starttls", "templates",
+                                       "retry",         "timezone", NULL};
     static const char *const def_retry[] = {"5 minutes", "30 minutes", "2 hours", "5 hours",
                                             "10 hours",  "24 hours",   NULL};
     const config_setting_t *g = group(ld, root, "email");
@@ -643,7 +645,12 @@ static void load_email(struct loader *ld, struct dm_config *cfg, const config_se
     get_string(ld, g, "email", "starttls", "required", &starttls);
     get_string(ld, g, "email", "templates", DM_DATADIR "/templates", &cfg->email.templates);
     get_span_list(ld, g, "email", "retry", def_retry, &cfg->email.retry);
+    get_string(ld, g, "email", "timezone", "UTC", &cfg->email.timezone);
     cfg->email.password = xstrdup("");
+    if (!ld->failed && !dm_localdate_zone_ok(cfg->email.timezone))
+        fail_at(ld, line_of(member(g, "timezone") ? member(g, "timezone") : g),
+                "email.timezone \"%s\" is not a time zone name such as \"Europe/Paris\"",
+                cfg->email.timezone);
     if (!ld->failed) {
         if (strcmp(starttls, "required") == 0)
             cfg->email.starttls = DM_STARTTLS_REQUIRED;
@@ -812,6 +819,7 @@ void dm_config_free(struct dm_config *cfg)
         OPENSSL_cleanse(cfg->email.password, strlen(cfg->email.password));
     free(cfg->email.password);
     free(cfg->email.templates);
+    free(cfg->email.timezone);
     free(cfg->email.retry.items);
     free(cfg->log.destination);
     free(cfg);

@@ -103,6 +103,7 @@ struct dm_config {
         char *password;      /* read from password_file; "" when none */
         enum dm_starttls starttls;
         char *templates; /* resolved directory */
+        char *timezone;  /* IANA zone of the dates in messages and pages ("UTC") */
         struct dm_interval_list retry;
     } email;
 

@@ -8,6 +8,7 @@
 
 #include "config.h"
 #include "ctl_actions.h"
+#include "ctl_delivery.h"
 #include "ctl_preview.h"
 #include "ctl_status.h"
 #include "ctl_subscriber.h"
@@ -59,6 +60,10 @@ static const struct dm_ctl_command commands[] = {
     {"unexempt", "ID", "remove an exemption", dm_ctl_unexempt},
     {"confirm", "ID --reason TEXT", "keep the subscription on the subscriber's behalf",
      dm_ctl_confirm},
+    {"resend", "ID", "send the current request again as a new message, with a new link",
+     dm_ctl_resend},
+    {"bounced", "ID [--reason TEXT]", "the last request or reminder bounced: undo its delivery",
+     dm_ctl_bounced},
     {"pause", "[--reason TEXT]", "stop everything done to subscribers, cluster-wide", dm_ctl_pause},
     {"resume", "", "undo pause", dm_ctl_resume},
     {"accept-backlog", "", "release the backlog guard for the current backlog",

@@ -1,10 +1,12 @@
 /* Email: RFC 5322 messages from templates, sent through libcurl's SMTP. */
 #include "email.h"
 
+#include <ctype.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "config.h"
 #include "strbuf.h"
@@ -16,6 +18,9 @@ struct dm_email_request {
     char *message;
     size_t len, off; /* message length and how much curl has read */
     char from_addr[320];
+    char command[16]; /* the last SMTP command sent: "MAIL", "RCPT", "DATA" */
+    char reply[256];  /* the server's last reply line to it, CR LF removed */
+    bool quitting;    /* QUIT sent: its "221 Bye" is not the reply kept */
 };
 
 static bool has_line_break(const char *s)
@@ -167,9 +172,20 @@ char *dm_email_quoted_printable(const char *text)
     return b.s;
 }
 
-/* The From header: the display name encoded when it needs to be, then the
- * address as dm_email_parse_from() found it (nothing else of from is
- * copied raw, so nothing there can make a line too long or 8-bit). */
+/* True when an ASCII display name must be a quoted-string (RFC 5322
+ * 3.2.3: specials and characters outside atext). */
+static bool needs_quotes(const char *name)
+{
+    for (const char *p = name; *p; p++)
+        if (!isalnum((unsigned char)*p) && strchr(" !#$%&'*+-/=?^_`{|}~", *p) == NULL)
+            return true;
+    return false;
+}
+
+/* The From header: a non-ASCII display name encoded, an ASCII one quoted
+ * when it needs it, then the address as dm_email_parse_from() found it
+ * (nothing else of from is copied raw, so nothing there can make a line too
+ * long or 8-bit). */
 static char *encode_from(const char *from, const char *addr)
 {
     struct dm_strbuf b = {0};
@@ -189,15 +205,45 @@ static char *encode_from(const char *from, const char *addr)
         name[nl - 2] = '\0';
     }
     if (name[0] != '\0') {
-        char *enc = dm_email_encode_header(name);
-        dm_strbuf_str(&b, enc);
+        /* Long names go encoded: encoded words fold, a quoted-string does not. */
+        if (!plain_ascii(name) || strlen(name) > 200) {
+            char *enc = dm_email_encode_header(name);
+            dm_strbuf_str(&b, enc);
+            free(enc);
+        } else if (needs_quotes(name)) {
+            dm_strbuf_str(&b, "\"");
+            for (const char *p = name; *p; p++) {
+                if (*p == '"' || *p == '\\')
+                    dm_strbuf_str(&b, "\\");
+                dm_strbuf_add(&b, p, 1);
+            }
+            dm_strbuf_str(&b, "\"");
+        } else {
+            dm_strbuf_str(&b, name);
+        }
         dm_strbuf_str(&b, " ");
-        free(enc);
     }
     dm_strbuf_printf(&b, "<%s>", addr);
     free(name);
     return b.s;
 }
+
+/* One quoted-printable UTF-8 part's headers and body. */
+static void add_part(struct dm_strbuf *b, const char *type, const char *text)
+{
+    char *qp = dm_email_quoted_printable(text);
+    dm_strbuf_printf(b,
+                     "Content-Type: %s; charset=utf-8\r\n"
+                     "Content-Transfer-Encoding: quoted-printable\r\n\r\n",
+                     type);
+    dm_strbuf_str(b, qp);
+    if (b->len < 2 || strcmp(b->s + b->len - 2, "\r\n") != 0)
+        dm_strbuf_str(b, "\r\n");
+    free(qp);
+}
+
+/* Quoted-printable never writes "=_", so no part can contain this. */
+#define BOUNDARY "=_dormant_alternative"
 
 char *dm_email_build(const struct dm_email_fields *f, char *err, size_t errlen)
 {
@@ -218,7 +264,6 @@ char *dm_email_build(const struct dm_email_fields *f, char *err, size_t errlen)
     struct dm_strbuf b = {0};
     char *from = encode_from(f->from, addr);
     char *subject = dm_email_encode_header(f->subject);
-    char *body = dm_email_quoted_printable(f->body);
 
     dm_strbuf_str(&b, "Date: ");
     dm_strbuf_str(&b, f->date);
@@ -230,17 +275,19 @@ char *dm_email_build(const struct dm_email_fields *f, char *err, size_t errlen)
     dm_strbuf_str(&b, subject);
     dm_strbuf_str(&b, "\r\nMessage-ID: <");
     dm_strbuf_str(&b, f->message_id);
-    dm_strbuf_str(&b, ">\r\nMIME-Version: 1.0\r\n"
-                      "Content-Type: text/plain; charset=utf-8\r\n"
-                      "Content-Transfer-Encoding: quoted-printable\r\n"
-                      "Auto-Submitted: auto-generated\r\n"
-                      "\r\n");
-    dm_strbuf_str(&b, body);
-    if (b.len < 2 || strcmp(b.s + b.len - 2, "\r\n") != 0)
-        dm_strbuf_str(&b, "\r\n");
+    dm_strbuf_str(&b, ">\r\nMIME-Version: 1.0\r\nAuto-Submitted: auto-generated\r\n");
+    if (f->html == NULL) {
+        add_part(&b, "text/plain", f->body);
+    } else {
+        dm_strbuf_str(&b, "Content-Type: multipart/alternative; boundary=\"" BOUNDARY "\"\r\n"
+                          "\r\n--" BOUNDARY "\r\n");
+        add_part(&b, "text/plain", f->body);
+        dm_strbuf_str(&b, "--" BOUNDARY "\r\n");
+        add_part(&b, "text/html", f->html);
+        dm_strbuf_str(&b, "--" BOUNDARY "--\r\n");
+    }
     free(from);
     free(subject);
-    free(body);
     return b.s;
 }
 
@@ -253,6 +300,64 @@ static size_t read_message(char *buf, size_t size, size_t nitems, void *userdata
     memcpy(buf, r->message + r->off, n);
     r->off += n;
     return n;
+}
+
+/* Blanks what could be an address in a server's reply: "<…>" and any
+ * word with an "@". */
+static void scrub(char *s)
+{
+    char *w = s;
+    for (char *p = s; *p;) {
+        if (*p == '<') {
+            char *gt = strchr(p, '>');
+            if (gt != NULL) {
+                memcpy(w, "<...>", 5);
+                w += 5;
+                p = gt + 1;
+                continue;
+            }
+        }
+        size_t word = strcspn(p, " \t<");
+        if (word > 0 && memchr(p, '@', word) != NULL) {
+            memcpy(w, "...", 3);
+            w += 3;
+            p += word;
+            continue;
+        }
+        if (word == 0)
+            word = 1;
+        memmove(w, p, word);
+        w += word;
+        p += word;
+    }
+    *w = '\0';
+}
+
+/* CURLOPT_DEBUGFUNCTION: remembers the last command sent (its verb only:
+ * AUTH carries credentials) and the server's last reply to it. */
+static int watch_dialogue(CURL *easy, curl_infotype type, char *data, size_t size, void *userdata)
+{
+    struct dm_email_request *r = userdata;
+    if (type == CURLINFO_HEADER_OUT) {
+        size_t n = strcspn(data, " :\r\n");
+        if (n > size)
+            n = size;
+        if (n >= sizeof r->command)
+            n = sizeof r->command - 1;
+        if (n == 4 && strncasecmp(data, "QUIT", 4) == 0) {
+            r->quitting = true; /* keep what the failing command got */
+            return 0;
+        }
+        memcpy(r->command, data, n);
+        r->command[n] = '\0';
+        r->reply[0] = '\0';
+    } else if (type == CURLINFO_HEADER_IN && !r->quitting) {
+        size_t n = size < sizeof r->reply - 1 ? size : sizeof r->reply - 1;
+        memcpy(r->reply, data, n);
+        r->reply[n] = '\0';
+        r->reply[strcspn(r->reply, "\r\n")] = '\0';
+    }
+    return 0;
 }
 
 struct dm_email_request *dm_email_request_new(const struct dm_config *cfg, const char *rcpt,
@@ -298,6 +403,9 @@ struct dm_email_request *dm_email_request_new(const struct dm_config *cfg, const
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+    curl_easy_setopt(e, CURLOPT_DEBUGFUNCTION, watch_dialogue);
+    curl_easy_setopt(e, CURLOPT_DEBUGDATA, r);
+    curl_easy_setopt(e, CURLOPT_VERBOSE, 1L);
     switch (cfg->email.starttls) {
     case DM_STARTTLS_REQUIRED:
         curl_easy_setopt(e, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
@@ -324,6 +432,17 @@ CURL *dm_email_easy(struct dm_email_request *r)
     return r->easy;
 }
 
+/* The commands whose refusal is about the operator's setup, not about
+ * the recipient: the greeting, TLS, the login and the sender. */
+static bool operator_command(const char *command)
+{
+    static const char *const cmds[] = {"", "EHLO", "HELO", "STARTTLS", "AUTH", "MAIL", NULL};
+    for (const char *const *c = cmds; *c; c++)
+        if (strcasecmp(command, *c) == 0)
+            return true;
+    return false;
+}
+
 enum dm_email_outcome dm_email_result(struct dm_email_request *r, CURLcode rc, char *cause,
                                       size_t causelen)
 {
@@ -333,16 +452,32 @@ enum dm_email_outcome dm_email_result(struct dm_email_request *r, CURLcode rc, c
         snprintf(cause, causelen, "SMTP %ld", code);
         return DM_EMAIL_SENT;
     }
-    if (code >= 400 && code < 600)
+    int reply_code = 0;
+    const char *after = strlen(r->reply) > 4 ? r->reply + 4 : "";
+    if (sscanf(r->reply, "%3d", &reply_code) == 1 && reply_code >= 400 && reply_code < 600) {
+        code = reply_code;
+        /* "550-5.1.1 text" (the last line of a multi-line reply) reads as one. */
+        char text[256];
+        snprintf(text, sizeof text, "%s", after);
+        scrub(text);
+        snprintf(cause, causelen, "%s: SMTP %ld %s", r->command[0] ? r->command : "connect", code,
+                 text);
+    } else if (code >= 400 && code < 600) {
         snprintf(cause, causelen, "SMTP %ld: %s", code, curl_easy_strerror(rc));
-    else
+    } else {
         snprintf(cause, causelen, "%s",
                  rc == CURLE_OPERATION_TIMEDOUT ? "timeout" : curl_easy_strerror(rc));
-    /* A refused login is the operator's to fix, not the recipient's fault:
-     * it is retried like a connection failure. */
-    if (code >= 500 && code < 600 && rc != CURLE_LOGIN_DENIED && rc != CURLE_USE_SSL_FAILED)
-        return DM_EMAIL_REJECTED;
-    return DM_EMAIL_RETRY;
+    }
+    if (rc == CURLE_LOGIN_DENIED || rc == CURLE_USE_SSL_FAILED)
+        return DM_EMAIL_OPERATOR;
+    if (code < 500 || code >= 600)
+        return DM_EMAIL_RETRY;
+    /* An enhanced status code of class 5.7 is security or policy: relaying
+     * denied, authentication required, sender not allowed. */
+    if (operator_command(r->command) || code == 530 || code == 535 || code == 538 ||
+        strncmp(after, "5.7.", 4) == 0)
+        return DM_EMAIL_OPERATOR;
+    return DM_EMAIL_REJECTED;
 }
 
 void dm_email_request_free(struct dm_email_request *r)

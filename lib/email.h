@@ -20,7 +20,8 @@ struct dm_email_fields {
     const char *from;       /* From: as configured, "Name <addr>" or "addr" */
     const char *to;         /* the recipient's bare address */
     const char *subject;    /* unencoded; RFC 2047-encoded here when not ASCII */
-    const char *body;       /* plain text, "\n" or "\r\n" line ends */
+    const char *body;       /* the text/plain part, "\n" or "\r\n" line ends */
+    const char *html;       /* the text/html part; NULL sends text only */
     const char *date;       /* RFC 5322 date-time, "Sat, 28 Nov 2026 23:00:00 +0000" */
     const char *message_id; /* without angle brackets: "dormant.42@example.com" */
 };
@@ -44,15 +45,22 @@ char *dm_email_encode_header(const char *text);
  * most 76 characters. Newly allocated. */
 char *dm_email_quoted_printable(const char *text);
 
-/* The whole message, headers and encoded body, CRLF line ends; NULL (with
- * err) when a field is unfit (an address or header with a line break). */
+/* The whole message, headers and encoded body, CRLF line ends: a
+ * multipart/alternative of the text and then the HTML part (the one mail
+ * clients prefer comes last, RFC 2046), both UTF-8 quoted-printable. A
+ * display name in From is quoted when it holds RFC 5322 specials
+ * ("Dormant, Inc." -> "\"Dormant, Inc.\""). NULL (with err) when a field is
+ * unfit (an address or header with a line break). */
 char *dm_email_build(const struct dm_email_fields *f, char *err, size_t errlen);
 
 /* How one SMTP transaction ended. */
 enum dm_email_outcome {
     DM_EMAIL_SENT,     /* 250 after the message data */
-    DM_EMAIL_RETRY,    /* connection failure, 4xx, TLS or AUTH trouble */
-    DM_EMAIL_REJECTED, /* 5xx to the envelope or the data: permanent */
+    DM_EMAIL_RETRY,    /* connection failure, timeout, 4xx */
+    DM_EMAIL_OPERATOR, /* refused for the operator's reasons: STARTTLS, AUTH,
+                          the sender (MAIL FROM), relaying or policy (5.7.x, 530);
+                          retried without end, never the subscriber's fault */
+    DM_EMAIL_REJECTED, /* 5xx to the recipient or the data: permanent */
 };
 
 /*
@@ -65,8 +73,10 @@ struct dm_email_request *dm_email_request_new(const struct dm_config *cfg, const
 
 CURL *dm_email_easy(struct dm_email_request *r);
 
-/* Classifies the finished transaction; cause gets "SMTP 550" or curl's
- * generic reason, never an address. */
+/* Classifies the finished transaction. cause gets the server's last reply
+ * and the command it answered ("RCPT TO: SMTP 550 5.1.1 <…>: unknown"), or
+ * curl's reason when the server said nothing; addresses in the reply are
+ * blanked, so cause can be logged. */
 enum dm_email_outcome dm_email_result(struct dm_email_request *r, CURLcode rc, char *cause,
                                       size_t causelen);
 

@@ -23,6 +23,7 @@
 #include "ratelimit.h"
 #include "sql.h"
 #include "strbuf.h"
+#include "localdate.h"
 #include "template.h"
 #include "token.h"
 #include "util.h"
@@ -453,10 +454,16 @@ static void result_cb(void *arg, PGresult *res)
         } else {
             const char *locale = PQgetisnull(res, 0, 3) ? "en" : PQgetvalue(res, 0, 3);
             const struct page_set *set = set_for(h, locale);
-            char date[64];
-            if (!dm_template_readable_date(PQgetvalue(res, 0, 1), set->locale, date, sizeof date))
+            /* The deadline, in UTC from the lookup, shown in email.timezone. */
+            char iso[64], date[128], time[64];
+            const char *tz = h->env.cfg->email.timezone;
+            snprintf(iso, sizeof iso, "%sT%s:00Z", PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2));
+            if (!dm_localdate_format(iso, set->locale, tz, DM_DATE_FULL, date, sizeof date) ||
+                !dm_localdate_format(iso, set->locale, tz, DM_TIME_SHORT, time, sizeof time)) {
                 snprintf(date, sizeof date, "%s", PQgetvalue(res, 0, 1));
-            respond_page(h, req, 200, "OK", set, PAGE_ASK, date, PQgetvalue(res, 0, 2));
+                snprintf(time, sizeof time, "%s UTC", PQgetvalue(res, 0, 2));
+            }
+            respond_page(h, req, 200, "OK", set, PAGE_ASK, date, time);
         }
         break;
     case JOB_KEEP:

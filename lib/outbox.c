@@ -31,11 +31,13 @@
 
 /* What one channel's attempt came to. */
 enum ch_result {
-    CH_NONE,  /* not tried this round */
-    CH_OK,    /* 2xx / 250 (or nothing to send on this channel) */
-    CH_RETRY, /* failed; try again after the channel's next delay */
-    CH_DEAD,  /* failed for good (SMTP 5xx, no usable address) */
-    CH_GONE,  /* webhook 410: the endpoint is disabled, the message waits */
+    CH_NONE,     /* not tried this round */
+    CH_OK,       /* 2xx / 250 (or nothing to send on this channel) */
+    CH_RETRY,    /* failed; try again after the channel's next delay */
+    CH_DEAD,     /* failed for good (SMTP 5xx, no usable address) */
+    CH_GONE,     /* webhook 410: the endpoint is disabled, the message waits */
+    CH_OPERATOR, /* refused for the operator's reasons (SMTP sender, relay,
+                    login): retried at the current delay, never counted */
 };
 
 /* Columns of the claim statement. */
@@ -56,6 +58,7 @@ enum {
     C_CONFIRM_URL,
     C_LAST_ACTIVITY,
     C_RULE,
+    C_REASON,
     C_COUNT,
 };
 
@@ -431,14 +434,22 @@ static void job_finish(struct job *j)
                  dm_channel_names[ch], j->cause[ch]);
         if (r == CH_GONE)
             continue;
+        const struct dm_interval_list *list =
+            ch == DM_CH_WEBHOOK ? &cfg->webhook.retry : &cfg->email.retry;
+        if (r == CH_OPERATOR) {
+            size_t i = (size_t)j->attempts < list->n ? (size_t)j->attempts : list->n - 1;
+            if (dm_interval_ms(&list->items[i]) > delay_ms) {
+                delay_ms = dm_interval_ms(&list->items[i]);
+                dm_interval_sql(&list->items[i], delay, sizeof delay);
+            }
+            continue;
+        }
         count = true;
         if (r == CH_DEAD) {
             dead = true;
             snprintf(dead_channel, sizeof dead_channel, "%s", dm_channel_names[ch]);
             continue;
         }
-        const struct dm_interval_list *list =
-            ch == DM_CH_WEBHOOK ? &cfg->webhook.retry : &cfg->email.retry;
         if ((size_t)j->attempts >= list->n) {
             dead = true;
             snprintf(dead_channel, sizeof dead_channel, "%s", dm_channel_names[ch]);
@@ -476,7 +487,12 @@ static void job_finish(struct job *j)
         o->env.metrics->deliveries[ch][oc]++;
         if (r == CH_GONE)
             continue; /* logged once when the endpoint was disabled */
-        if (dead)
+        if (r == CH_OPERATOR)
+            dm_log_error("the mail relay refused the message for a reason that is the "
+                         "operator's to fix (sender, relaying, login): it waits and is retried",
+                         DM_S("outbox_id", j->id), DM_S("channel", dm_channel_names[ch]),
+                         DM_S("cause", j->cause[ch]), DM_S("retry_in", delay));
+        else if (dead)
             dm_log_error("delivery failed for good: message dead", DM_S("outbox_id", j->id),
                          DM_S("channel", dm_channel_names[ch]), DM_S("type", j->type),
                          DM_S("cause", j->cause[ch]), DM_I("attempts", j->attempts + 1));
@@ -556,6 +572,9 @@ static void email_done(void *arg, CURL *easy, CURLcode rc)
     case DM_EMAIL_RETRY:
         j->result[DM_CH_EMAIL] = CH_RETRY;
         break;
+    case DM_EMAIL_OPERATOR:
+        j->result[DM_CH_EMAIL] = CH_OPERATOR;
+        break;
     case DM_EMAIL_REJECTED:
         j->result[DM_CH_EMAIL] = CH_DEAD;
         break;
@@ -578,7 +597,6 @@ static bool email_prepare(struct job *j)
     const char *to = jcol(j, C_EMAIL);
     const char *locale = jcol(j, C_LOCALE);
     char err[200], from_addr[320], domain[256], msgid[320];
-    char deadline_date[64], activity_date[64];
 
     if (to == NULL || to[0] == '\0') {
         /* Informational messages to someone without an address (erased)
@@ -595,23 +613,20 @@ static bool email_prepare(struct job *j)
         snprintf(j->cause[DM_CH_EMAIL], sizeof j->cause[0], "unusable email address");
         return false;
     }
-    dm_template_readable_date(jcol(j, C_DEADLINE), locale, deadline_date, sizeof deadline_date);
-    dm_template_readable_date(jcol(j, C_LAST_ACTIVITY), locale, activity_date,
-                              sizeof activity_date);
     const struct dm_template_var vars[] = {
         {"subscriber_id", jcol(j, C_SUBSCRIBER)},
         {"confirm_url", jcol(j, C_CONFIRM_URL)},
         {"deadline", jcol(j, C_DEADLINE)},
-        {"deadline_date", deadline_date},
         {"last_activity_at", jcol(j, C_LAST_ACTIVITY)},
-        {"last_activity_date", activity_date},
         {"rule", jcol(j, C_RULE)},
+        {"reason", jcol(j, C_REASON)},
         {"type", j->type},
     };
-    char *subject = NULL, *body = NULL, *message = NULL;
+    struct dm_message m = {0};
+    char *message = NULL;
     bool ok = false;
-    if (!dm_template_render(cfg->email.templates, locale, j->type, vars,
-                            sizeof vars / sizeof vars[0], &subject, &body, err, sizeof err)) {
+    if (!dm_template_render(cfg->email.templates, locale, cfg->email.timezone, j->type, vars,
+                            sizeof vars / sizeof vars[0], &m, err, sizeof err)) {
         j->result[DM_CH_EMAIL] = CH_RETRY;
         snprintf(j->cause[DM_CH_EMAIL], sizeof j->cause[0], "%s", err);
         goto out;
@@ -625,8 +640,9 @@ static bool email_prepare(struct job *j)
     const struct dm_email_fields f = {
         .from = cfg->email.from,
         .to = to,
-        .subject = subject,
-        .body = body,
+        .subject = m.subject,
+        .body = m.text,
+        .html = m.html,
         .date = jcol(j, C_DATE),
         .message_id = msgid,
     };
@@ -644,8 +660,7 @@ static bool email_prepare(struct job *j)
     }
     ok = true;
 out:
-    free(subject);
-    free(body);
+    dm_message_free(&m);
     free(message);
     return ok;
 }

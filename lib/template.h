@@ -1,4 +1,4 @@
-/* Message templates: templates/<locale>/<type>.txt with {{placeholders}}. */
+/* Message templates: templates/<locale>/<type>.txt and .html with {{placeholders}}. */
 #ifndef DM_TEMPLATE_H
 #define DM_TEMPLATE_H
 
@@ -8,46 +8,71 @@
 #include "domain.h" /* dm_message_types: one template per type */
 #include "dormant.h"
 
+/*
+ * The template language (README "Templates"), a small subset of Mustache:
+ *
+ *   {{name}}              the value of a placeholder (HTML-escaped in .html)
+ *   {{#name}}…{{/name}}   the text between, only when name has a value
+ *   {{^name}}…{{/name}}   the text between, only when name has none
+ *   {{#rule_R}}…          true when the message's rule is R
+ *   {{#reason_R}}…        true when the message's reason is R
+ *
+ * A section tag alone on its line takes its line break with it. Sections
+ * of different names nest; a name does not nest inside itself. Unknown
+ * names, rules, reasons and unbalanced sections are refused at load.
+ */
+
 /* The placeholders a template may name. */
 extern const char *const dm_template_placeholders[];
+
+/* The values of data.rule and data.reason a section may test. */
+extern const char *const dm_template_rules[];
+extern const char *const dm_template_reasons[];
 
 /* One placeholder's value for rendering. */
 struct dm_template_var {
     const char *name;
-    const char *value;
+    const char *value; /* NULL or "" counts as no value */
+};
+
+/* One rendered message, each part newly allocated. */
+struct dm_message {
+    char *subject; /* one line, unencoded UTF-8 */
+    char *text;    /* the text/plain part */
+    char *html;    /* the text/html part: templates/mail.html around <type>.html */
 };
 
 /*
- * Checks a templates directory: "en/<type>.txt" exists for every message
- * type, and every template of every locale found there starts with a
- * "Subject: " line and names only known placeholders. On failure writes a
- * one-line reason (naming the file) to err.
+ * Checks a templates directory: "en/<type>.txt" and "en/<type>.html" exist
+ * for every message type, every "<locale>/<type>.txt" found has its .html
+ * beside it and starts with a "Subject: " line, "mail.html" exists, and
+ * every template names only known placeholders in balanced sections. On
+ * failure writes a one-line reason (naming the file) to err.
  */
 bool dm_template_check_dir(const char *dir, char *err, size_t errlen) DM_MUST_CHECK;
 
 /*
- * Renders templates/<locale>/<type>.txt (then the language part of a
+ * Renders one message of type for a subscriber whose locale is locale:
+ * templates/<locale>/<type>.txt and .html (then the language part of a
  * regional locale, "fr" for "fr_CA" or "fr-CA"; English when neither has
- * the file or the locale is not a plain language tag) into a newly allocated subject and
- * body. Unknown placeholders were rejected at load; a variable missing from
- * vars renders empty. Returns false (with err) when the file cannot be read.
+ * the files or the locale is not a plain language tag), the HTML part set
+ * in templates/mail.html. The ISO timestamps "deadline" and
+ * "last_activity_at" in vars are also shown as deadline_date (with the
+ * day's name), deadline_time and last_activity_date, in time zone tz and
+ * in the language of the template used (the subscriber's own regional
+ * form when it is of that language). A variable missing from vars has no
+ * value. Returns false (with err) when a file cannot be read.
  */
-bool dm_template_render(const char *dir, const char *locale, const char *type,
-                        const struct dm_template_var *vars, size_t nvars, char **subject,
-                        char **body, char *err, size_t errlen) DM_MUST_CHECK;
+bool dm_template_render(const char *dir, const char *locale, const char *tz, const char *type,
+                        const struct dm_template_var *vars, size_t nvars, struct dm_message *out,
+                        char *err, size_t errlen) DM_MUST_CHECK;
 
-/* Expands {{name}} in text with vars; newly allocated. Unknown names stay
- * empty. Used for pages as well as messages. escape_html escapes values. */
+void dm_message_free(struct dm_message *m);
+
+/* Expands the template language in text with vars; newly allocated.
+ * escape_html escapes values (not the text). Used for pages as well. */
 char *dm_template_expand(const char *text, const struct dm_template_var *vars, size_t nvars,
                          bool escape_html);
-
-/*
- * Writes an ISO 8601 UTC timestamp ("2026-12-28T23:00:00Z", as found in
- * payloads) as a date a reader understands in locale: "28 December 2026",
- * "28 décembre 2026" (English for locales without month names here).
- * Writes "" and returns false when iso is not such a timestamp.
- */
-bool dm_template_readable_date(const char *iso, const char *locale, char *out, size_t len);
 
 /* Reads a whole file into a new NUL-terminated buffer, or NULL with errno. */
 char *dm_read_file(const char *path, size_t *len);

@@ -4,6 +4,7 @@
 #   dm_install_deps   install the Debian packages the build and tests need
 #   dm_install_optional PKG...  install what only some tests need (chromium),
 #                     saying so; without it those tests say SKIPPED
+#   dm_install_axe DIR  npm's axe-core into DIR/node_modules (the page audit)
 #   dm_pg_start       start a throwaway PostgreSQL on a Unix socket, export PG*
 #   dm_pg_stop        stop it and remove its directory
 # shellcheck shell=bash
@@ -19,7 +20,7 @@ dm_log() {
 DM_DEPS=(build-essential cmake pkg-config libpq-dev libevent-dev libconfig-dev check
     libcurl4-openssl-dev libssl-dev libsystemd-dev postgresql-15 python3
     python3-aiosmtpd python3-psycopg2 python3-yaml prometheus wrk valgrind systemd
-    clang-format curl openssl debhelper dpkg-dev lintian clang libclang-rt-14-dev)
+    clang-format curl openssl debhelper dpkg-dev lintian clang libclang-rt-14-dev libicu-dev)
 
 # Why the packages that are large, or that a reader would not guess, are in
 # the lists; printed before they are installed. The rest are the compiler,
@@ -36,6 +37,8 @@ declare -gA DM_WHY=(
     [lintian]="checks the built package (large: perl and its libraries)"
     [clang]="builds and runs the libFuzzer harnesses (scripts/fuzz, a step of scripts/test)"
     [libclang-rt-14-dev]="clang's fuzzer and sanitizer runtime, for the same"
+    [libicu-dev]="ICU writes the dates in messages and pages in each language and time zone"
+    [npm]="installs axe-core, which audits the confirmation pages' accessibility"
     [chromium]="the browser tests drive the confirmation page in it (large: about 300 MB with its libraries)"
 )
 
@@ -201,4 +204,25 @@ dm_pg_stop() {
     fi
     rm -rf "$dir"
     unset DM_PG_DIR DM_PG_DATA PGHOST PGPORT
+}
+
+# The axe-core version the accessibility test (tests/e2e/test_page_axe.py) runs.
+DM_AXE_VERSION=4.14.1
+
+# Install npm's axe-core into DIR/node_modules (a directory of the build,
+# never committed) unless that version is there already. Without npm or the
+# registry it only says so: the audit test then skips.
+dm_install_axe() {
+    local dir=$1 have
+    have=$(sed -n 's/^ *"version": "\(.*\)",$/\1/p' "$dir/node_modules/axe-core/package.json" \
+        2>/dev/null | head -1)
+    [[ $have == "$DM_AXE_VERSION" ]] && return 0
+    if ! command -v npm >/dev/null; then
+        dm_log "notice: npm is missing: the accessibility audit skips"
+        return 0
+    fi
+    mkdir -p "$dir"
+    npm install --silent --no-audit --no-fund --no-save --prefix "$dir" \
+        "axe-core@$DM_AXE_VERSION" >/dev/null ||
+        dm_log "notice: could not install axe-core $DM_AXE_VERSION: the accessibility audit skips"
 }

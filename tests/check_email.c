@@ -259,6 +259,75 @@ START_TEST(test_build_message)
 }
 END_TEST
 
+/* The From display name: quoted when RFC 5322 needs it, escaped inside. */
+START_TEST(test_from_display_names)
+{
+    const struct {
+        const char *from, *want;
+    } cases[] = {
+        {"Dormant, Inc. <no-reply@example.com>",
+         "From: \"Dormant, Inc.\" <no-reply@example.com>\r\n"},
+        {"Example <no-reply@example.com>", "From: Example <no-reply@example.com>\r\n"},
+        {"\"Dormant, Inc.\" <no-reply@example.com>",
+         "From: \"Dormant, Inc.\" <no-reply@example.com>\r\n"},
+        {"Ana \\ \"Bo\" <no-reply@example.com>",
+         "From: \"Ana \\\\ \\\"Bo\\\"\" <no-reply@example.com>\r\n"},
+        {"no-reply@example.com", "From: no-reply@example.com\r\n"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char err[256];
+        const struct dm_email_fields f = {
+            .from = cases[i].from,
+            .to = "ana@example.com",
+            .subject = "Hi",
+            .body = "x\n",
+            .date = "Sat, 28 Nov 2026 23:00:00 +0000",
+            .message_id = "dormant.1@example.com",
+        };
+        char *m = dm_email_build(&f, err, sizeof err);
+        ck_assert_msg(strstr(m, cases[i].want) != NULL, "case %zu: %s", i, m);
+        free(m);
+    }
+}
+END_TEST
+
+/* Text and HTML: one multipart/alternative, the HTML last, both UTF-8 QP. */
+START_TEST(test_build_alternative)
+{
+    char err[256];
+    const struct dm_email_fields f = {
+        .from = "Example <no-reply@example.com>",
+        .to = "ana@example.com",
+        .subject = "Hi",
+        .body = "Bonjour \xc3\xa0 vous\n",
+        .html = "<p>Bonjour \xc3\xa0 <a href=\"https://x.example/c/T?a=1&amp;b=2\">vous</a></p>\n",
+        .date = "Sat, 28 Nov 2026 23:00:00 +0000",
+        .message_id = "dormant.1@example.com",
+    };
+    char *m = dm_email_build(&f, err, sizeof err);
+    ck_assert_ptr_nonnull(m);
+    const char *alt = strstr(m, "Content-Type: multipart/alternative; boundary=\"");
+    ck_assert_ptr_nonnull(alt);
+    const char *text = strstr(m, "Content-Type: text/plain; charset=utf-8\r\n");
+    const char *html = strstr(m, "Content-Type: text/html; charset=utf-8\r\n");
+    ck_assert(text != NULL && html != NULL && alt < text && text < html);
+    ck_assert_ptr_nonnull(strstr(text, "Bonjour =C3=A0 vous"));
+    ck_assert_ptr_nonnull(strstr(html, "href=3D\"https://x.example/c/T?a=3D1&amp;b=3D2\""));
+    /* The boundary appears only as delimiters: opening, between, closing. */
+    char boundary[128];
+    ck_assert(sscanf(alt, "Content-Type: multipart/alternative; boundary=\"%127[^\"]", boundary) ==
+              1);
+    int n = 0;
+    for (const char *p = strstr(m, boundary); p; p = strstr(p + 1, boundary))
+        n++;
+    ck_assert_int_eq(n, 4);
+    char closing[160];
+    snprintf(closing, sizeof closing, "\r\n--%s--\r\n", boundary);
+    ck_assert_ptr_nonnull(strstr(m, closing));
+    free(m);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("email");
@@ -270,6 +339,8 @@ int main(void)
     tcase_add_test(tc, test_header_lines_bounded);
     tcase_add_test(tc, test_quoted_printable);
     tcase_add_test(tc, test_build_message);
+    tcase_add_test(tc, test_from_display_names);
+    tcase_add_test(tc, test_build_alternative);
     suite_add_tcase(s, tc);
     return dm_test_run(s);
 }

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "localdate.h"
 #include "template.h"
 #include "testlib.h"
 
@@ -24,8 +25,8 @@ START_TEST(test_english_and_french_for_every_type)
 {
     bool accented = false;
     for (size_t i = 0; i < dm_n_message_types; i++) {
-        const char *locales[] = {"en", "fr"};
-        for (size_t l = 0; l < 2; l++) {
+        const char *locales[] = {"en", "fr", "de", "es"};
+        for (size_t l = 0; l < 4; l++) {
             char path[512];
             snprintf(path, sizeof path, "%s/%s/%s.txt", SHIPPED, locales[l], dm_message_types[i]);
             char *text = dm_read_file(path, NULL);
@@ -51,8 +52,11 @@ START_TEST(test_render_french_request)
         {"subscriber_id", "42"},
     };
     char *subject = NULL, *body = NULL, err[256];
-    ck_assert(dm_template_render(SHIPPED, "fr", "confirmation.requested", vars, 4, &subject, &body,
-                                 err, sizeof err));
+    struct dm_message m;
+    ck_assert(dm_template_render(SHIPPED, "fr", "UTC", "confirmation.requested", vars, 4, &m, err,
+                                 sizeof err));
+    subject = m.subject;
+    body = m.text;
     ck_assert_ptr_null(strchr(subject, '\n'));
     ck_assert_ptr_nonnull(strstr(subject, "abonnement"));
     ck_assert_ptr_nonnull(strstr(body, "https://x.example/c/TOKEN"));
@@ -60,8 +64,9 @@ START_TEST(test_render_french_request)
                                        "cembre 2026"));
     ck_assert_ptr_nonnull(strstr(body, "42"));
     ck_assert_ptr_null(strstr(body, "{{"));
-    free(subject);
-    free(body);
+    ck_assert_ptr_nonnull(strstr(m.html, "<html lang=\"fr\">"));
+    ck_assert_ptr_nonnull(strstr(m.html, "href=\"https://x.example/c/TOKEN\""));
+    dm_message_free(&m);
 }
 END_TEST
 
@@ -72,35 +77,46 @@ START_TEST(test_locale_fallbacks)
         const char *locale;
         const char *word; /* expected in the subject */
     } cases[] = {
-        {"fr", "abonnement"},   {"fr_CA", "abonnement"},   {"fr-BE", "abonnement"},
-        {"de", "subscription"}, {"../fr", "subscription"}, {NULL, "subscription"},
+        {"fr", "abonnement"},      {"fr_CA", "abonnement"},
+        {"fr-BE", "abonnement"},   {"de", "Abo"},
+        {"es-MX", "suscripci"},    {"pt", "subscription"},
+        {"../fr", "subscription"}, {NULL, "subscription"},
         {"", "subscription"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        char *subject = NULL, *body = NULL, err[256];
-        ck_assert(dm_template_render(SHIPPED, cases[i].locale, "confirmation.requested", NULL, 0,
-                                     &subject, &body, err, sizeof err));
-        ck_assert_msg(strstr(subject, cases[i].word) != NULL, "%s: %s",
-                      cases[i].locale ? cases[i].locale : "(null)", subject);
-        free(subject);
-        free(body);
+        char err[256];
+        struct dm_message m;
+        ck_assert(dm_template_render(SHIPPED, cases[i].locale, NULL, "confirmation.requested", NULL,
+                                     0, &m, err, sizeof err));
+        ck_assert_msg(strstr(m.subject, cases[i].word) != NULL, "%s: %s",
+                      cases[i].locale ? cases[i].locale : "(null)", m.subject);
+        dm_message_free(&m);
     }
 }
 END_TEST
 
+static void copy_file(const char *from, const char *todir, const char *name)
+{
+    char *text = dm_read_file(from, NULL);
+    ck_assert_msg(text != NULL, "%s", from);
+    free(dm_test_write_file(todir, name, text));
+    free(text);
+}
+
+/* A templates directory with the shipped English messages and layout. */
 static char *copy_shipped(void)
 {
     char *dir = dm_test_tmpdir();
-    char sub[512];
+    char sub[512], path[512], name[256];
     snprintf(sub, sizeof sub, "%s/en", dir);
     mkdir(sub, 0700);
+    copy_file(SHIPPED "/mail.html", dir, "mail.html");
     for (size_t i = 0; i < dm_n_message_types; i++) {
-        char path[512], name[256];
-        snprintf(path, sizeof path, "%s/en/%s.txt", SHIPPED, dm_message_types[i]);
-        char *text = dm_read_file(path, NULL);
-        snprintf(name, sizeof name, "%s.txt", dm_message_types[i]);
-        free(dm_test_write_file(sub, name, text));
-        free(text);
+        for (int html = 0; html < 2; html++) {
+            snprintf(name, sizeof name, "%s.%s", dm_message_types[i], html ? "html" : "txt");
+            snprintf(path, sizeof path, "%s/en/%s", SHIPPED, name);
+            copy_file(path, sub, name);
+        }
     }
     return dir;
 }
@@ -138,28 +154,125 @@ START_TEST(test_missing_subject_or_english_rejected)
 }
 END_TEST
 
-START_TEST(test_readable_dates)
+/* Dates in the zone asked and the language asked, from ICU's data. */
+START_TEST(test_local_dates)
 {
     const struct {
-        const char *iso, *locale, *want;
+        const char *iso, *locale, *tz;
+        enum dm_date_style style;
+        const char *want;
     } cases[] = {
-        {"2026-12-28T23:00:00Z", "en", "28 December 2026"},
-        {"2026-12-28T23:00:00Z", "fr",
-         "28 d\xc3\xa9"
+        {"2026-12-28T23:30:00Z", "en", "UTC", DM_DATE_LONG, "28 December 2026"},
+        {"2026-12-28T23:30:00Z", "en", "Europe/Paris", DM_DATE_LONG, "29 December 2026"},
+        {"2026-12-28T23:30:00Z", "en", "America/New_York", DM_DATE_FULL,
+         "Monday, 28 December 2026"},
+        {"2026-12-28T23:30:00Z", "en-US", "Europe/Paris", DM_DATE_LONG, "December 29, 2026"},
+        {"2026-12-28T23:30:00Z", "fr", "Europe/Paris", DM_DATE_FULL,
+         "mardi 29 d\xc3\xa9"
          "cembre 2026"},
-        {"2024-10-01T20:11:00Z", "fr_CA", "1er octobre 2024"},
-        {"2024-08-15T00:00:00Z", "fr", "15 ao\xc3\xbbt 2024"},
-        {"2024-02-03T00:00:00Z", "pt", "3 February 2024"},
-        {"2024-02-03T00:00:00Z", NULL, "3 February 2024"},
-        {"yesterday", "en", ""},
-        {NULL, "en", ""},
+        {"2026-12-28T23:30:00Z", "de", "Europe/Berlin", DM_DATE_FULL,
+         "Dienstag, 29. Dezember 2026"},
+        {"2026-12-28T23:30:00Z", "es", "Europe/Madrid", DM_DATE_LONG, "29 de diciembre de 2026"},
+        {"2026-12-28T23:30:00Z", "de", "Europe/Berlin", DM_TIME_SHORT, "00:30"},
+        {"2024-08-15T12:00:00Z", "pt_BR", "America/Sao_Paulo", DM_DATE_LONG,
+         "15 de agosto de 2024"},
+        {"2024-02-03T00:00:00Z", NULL, NULL, DM_DATE_LONG, "3 February 2024"},
+        {"2024-02-03T00:00:00Z", "../x", NULL, DM_DATE_LONG, "3 February 2024"},
+        {"2024-02-03", "en", NULL, DM_DATE_LONG, ""},
+        {"yesterday", "en", NULL, DM_DATE_LONG, ""},
+        {NULL, "en", NULL, DM_DATE_LONG, ""},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        char out[64];
-        bool ok = dm_template_readable_date(cases[i].iso, cases[i].locale, out, sizeof out);
-        ck_assert_str_eq(out, cases[i].want);
+        char out[128];
+        bool ok = dm_localdate_format(cases[i].iso, cases[i].locale, cases[i].tz, cases[i].style,
+                                      out, sizeof out);
+        ck_assert_msg(strcmp(out, cases[i].want) == 0, "case %zu: %s", i, out);
         ck_assert(ok == (cases[i].want[0] != '\0'));
     }
+    ck_assert(dm_localdate_zone_ok("Europe/Paris"));
+    ck_assert(dm_localdate_zone_ok("UTC"));
+    ck_assert(!dm_localdate_zone_ok("Europe/Atlantis"));
+    ck_assert(!dm_localdate_zone_ok(""));
+}
+END_TEST
+
+/* Sections: by value, by rule, by reason, inverted, standalone lines. */
+START_TEST(test_sections)
+{
+    const struct dm_template_var vars[] = {
+        {"rule", "never_active"},
+        {"reason", "declined"},
+        {"deadline_date", ""},
+        {"subscriber_id", "<7>"},
+    };
+    const struct {
+        const char *text, *want;
+        bool html;
+    } cases[] = {
+        {"a{{#rule_never_active}}N{{/rule_never_active}}{{^rule_never_active}}I"
+         "{{/rule_never_active}}b",
+         "aNb", false},
+        {"{{#reason_no_answer}}late{{/reason_no_answer}}{{#reason_declined}}asked"
+         "{{/reason_declined}}",
+         "asked", false},
+        {"x\n{{#deadline_date}}\nby {{deadline_date}}\n{{/deadline_date}}\n{{^deadline_date}}\n"
+         "soon\n{{/deadline_date}}\ny\n",
+         "x\nsoon\ny\n", false},
+        {"{{#subscriber_id}}n {{subscriber_id}}{{/subscriber_id}}", "n &lt;7&gt;", true},
+        {"{{#rule_inactive}}{{subscriber_id}}{{/rule_inactive}}", "", false},
+        {"{{missing}}.", ".", false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *out = dm_template_expand(cases[i].text, vars, 4, cases[i].html);
+        ck_assert_msg(strcmp(out, cases[i].want) == 0, "case %zu: [%s]", i, out);
+        free(out);
+    }
+}
+END_TEST
+
+/* Sections are checked at load: unknown rules, unbalanced tags. */
+START_TEST(test_bad_sections_rejected_at_load)
+{
+    const char *bad[] = {
+        "Subject: x\n\n{{#rule_sleepy}}a{{/rule_sleepy}}\n",
+        "Subject: x\n\n{{#reason_late}}a{{/reason_late}}\n",
+        "Subject: x\n\n{{#rule_inactive}}a\n",
+        "Subject: x\n\n{{#rule_inactive}}a{{/rule_never_active}}\n",
+        "Subject: x\n\n{{{subscriber_id}}}\n",
+        "Subject: x\n\n{{subscriber_id\n",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char *dir = copy_shipped();
+        char sub[512], err[512] = "";
+        snprintf(sub, sizeof sub, "%s/en", dir);
+        free(dm_test_write_file(sub, "subscription.confirmed.txt", bad[i]));
+        ck_assert_msg(!dm_template_check_dir(dir, err, sizeof err), "case %zu accepted", i);
+        ck_assert_msg(strstr(err, "subscription.confirmed.txt") != NULL, "%s", err);
+        dm_test_rmtree(dir);
+        free(dir);
+    }
+}
+END_TEST
+
+/* A language needs both parts; English and the layout must exist. */
+START_TEST(test_html_part_required)
+{
+    char *dir = copy_shipped();
+    char sub[512], path[512], err[512] = "";
+    ck_assert_msg(dm_template_check_dir(dir, err, sizeof err), "%s", err);
+    snprintf(sub, sizeof sub, "%s/de", dir);
+    mkdir(sub, 0700);
+    free(dm_test_write_file(sub, "subscription.confirmed.txt", "Subject: Danke\n\nDanke.\n"));
+    ck_assert(!dm_template_check_dir(dir, err, sizeof err));
+    ck_assert_msg(strstr(err, "de/subscription.confirmed.html") != NULL, "%s", err);
+    free(dm_test_write_file(sub, "subscription.confirmed.html", "<p>Danke.</p>\n"));
+    ck_assert_msg(dm_template_check_dir(dir, err, sizeof err), "%s", err);
+    snprintf(path, sizeof path, "%s/mail.html", dir);
+    unlink(path);
+    ck_assert(!dm_template_check_dir(dir, err, sizeof err));
+    ck_assert_msg(strstr(err, "mail.html") != NULL, "%s", err);
+    dm_test_rmtree(dir);
+    free(dir);
 }
 END_TEST
 
@@ -173,7 +286,10 @@ int main(void)
     tcase_add_test(tc, test_locale_fallbacks);
     tcase_add_test(tc, test_unknown_placeholder_rejected_at_load);
     tcase_add_test(tc, test_missing_subject_or_english_rejected);
-    tcase_add_test(tc, test_readable_dates);
+    tcase_add_test(tc, test_local_dates);
+    tcase_add_test(tc, test_sections);
+    tcase_add_test(tc, test_bad_sections_rejected_at_load);
+    tcase_add_test(tc, test_html_part_required);
     suite_add_tcase(s, tc);
     return dm_test_run(s);
 }

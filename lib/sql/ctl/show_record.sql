@@ -23,7 +23,8 @@ SELECT j->>'subscriber_id' AS "subscriber",
                   AND m->>'dead_at' IS NOT NULL)
    THEN 'asked ' || coalesce(to_char((j#>>'{account,requested_at}')::timestamptz, 'YYYY-MM-DD HH24:MI:SS"Z"'), '?')
         || ', but the request could not be delivered: no deadline runs and they will'
-        || ' not be suspended (fix the address, or confirm or exempt them)'
+        || ' not be suspended (fix the address and run dormantctl resend ' || (j->>'subscriber_id')
+        || ', or confirm or exempt them)'
   WHEN j#>>'{account,state}' = 'pending' AND j#>>'{account,delivered_at}' IS NULL
    THEN 'asked ' || coalesce(to_char((j#>>'{account,requested_at}')::timestamptz, 'YYYY-MM-DD HH24:MI:SS"Z"'), '?')
         || '; request not delivered yet, so no deadline runs'

@@ -4,7 +4,10 @@
 -- $(confirm)), cut to the second, so the one the trigger enforces at
 -- delivery is never earlier. The cluster-wide pause (control.paused) is
 -- checked here too, so that no instance delivers before it has read the
--- flag.
+-- flag. The address is the one the source holds now (an operator may have
+-- fixed it since the message was queued; an erased row keeps the one it
+-- was queued with), written into the payload so the row records the
+-- address each attempt used: one primary-key lookup per claimed row.
 WITH due AS (
   SELECT id FROM {S}.outbox
    WHERE delivered_at IS NULL AND dead_at IS NULL AND next_attempt_at <= now()
@@ -13,7 +16,10 @@ WITH due AS (
      AND NOT COALESCE((SELECT paused FROM {S}.control LIMIT 1), false)
    ORDER BY next_attempt_at LIMIT $(limit)::int FOR UPDATE SKIP LOCKED),
  claimed AS (
-  UPDATE {S}.outbox o SET claimed_by = $(me), claimed_until = now() + $(lease)::interval
+  UPDATE {S}.outbox o SET claimed_by = $(me), claimed_until = now() + $(lease)::interval,
+         payload = COALESCE(jsonb_set(o.payload, '{data,email}', to_jsonb(
+                     (SELECT s.{EMAIL}::text FROM {SRC} s WHERE s.{ID} = o.subscriber_id))),
+                   o.payload)
     FROM due WHERE o.id = due.id
   RETURNING o.id, o.type, o.subscriber_id, o.attempts, o.channels_done, o.payload,
             o.created_at),
@@ -27,7 +33,7 @@ WITH due AS (
         extract(epoch FROM now())::bigint,
         to_char(now() AT TIME ZONE 'UTC', 'Dy, DD Mon YYYY HH24:MI:SS "+0000"'),
         x.p #>> '{data,email}', x.p #>> '{data,locale}', x.p #>> '{data,confirm_url}',
-        x.p #>> '{data,last_activity_at}', x.p #>> '{data,rule}'
+        x.p #>> '{data,last_activity_at}', x.p #>> '{data,rule}', x.p #>> '{data,reason}'
    FROM claimed c CROSS JOIN dl
    CROSS JOIN LATERAL (SELECT CASE WHEN c.type = 'confirmation.requested'
           THEN jsonb_set(b.p, '{data,deadline}', to_jsonb(dl.deadline)) ELSE b.p END AS p

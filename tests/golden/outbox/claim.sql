@@ -14,7 +14,10 @@ WITH due AS (
      AND NOT COALESCE((SELECT paused FROM "Dm_x".control LIMIT 1), false)
    ORDER BY next_attempt_at LIMIT $2::int FOR UPDATE SKIP LOCKED),
  claimed AS (
-  UPDATE "Dm_x".outbox o SET claimed_by = $3, claimed_until = now() + $4::interval
+  UPDATE "Dm_x".outbox o SET claimed_by = $3, claimed_until = now() + $4::interval,
+         payload = COALESCE(jsonb_set(o.payload, '{data,email}', to_jsonb(
+                     (SELECT s."email"::text FROM "public"."subscribers" s WHERE s."id" = o.subscriber_id))),
+                   o.payload)
     FROM due WHERE o.id = due.id
   RETURNING o.id, o.type, o.subscriber_id, o.attempts, o.channels_done, o.payload,
             o.created_at),
@@ -28,7 +31,7 @@ WITH due AS (
         extract(epoch FROM now())::bigint,
         to_char(now() AT TIME ZONE 'UTC', 'Dy, DD Mon YYYY HH24:MI:SS "+0000"'),
         x.p #>> '{data,email}', x.p #>> '{data,locale}', x.p #>> '{data,confirm_url}',
-        x.p #>> '{data,last_activity_at}', x.p #>> '{data,rule}'
+        x.p #>> '{data,last_activity_at}', x.p #>> '{data,rule}', x.p #>> '{data,reason}'
    FROM claimed c CROSS JOIN dl
    CROSS JOIN LATERAL (SELECT CASE WHEN c.type = 'confirmation.requested'
           THEN jsonb_set(b.p, '{data,deadline}', to_jsonb(dl.deadline)) ELSE b.p END AS p
