@@ -215,7 +215,7 @@ DM_AXE_VERSION=4.14.1
 dm_install_axe() {
     local dir=$1 have
     have=$(sed -n 's/^ *"version": "\(.*\)",$/\1/p' "$dir/node_modules/axe-core/package.json" \
-        2>/dev/null | head -1)
+        2>/dev/null | head -1) || true
     [[ $have == "$DM_AXE_VERSION" ]] && return 0
     if ! command -v npm >/dev/null; then
         dm_log "notice: npm is missing: the accessibility audit skips"
