@@ -102,9 +102,11 @@ class Bounces(DeliveryTestCase):
         self.assertIn('could not be delivered', out)
         rc, out, err = self.ctl('status', '--json', config=conf)
         self.assertIn('"undeliverable_requests": 1', out.replace(' ', ' '))
-        ev = self.psql(dsn, "SELECT detail FROM dormant.event WHERE kind = 'delivery_failed'")
+        ev = self.psql(dsn, "SELECT detail, actor FROM dormant.event WHERE kind = 'bounced'")
+        self.assertEqual(len(ev), 1)
         self.assertEqual(ev[0][0]['outbox_id'], first)
-        self.assertTrue(ev[0][0]['bounced'])
+        self.assertEqual(ev[0][0]['reason'], '550 5.1.1 mailbox unavailable')
+        self.assertTrue(ev[0][1].startswith('bounce_mailer_'), ev[0][1])
         self.assertEqual(len(self.mails_to('user1@example.com')), 1, 'not sent again by itself')
         # A second bounce report finds nothing delivered to undo.
         rc, out, err = self.ctl('bounced', '1', config=conf)

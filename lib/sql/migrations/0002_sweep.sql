@@ -13,3 +13,53 @@ ALTER TABLE {S}.event DROP CONSTRAINT IF EXISTS event_kind_check,
     'bounced', 'confirmed', 'declined', 'resumed', 'withdrawn', 'suspended',
     'used_while_suspended', 'reactivated', 'erased', 'forgotten', 'exempted',
     'unexempted', 'delivery_failed', 'backlog_accepted', 'paused', 'unpaused'));
+-- A bounce undoes a delivery (DESIGN section 7). A 250 from a relay or a
+-- 2xx from a webhook is not receipt: when the mail bounces later, the
+-- application (or its mail provider's bounce hook) calls
+-- {S}.bounced(outbox_id, reason), and dormantctl bounced does the same.
+ALTER TABLE {S}.outbox
+  ADD COLUMN bounced_at timestamptz,
+  ADD COLUMN bounce_reason text;
+COMMENT ON COLUMN {S}.outbox.bounced_at IS 'dormant: when a bounce of this delivered message was reported';
+-- The row becomes undelivered and dead (so no channel sends it again: a
+-- new message is "dormantctl resend"), a "bounced" event records it, and when it was the request or a reminder of the subscriber's
+-- pending cycle, the account goes back to "asked, not delivered": no
+-- deadline, no reminder, shown as undeliverable until a new request is
+-- delivered; reminders still waiting to be sent are cancelled. Returns
+-- false when the row does not exist or its bounce was already reported.
+-- SECURITY DEFINER so that the mailer role needs only EXECUTE (granted by
+-- the operator; not to PUBLIC).
+CREATE FUNCTION {S}.bounced(outbox_id bigint, reason text DEFAULT NULL) RETURNS boolean
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+  o record;
+BEGIN
+  UPDATE {S}.outbox b
+     SET bounced_at = now(), bounce_reason = reason, delivered_at = NULL,
+         dead_at = now(), last_error = 'bounced: ' || coalesce(reason, 'reported'),
+         claimed_by = NULL, claimed_until = NULL
+   WHERE b.id = outbox_id AND b.bounced_at IS NULL
+  RETURNING b.id, b.type, b.subscriber_id, b.cycle INTO o;
+  IF NOT FOUND THEN
+    RETURN false;
+  END IF;
+  INSERT INTO {S}.event (subscriber_id, kind, cycle, actor, detail)
+  VALUES (o.subscriber_id, 'bounced', o.cycle, session_user::text,
+          jsonb_build_object('outbox_id', o.id, 'type', o.type, 'reason', reason));
+  IF o.type IN ('confirmation.requested', 'confirmation.reminder') THEN
+    UPDATE {S}.account a
+       SET delivered_at = NULL, deadline = NULL, next_reminder_at = NULL,
+           request_outbox_id = o.id, updated_at = now()
+     WHERE a.subscriber_id = o.subscriber_id AND a.cycle = o.cycle AND a.state = 'pending';
+    IF FOUND THEN
+      UPDATE {S}.outbox r
+         SET dead_at = now(), last_error = 'cancelled: the request bounced'
+       WHERE r.subscriber_id = o.subscriber_id AND r.cycle = o.cycle
+         AND r.type = 'confirmation.reminder' AND r.id <> o.id
+         AND r.delivered_at IS NULL AND r.dead_at IS NULL;
+    END IF;
+  END IF;
+  RETURN true;
+END
+$fn$;
+REVOKE ALL ON FUNCTION {S}.bounced(bigint, text) FROM PUBLIC;

@@ -13,3 +13,53 @@ ALTER TABLE "Dm_x".event DROP CONSTRAINT IF EXISTS event_kind_check,
     'bounced', 'confirmed', 'declined', 'resumed', 'withdrawn', 'suspended',
     'used_while_suspended', 'reactivated', 'erased', 'forgotten', 'exempted',
     'unexempted', 'delivery_failed', 'backlog_accepted', 'paused', 'unpaused'));
+
+
+
+
+ALTER TABLE "Dm_x".outbox
+  ADD COLUMN bounced_at timestamptz,
+  ADD COLUMN bounce_reason text;
+COMMENT ON COLUMN "Dm_x".outbox.bounced_at IS 'dormant: when a bounce of this delivered message was reported';
+
+
+
+
+
+
+
+
+CREATE FUNCTION "Dm_x".bounced(outbox_id bigint, reason text DEFAULT NULL) RETURNS boolean
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+  o record;
+BEGIN
+  UPDATE "Dm_x".outbox b
+     SET bounced_at = now(), bounce_reason = reason, delivered_at = NULL,
+         dead_at = now(), last_error = 'bounced: ' || coalesce(reason, 'reported'),
+         claimed_by = NULL, claimed_until = NULL
+   WHERE b.id = outbox_id AND b.bounced_at IS NULL
+  RETURNING b.id, b.type, b.subscriber_id, b.cycle INTO o;
+  IF NOT FOUND THEN
+    RETURN false;
+  END IF;
+  INSERT INTO "Dm_x".event (subscriber_id, kind, cycle, actor, detail)
+  VALUES (o.subscriber_id, 'bounced', o.cycle, session_user::text,
+          jsonb_build_object('outbox_id', o.id, 'type', o.type, 'reason', reason));
+  IF o.type IN ('confirmation.requested', 'confirmation.reminder') THEN
+    UPDATE "Dm_x".account a
+       SET delivered_at = NULL, deadline = NULL, next_reminder_at = NULL,
+           request_outbox_id = o.id, updated_at = now()
+     WHERE a.subscriber_id = o.subscriber_id AND a.cycle = o.cycle AND a.state = 'pending';
+    IF FOUND THEN
+      UPDATE "Dm_x".outbox r
+         SET dead_at = now(), last_error = 'cancelled: the request bounced'
+       WHERE r.subscriber_id = o.subscriber_id AND r.cycle = o.cycle
+         AND r.type = 'confirmation.reminder' AND r.id <> o.id
+         AND r.delivered_at IS NULL AND r.dead_at IS NULL;
+    END IF;
+  END IF;
+  RETURN true;
+END
+$fn$;
+REVOKE ALL ON FUNCTION "Dm_x".bounced(bigint, text) FROM PUBLIC;
