@@ -36,7 +36,7 @@ static void mapping_cb(void *arg, PGresult *res)
         snprintf(c->err, sizeof c->err, "connection lost");
     } else if (state && (strcmp(state, "42P01") == 0 || strcmp(state, "3F000") == 0 ||
                          strcmp(state, "42703") == 0)) {
-        c->outcome = DM_MISSING; /* no schema, no meta, or meta before version 4 */
+        c->outcome = DM_MISSING; /* no schema, no meta, or meta before this release's migration */
         snprintf(c->err, sizeof c->err, "%s", dm_db_error(res));
     } else if (!dm_schema_mapping_ok(res, c->schema, c->table, c->err, sizeof c->err)) {
         c->outcome = DM_INVALID;

@@ -144,7 +144,7 @@ class SweepGuards(EngineTestCase):
         self.assertEqual(self.pending(), ['1', '2', '3'])
         self.once()
         self.assertEqual(self.pending(), ['1', '2', '3'])
-        self.q("UPDATE dormant.event SET at = at - interval '25 hours' WHERE kind = 'requested'")
+        self.age_requests('25 hours')
         self.once()
         self.assertEqual(self.pending(), ['1', '2', '3', '4', '5'])
 

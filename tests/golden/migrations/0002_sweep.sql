@@ -63,3 +63,45 @@ BEGIN
 END
 $fn$;
 REVOKE ALL ON FUNCTION "Dm_x".bounced(bigint, text) FROM PUBLIC;
+
+
+
+
+
+
+
+
+
+
+
+ALTER TABLE "Dm_x".event ADD COLUMN db_user text;
+CREATE FUNCTION "Dm_x".event_append_only() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    NEW.db_user := session_user;
+    RETURN NEW;
+  END IF;
+  IF TG_OP = 'UPDATE' THEN
+    IF NEW.detail = '{}'::jsonb
+       AND (NEW.id, NEW.at, NEW.subscriber_id, NEW.kind, NEW.cycle, NEW.actor, NEW.db_user)
+           IS NOT DISTINCT FROM
+           (OLD.id, OLD.at, OLD.subscriber_id, OLD.kind, OLD.cycle, OLD.actor, OLD.db_user) THEN
+      RETURN NEW;
+    END IF;
+  END IF;
+  RAISE EXCEPTION 'the audit trail is append-only: % of %.event refused', TG_OP, TG_TABLE_SCHEMA
+    USING ERRCODE = 'insufficient_privilege',
+          HINT = 'events are only added; erasure may only empty their detail';
+END
+$fn$;
+CREATE TRIGGER event_append_only BEFORE INSERT OR UPDATE OR DELETE ON "Dm_x".event
+  FOR EACH ROW EXECUTE FUNCTION "Dm_x".event_append_only();
+CREATE TRIGGER event_no_truncate BEFORE TRUNCATE ON "Dm_x".event
+  FOR EACH STATEMENT EXECUTE FUNCTION "Dm_x".event_append_only();
+COMMENT ON COLUMN "Dm_x".event.db_user IS 'dormant: the database role that wrote the event (session_user)';
+
+
+
+
+ALTER TABLE "Dm_x".meta ADD COLUMN IF NOT EXISTS source_table text,
+  ADD COLUMN IF NOT EXISTS source_columns jsonb
