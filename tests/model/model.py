@@ -212,6 +212,11 @@ def generate_env(rng, instances, features):
         env['column_type'] = 'timestamptz'    # promise 2's refusal is probed once, apart
     for sid in range(10, 10 + rng.randint(12, 24)):
         env['population'].append(random_row(rng, sid))
+    # How messages go out: the outbox read by the application's mailer, or a
+    # webhook whose receiver refuses everything for a few subscribers (their
+    # messages die after the retries).
+    env['delivery'] = rng.choice(['outbox', 'outbox', 'webhook'])
+    env['refused'] = sorted(rng.sample([r['sid'] for r in env['population']], 2))
     return env
 
 
@@ -301,6 +306,42 @@ def describe(i, st):
 
 
 # ---------------------------------------------------------------------------
+# The webhook receiver of webhook histories.
+
+class Sink:
+    """tests/e2e/webhook_sink.py's receiver, answering by subscriber: 500
+    for the refused ones, 200 for everyone else; it keeps every request with
+    its wall-clock arrival, subscriber and body (the link comes from there)."""
+
+    def __init__(self, secret_path, refused):
+        import webhook_sink
+        outer = self
+        self.arrivals = []      # (time, subscriber, type, body json, status)
+        self.refused = set(refused)
+
+        class S(webhook_sink.WebhookSink):
+            def _handle(self, h, body):
+                try:
+                    doc = json.loads(body)
+                    sid = int(doc['data']['subscriber_id'])
+                    typ = doc.get('type')
+                except (ValueError, KeyError, TypeError):
+                    doc, sid, typ = None, None, None
+                status = 500 if sid in outer.refused else 200
+                self.script(h.headers.get('webhook-id') or '', [status])
+                outer.arrivals.append((now(), sid, typ, doc, status))
+                super()._handle(h, body)
+        self.sink = S(webhook_sink.read_whsec(secret_path))
+
+    @property
+    def url(self):
+        return self.sink.url
+
+    def close(self):
+        self.sink.close()
+
+
+# ---------------------------------------------------------------------------
 # Product features, detected rather than assumed.
 
 def probe_features(tmp, dsn):
@@ -367,6 +408,8 @@ class Run:
         self.step_no = -1
         self.dsn = None
         self.db = None
+        self.sink = None
+        self.arrivals_seen = 0
 
     # -- reporting ------------------------------------------------------
 
@@ -439,6 +482,8 @@ class Run:
         for row in env['population']:
             self.insert_row(row)
         self.ports = [harness.free_port() for _ in range(env['instances'])]
+        if env['delivery'] == 'webhook':
+            self.sink = Sink(os.path.join(self.tmp, 'webhook.secret'), env['refused'])
         if not self.set_policy(env['policy']):
             raise RuntimeError('the product refuses the history\'s first policy')
         r = self.ctl('migrate', '--create-indexes')
@@ -472,6 +517,10 @@ class Run:
             cfg['source']['timezone'] = self.env['source_zone']
         if self.features.get('limits.sweep_period'):
             cfg['limits']['sweep_period'] = '5 seconds'
+        if self.sink is not None:
+            cfg['webhook']['url'] = self.sink.url
+            cfg['webhook']['retry'] = ['1 second', '1 second']
+            cfg['webhook']['timeout'] = '5 seconds'
         return harness.render_config(cfg)
 
     def set_policy(self, d):
@@ -563,6 +612,8 @@ class Run:
                 self.kill(i)
         if self.db is not None:
             self.db.close()
+        if self.sink is not None:
+            self.sink.close()
         try:
             harness.psql(harness.admin_dsn(), 'DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % self.dbname)
         except Exception as e:  # noqa: BLE001
@@ -672,6 +723,14 @@ class Run:
     # -- the mailer, the page, the operator ------------------------------
 
     def capture_links(self):
+        if self.sink is not None:
+            arrivals = self.sink.arrivals[self.arrivals_seen:]
+            self.arrivals_seen += len(arrivals)
+            for (t, sid, typ, doc, status) in arrivals:
+                url = ((doc or {}).get('data') or {}).get('confirm_url')
+                if url and sid is not None:
+                    self.subs.setdefault(sid, Sub(sid)).tokens.setdefault(url.rsplit('/c/', 1)[-1], None)
+                self.check_delivery_brake(t, sid, typ)
         for oid, row in self.outbox.items():
             url = ((row['payload'] or {}).get('data') or {}).get('confirm_url')
             if url:
@@ -680,7 +739,10 @@ class Run:
 
     def ack(self, sid):
         """The application's mailer, as the README's consumer: lock what is
-        undelivered and not dead, keep the links, acknowledge each row."""
+        undelivered and not dead, keep the links, acknowledge each row.
+        Webhook histories have no such mailer: the step does nothing."""
+        if self.sink is not None:
+            return
         self.observe()
         self.capture_links()
         self.db.autocommit = False
@@ -957,6 +1019,22 @@ class Run:
             self.violate('7', e['sid'], '%s at %s after SIGUSR1 to every running instance' % (
                 e['kind'], iso(at)))
 
+    def check_delivery_brake(self, t, sid, typ):
+        """Promise 7 for deliveries: none starts after a pause. A delivery
+        is seen when it arrives, so an arrival up to 0.5 s after the pause may
+        have started before it."""
+        for (t0, t1) in self.cluster_pauses:
+            if t0 + self.poll() + 0.5 < t and (t1 is None or t < t1):
+                self.violate('7', sid, '%s delivered (webhook) at %s although dormantctl pause at %s'
+                             % (typ, iso(t), iso(t0)), key=('7-deliver', sid, typ, t0))
+                return
+        up = [i for i in range(self.env['instances'])
+              if any(s0 <= t and (u is None or t <= u) for s0, u in self.proc_log[i])]
+        if up and all(any(p0 + 0.5 < t and (p1 is None or t < p1) for p0, p1 in self.sig_pauses[i])
+                      for i in up):
+            self.violate('7', sid, '%s delivered (webhook) at %s after SIGUSR1 to every running instance'
+                         % (typ, iso(t)), key=('7-deliver-sig', sid, typ))
+
     def check_request(self, e):
         """Section 1, Request: only a subscriber the rule names is asked."""
         sub = self.subs.get(e['sid'])
@@ -1186,11 +1264,14 @@ def run_history(seed, instances, max_steps, max_seconds, features, say, steps=No
             time.sleep(st['dt'])
             run.check()
             n += 1
-        # Let the last step's consequences land before the final check.
+        # A replayed (or shrunk) history ends with a wait as long as a cycle,
+        # with the live feed running, so that dropping a step that only
+        # waited does not hide what follows from what came before.
         if steps is not None:
-            time.sleep(2.0)
-            run.feed()
-            run.check()
+            for _ in range(16):
+                time.sleep(0.5)
+                run.feed()
+                run.check()
     except Violation:
         pass
     finally:
@@ -1301,8 +1382,9 @@ def main(argv=None):
                                      say_quiet if args.quiet else say, keep=args.keep)
         histories += 1
         total_steps += len(steps)
-        say('  %d steps, %d violation(s); env: column %s in %s, server zone %s' % (
-            len(steps), len(vs), run.env['column_type'], run.env['source_zone'], run.env['db_zone']))
+        say('  %d steps, %d violation(s); env: %s delivery, column %s in %s, server zone %s' % (
+            len(steps), len(vs), run.env['delivery'], run.env['column_type'], run.env['source_zone'],
+            run.env['db_zone']))
         if vs:
             failures.append((seed, instances, steps, vs))
     elapsed = now() - t0
@@ -1320,15 +1402,16 @@ def main(argv=None):
         for p, v in sorted(by.items()):
             say('  promise %s, step #%d, subscriber %s: %s' % (p, v['step'], v['sid'], v['text']))
         if args.shrink_seconds > 0:
-            first = min(vs, key=lambda v: v['step'])
-            prefix = steps[:first['step'] + 1]
-            say('  shrinking %d steps for promise %s (up to %.0fs)...' % (
-                len(prefix), first['promise'], args.shrink_seconds))
-            small = shrink(seed, instances, prefix, first['promise'], features, say, args.shrink_seconds)
-            say('  minimal history for promise %s (seed %d, %d instance(s)), %d step(s):' % (
-                first['promise'], seed, instances, len(small)))
-            for i, st in enumerate(small):
-                say('    ' + describe(i, st))
+            # Each broken promise, from its first violation's step back.
+            for p, v in sorted(by.items(), key=lambda kv: kv[1]['step']):
+                prefix = steps[:v['step'] + 1]
+                budget = args.shrink_seconds / len(by)
+                say('  shrinking %d steps for promise %s (up to %.0fs)...' % (len(prefix), p, budget))
+                small = shrink(seed, instances, prefix, p, features, say, budget)
+                say('  minimal history for promise %s (seed %d, %d instance(s)), %d step(s):' % (
+                    p, seed, instances, len(small)))
+                for i, st in enumerate(small):
+                    say('    ' + describe(i, st))
     if findings or failures:
         say('model: FAIL')
         return 1
