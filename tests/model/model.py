@@ -185,6 +185,13 @@ def left_reason(v):
     return None
 
 
+def left_since(sub, t):
+    """Has the subscriber been out of the lifecycle without a break since t?"""
+    before = [v for v in sub.versions if v.t_done <= t]
+    after = [v for v in sub.versions if v.t_done > t]
+    return bool(before) and all(left_reason(v) for v in before[-1:] + after)
+
+
 def requestable(v, pol, t):
     """Does version v satisfy the Request rule of section 1 at time t?"""
     if left_reason(v) is not None or v.created is None:
@@ -199,6 +206,9 @@ def requestable(v, pol, t):
 # ---------------------------------------------------------------------------
 # A history: its seed, its environment and its steps.
 
+FORCE_COLUMN = None     # scripts/model --column: every history uses this activity column type
+
+
 def generate_env(rng, instances, features):
     env = {
         'column_type': rng.choice(['timestamptz', 'timestamptz', 'timestamp', 'date']),
@@ -210,6 +220,8 @@ def generate_env(rng, instances, features):
     }
     if env['column_type'] != 'timestamptz' and not features.get('source.timezone'):
         env['column_type'] = 'timestamptz'    # promise 2's refusal is probed once, apart
+    if FORCE_COLUMN:
+        env['column_type'] = FORCE_COLUMN
     for sid in range(10, 10 + rng.randint(12, 24)):
         env['population'].append(random_row(rng, sid))
     # How messages go out: the outbox read by the application's mailer, or a
@@ -282,7 +294,7 @@ class Generator:
                 break
         else:
             st = ops[0][1]()
-        st['dt'] = r.choice([0.05, 0.1, 0.2, 0.3, 0.5, 0.8])
+        st['dt'] = r.choice([0.02, 0.05, 0.1, 0.2, 0.4])
         return st
 
     def _cluster_pause(self):
@@ -410,6 +422,8 @@ class Run:
         self.db = None
         self.sink = None
         self.arrivals_seen = 0
+        self.up_since = None            # some instance up without a break, since
+        self.suspensions = []           # suspension events without an answer
 
     # -- reporting ------------------------------------------------------
 
@@ -418,12 +432,12 @@ class Run:
         if key in self._reported:
             return
         self._reported.add(key)
-        v = {'promise': promise, 'sid': sid, 'step': self.step_no, 'text': text}
+        v = {'promise': promise, 'sid': sid, 'step': self.step_no, 'text': text, 'at': now()}
         self.violations.append(v)
         n = sum(1 for x in self.violations if x['promise'] == promise)
         if n <= 3:
-            self.say('VIOLATION %s (subscriber %s) at step #%d, seed %s: %s'
-                     % (promise, sid, self.step_no, self.seed, text))
+            self.say('VIOLATION %s (subscriber %s) at step #%d (%s), seed %s: %s'
+                     % (promise, sid, self.step_no, iso(v['at']), self.seed, text))
         elif n == 4:
             self.say('  (further violations of promise %s in this history are counted, not printed)'
                      % promise)
@@ -999,6 +1013,18 @@ class Run:
             self.check_request(e)
         elif kind == 'suspended' and (e['detail'].get('reason') != 'declined'):
             self.check_suspension(e)
+            self.suspensions.append(e)
+        elif kind == 'reminded':
+            n = sum(1 for x in self.events if x['sid'] == sid and x['cycle'] == e['cycle']
+                    and x['kind'] == 'reminded' and x['id'] <= e['id'])
+            req = self.requested_at(sid, e['cycle']) or e['at']
+            most = max(len(p.reminders) for p in self.policies
+                       if p.t_to is None or p.t_to + 3.0 >= req)
+            if n > most:
+                self.violate('3', sid, 'reminder %d of cycle %s, but at most %d offsets were in force'
+                             % (n, e['cycle'], most))
+        elif kind == 'erased':
+            self.check_erasure(e)
 
     def check_brake(self, e):
         """Promise 7: after a pause at T nothing is done to subscribers."""
@@ -1050,6 +1076,19 @@ class Run:
                          ' exempt=%s created=%s last_activity=%s' % (
                              iso(e['at']), v.exists, v.billing, v.plan, v.exempt, iso(v.created),
                              iso(v.la)))
+
+    def check_erasure(self, e):
+        """Section 1, Erasure: only after erase_after in the suspended state."""
+        sid, at = e['sid'], e['at']
+        ends = [x['at'] for x in self.events if x['sid'] == sid and x['id'] < e['id']
+                and x['kind'] in ('suspended', 'declined')]
+        pols = [p for p in self.policies_at(at) if p.erase is not None]
+        if not pols:
+            self.violate('erasure', sid, 'erased at %s while erasure was off' % iso(at))
+        elif not ends or at < ends[-1] + min(p.erase for p in pols):
+            self.violate('erasure', sid, 'erased at %s, suspended at %s, erase_after %s'
+                         % (iso(at), iso(ends[-1]) if ends else 'never',
+                            [p.erase for p in pols]))
 
     def check_suspension(self, e):
         """Promises 1, 3 and 5 for a suspension without an answer."""
@@ -1139,11 +1178,34 @@ class Run:
         # Guards open and an instance up: the clock of promise 4.
         paused = self.cluster_paused
         ups = [i for i in range(self.env['instances']) if self.alive(i)]
+        if not ups:
+            self.up_since = None
+        elif self.up_since is None:
+            self.up_since = t
         open_now = ups and not paused and any(self.sig_paused[i] is None for i in ups)
         if not open_now:
             self.open_since = None
         elif self.open_since is None:
             self.open_since = t
+        # Promise 1: activity dated before the horizon but written after the
+        # suspension is recorded (used_while_suspended).
+        for e in self.suspensions:
+            sub = self.subs.get(e['sid'])
+            req = self.requested_at(e['sid'], e['cycle'])
+            if sub is None or req is None or self.up_since is None:
+                continue
+            for prev, v in zip(sub.versions, sub.versions[1:]):
+                if (v.t_start > e['seen'] and v.la is not None and v.la != prev.la
+                        and req < v.la <= e['at']
+                        and t > max(v.t_done, self.up_since) + grace):
+                    got = [x for x in self.events if x['sid'] == e['sid'] and x['id'] > e['id']
+                           and x['kind'] == 'used_while_suspended']
+                    if not got:
+                        self.violate('1', e['sid'], 'activity at %s (after the request at %s, before the '
+                                     'suspension at %s) written at %s: no used_while_suspended event'
+                                     % (iso(v.la), iso(req), iso(e['at']), iso(v.t_done)),
+                                     key=('1-late', e['id']))
+                    break
         for sid, sub in self.subs.items():
             if sid in WATCHERS:
                 continue
@@ -1151,7 +1213,8 @@ class Run:
             st = self.account_state(sid)
             # Promise 5: a pending subscriber who left leaves the lifecycle.
             for lv in sub.leaves:
-                if lv[2] or t < lv[0] + grace or not left_reason(v):
+                if (lv[2] or self.up_since is None or t < max(lv[0], self.up_since) + grace
+                        or not left_since(sub, lv[0])):
                     continue
                 a = self.accounts.get(sid)
                 req = a and a['requested']
@@ -1167,7 +1230,8 @@ class Run:
                         self.violate('5', sid, '%s (outbox %d) still deliverable %.1fs after they left (%s)'
                                      % (r['type'], r['id'], t - lv[0], lv[1]))
                         break
-            if sub.deleted_at and not v.exists and t > sub.deleted_at + grace:
+            if (sub.deleted_at and not v.exists and self.up_since is not None
+                    and t > max(sub.deleted_at, self.up_since) + grace):
                 held = [r['id'] for r in self.outbox.values() if r['sid'] == sid and r['gone'] is None
                         and 'email' in json.dumps(r.get('payload') or {})
                         and ((r.get('payload') or {}).get('data') or {}).get('email')]
@@ -1178,8 +1242,7 @@ class Run:
             window = self.sweep() + self.poll() + 10.0
             pols = [p for p in self.policies if p.t_to is None or p.t_to + 3.0 >= t - window]
             confirmed = max((e['at'] for e in self.events if e['sid'] == sid
-                             and e['kind'] in ('confirmed', 'resumed', 'requested', 'reactivated',
-                                               'unexempted', 'exempted')), default=None)
+                             and e['kind'] in ('confirmed', 'resumed')), default=None)
             due = (st in (None, 'active') and all(requestable(v, p, t) for p in pols)
                    and (confirmed is None or all(confirmed + p.inactive <= t for p in pols)))
             if not due:
@@ -1330,9 +1393,14 @@ def main(argv=None):
     ap.add_argument('--history-steps', type=int, default=10 ** 9, help='steps of one history at most')
     ap.add_argument('--shrink-seconds', type=float, default=600.0,
                     help='time allowed to shrink each failing history (0: do not shrink)')
+    ap.add_argument('--column', choices=['timestamptz', 'timestamp', 'date'],
+                    help='force the activity column type of every history (without source.timezone '
+                         'the model still reads naive columns in the history\'s zone)')
     ap.add_argument('--keep', action='store_true', help='keep each history\'s directory (logs, configs)')
     ap.add_argument('--quiet', action='store_true', help='print only violations and the summary')
     args = ap.parse_args(argv)
+    global FORCE_COLUMN
+    FORCE_COLUMN = args.column
     if not harness.have_pg():
         print('model: PGHOST is not set (run through scripts/model or scripts/test): skipped',
               file=sys.stderr)
