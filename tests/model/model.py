@@ -812,15 +812,15 @@ class Run:
             sub.used_tokens.add(tok)
         if variant != 'current' and status == 200:
             self.observe()
-            self.violate('page', sid, 'a %s link was honoured (HTTP 200)' % variant)
+            self.violate('page/forged-or-replayed', sid, 'a %s link was honoured (HTTP 200)' % variant)
         if variant == 'current' and status == 200:
             self.observe()
             got = [e for e in self.events if e['id'] > before and e['sid'] == sid
                    and e['kind'] in ('confirmed', 'declined') and e['actor'] == 'subscriber']
             if not got:
-                self.violate('page', sid, 'answer %s got 200 but no confirmed/declined event' % action)
+                self.violate('page/no-event', sid, 'answer %s got 200 but no confirmed/declined event' % action)
             elif sub.tokens.get(tok) is not None and got[0]['cycle'] != sub.tokens[tok]:
-                self.violate('page', sid, 'the link of cycle %s answered cycle %s'
+                self.violate('page/wrong-cycle', sid, 'the link of cycle %s answered cycle %s'
                              % (sub.tokens[tok], got[0]['cycle']))
 
     def bounce(self, sid):
@@ -973,7 +973,7 @@ class Run:
             if p is not None and p.poll() is not None and i not in getattr(self, 'expected_exit', set()):
                 self.expected_exit.add(i)
                 self.proc_log[i][-1][1] = t_obs
-                self.violate('7', None, 'dormantd instance %d exited by itself (status %s):\n%s'
+                self.violate('7/exit', None, 'dormantd instance %d exited by itself (status %s):\n%s'
                              % (i, p.returncode, self.log_tail(i)))
         for e in self.events:
             if not e['checked']:
@@ -994,10 +994,10 @@ class Run:
         """Every change dormant makes to a source row (the trigger's log)."""
         if ob != nb:
             if not (ob == 'active' and nb == 'suspended'):
-                self.violate('5' if nb == 'suspended' else '1', sid,
+                self.violate('5/billing-changed' if nb == 'suspended' else 'lifecycle/billing-changed', sid,
                              'dormant changed billing from %r to %r' % (ob, nb))
         if oe and not ne and not (ob == 'suspended' and nb == 'suspended'):
-            self.violate('6', sid, 'erasure with billing %r (not the suspended value) under the lock' % ob)
+            self.violate('6/erase-billing', sid, 'erasure with billing %r (not the suspended value) under the lock' % ob)
 
     def check_event(self, e):
         kind, sid = e['kind'], e['sid']
@@ -1006,7 +1006,7 @@ class Run:
         same = [x for x in self.events if x['sid'] == sid and x['cycle'] == e['cycle']
                 and x['kind'] == kind and x['id'] != e['id']]
         if kind in ('requested', 'suspended', 'erased', 'declined', 'confirmed') and same:
-            self.violate('one transition', sid, '%s twice in cycle %s' % (kind, e['cycle']))
+            self.violate('lifecycle/once-per-cycle', sid, '%s twice in cycle %s' % (kind, e['cycle']))
         if e['actor'] == 'daemon' and kind in TRANSITIONS_DONE_TO:
             self.check_brake(e)
         if kind == 'requested':
@@ -1021,7 +1021,7 @@ class Run:
             most = max(len(p.reminders) for p in self.policies
                        if p.t_to is None or p.t_to + 3.0 >= req)
             if n > most:
-                self.violate('3', sid, 'reminder %d of cycle %s, but at most %d offsets were in force'
+                self.violate('3/reminder-twice', sid, 'reminder %d of cycle %s, but at most %d offsets were in force'
                              % (n, e['cycle'], most))
         elif kind == 'erased':
             self.check_erasure(e)
@@ -1031,7 +1031,7 @@ class Run:
         at = e['at']
         for (t0, t1) in self.cluster_pauses:
             if t0 + self.poll() < at and (t1 is None or at < t1):
-                self.violate('7', e['sid'], '%s at %s although dormantctl pause at %s (resume %s)'
+                self.violate('7/ctl-pause', e['sid'], '%s at %s although dormantctl pause at %s (resume %s)'
                              % (e['kind'], iso(at), iso(t0), iso(t1) if t1 else 'none'))
                 return
         # A signal pause binds its own process: only when every instance that
@@ -1039,10 +1039,10 @@ class Run:
         up = [i for i in range(self.env['instances'])
               if any(s <= at and (u is None or at <= u) for s, u in self.proc_log[i])]
         if not up:
-            self.violate('7', e['sid'], '%s at %s while no instance was running' % (e['kind'], iso(at)))
+            self.violate('7/no-instance', e['sid'], '%s at %s while no instance was running' % (e['kind'], iso(at)))
             return
         if all(any(p0 < at and (p1 is None or at < p1) for p0, p1 in self.sig_pauses[i]) for i in up):
-            self.violate('7', e['sid'], '%s at %s after SIGUSR1 to every running instance' % (
+            self.violate('7/sigusr1', e['sid'], '%s at %s after SIGUSR1 to every running instance' % (
                 e['kind'], iso(at)))
 
     def check_delivery_brake(self, t, sid, typ):
@@ -1051,27 +1051,27 @@ class Run:
         have started before it."""
         for (t0, t1) in self.cluster_pauses:
             if t0 + self.poll() + 0.5 < t and (t1 is None or t < t1):
-                self.violate('7', sid, '%s delivered (webhook) at %s although dormantctl pause at %s'
+                self.violate('7/ctl-pause-delivery', sid, '%s delivered (webhook) at %s although dormantctl pause at %s'
                              % (typ, iso(t), iso(t0)), key=('7-deliver', sid, typ, t0))
                 return
         up = [i for i in range(self.env['instances'])
               if any(s0 <= t and (u is None or t <= u) for s0, u in self.proc_log[i])]
         if up and all(any(p0 + 0.5 < t and (p1 is None or t < p1) for p0, p1 in self.sig_pauses[i])
                       for i in up):
-            self.violate('7', sid, '%s delivered (webhook) at %s after SIGUSR1 to every running instance'
+            self.violate('7/sigusr1-delivery', sid, '%s delivered (webhook) at %s after SIGUSR1 to every running instance'
                          % (typ, iso(t)), key=('7-deliver-sig', sid, typ))
 
     def check_request(self, e):
         """Section 1, Request: only a subscriber the rule names is asked."""
         sub = self.subs.get(e['sid'])
         if sub is None:
-            self.violate('request', e['sid'], 'requested a subscriber the source never had')
+            self.violate('lifecycle/request-unknown', e['sid'], 'requested a subscriber the source never had')
             return
         cands = sub.candidates(e['at'], e['seen'])
         pols = self.policies_at(e['at'])
         if not any(requestable(v, p, e['at']) for v in cands for p in pols):
             v = cands[-1] if cands else sub.cur
-            self.violate('request' if not left_reason(v) else '5', e['sid'],
+            self.violate('lifecycle/request-rule' if not left_reason(v) else '5/requested-after-leaving', e['sid'],
                          'requested at %s but the rule does not name them: exists=%s billing=%s plan=%s'
                          ' exempt=%s created=%s last_activity=%s' % (
                              iso(e['at']), v.exists, v.billing, v.plan, v.exempt, iso(v.created),
@@ -1084,9 +1084,9 @@ class Run:
                 and x['kind'] in ('suspended', 'declined')]
         pols = [p for p in self.policies_at(at) if p.erase is not None]
         if not pols:
-            self.violate('erasure', sid, 'erased at %s while erasure was off' % iso(at))
+            self.violate('lifecycle/erase-off', sid, 'erased at %s while erasure was off' % iso(at))
         elif not ends or at < ends[-1] + min(p.erase for p in pols):
-            self.violate('erasure', sid, 'erased at %s, suspended at %s, erase_after %s'
+            self.violate('lifecycle/erase-early', sid, 'erased at %s, suspended at %s, erase_after %s'
                          % (iso(at), iso(ends[-1]) if ends else 'never',
                             [p.erase for p in pols]))
 
@@ -1100,13 +1100,13 @@ class Run:
         if flip is None:
             cands = sub.candidates(at, e['seen']) if sub else []
             if cands and all(left_reason(v) for v in cands):
-                self.violate('5', sid, 'suspended at %s although they had left (%s)'
+                self.violate('5/suspended-after-leaving', sid, 'suspended at %s although they had left (%s)'
                              % (iso(at), left_reason(cands[-1])))
             else:
-                self.violate('suspension', sid, 'suspended at %s without setting the billing column in '
+                self.violate('lifecycle/suspension-billing', sid, 'suspended at %s without setting the billing column in '
                              'the same transaction' % iso(at))
         elif req_at is not None and flip['la'] is not None and flip['la'] > req_at:
-            self.violate('1', sid, 'suspended at %s though the row it locked shows activity at %s, after '
+            self.violate('1/locked-activity', sid, 'suspended at %s though the row it locked shows activity at %s, after '
                          'the request at %s' % (iso(at), iso(flip['la']), iso(req_at)))
         # Promise 3: a delivered request, the full period, every reminder's notice.
         rows = sorted((r for r in self.outbox.values() if r['sid'] == sid and r['cycle'] == cycle),
@@ -1118,7 +1118,7 @@ class Run:
         reqs = [r for r in rows if r['type'] == 'confirmation.requested' and delivered(r)]
         rems = sorted(r['delivered'] for r in rows if r['type'] == 'confirmation.reminder' and delivered(r))
         if not reqs:
-            self.violate('3', sid, 'suspended at %s without a delivered request (cycle %s)' % (iso(at), cycle))
+            self.violate('3/no-delivered-request', sid, 'suspended at %s without a delivered request (cycle %s)' % (iso(at), cycle))
             return
         d = min(r['delivered'] for r in reqs)
         best = None
@@ -1137,7 +1137,7 @@ class Run:
                                 iso(at), iso(d), pol.confirm, pol.reminders, [iso(x) for x in rems],
                                 iso(self.deadline_seen.get((sid, cycle)))))
         if best:
-            self.violate('3', sid, best)
+            self.violate('3/notice', sid, best)
         zone = 'UTC'
         for r in rows:
             if r['type'] not in ('confirmation.requested', 'confirmation.reminder') or not delivered(r):
@@ -1149,7 +1149,7 @@ class Run:
                 local = dt.astimezone(ZoneInfo(zone)).date() + datetime.timedelta(days=1)
                 eod = datetime.datetime.combine(local, datetime.time(0), ZoneInfo(zone)).timestamp()
                 if at < eod:
-                    self.violate('3', sid, 'suspended at %s before the end of the day its %s states '
+                    self.violate('3/end-of-day', sid, 'suspended at %s before the end of the day its %s states '
                                  '(%s, %s)' % (iso(at), r['type'], stated[-1], zone),
                                  key=('3-eod', sid, cycle))
                     break
@@ -1158,7 +1158,7 @@ class Run:
             p.confirm for p in self.policies_at(d))])
         horizon = max((x for t, x in self.writes if t <= e['seen'] and x <= at), default=None)
         if horizon is None or horizon < deadline:
-            self.violate('1', sid, 'suspended at %s with the deadline %s but the feed only at %s'
+            self.violate('1/feed-horizon', sid, 'suspended at %s with the deadline %s but the feed only at %s'
                          % (iso(at), iso(deadline), iso(horizon)))
 
     def check_time(self, t):
@@ -1171,10 +1171,28 @@ class Run:
                 if (r['sid'] == sid and r['cycle'] == cycle and r['delivered'] is not None
                         and r['type'] in ('confirmation.requested', 'confirmation.reminder')
                         and r['delivered'] > t_left):
-                    self.violate('3', sid, '%s (outbox %d) of cycle %s delivered at %s, after the account '
+                    self.violate('3/delivered-after-pending', sid, '%s (outbox %d) of cycle %s delivered at %s, after the account '
                                  'left pending (seen by %s)' % (r['type'], r['id'], cycle,
                                                                iso(r['delivered']), iso(t_left)),
                                  key=('3-after', r['id']))
+        # Promise 3: each delivery is recorded as an event (kind delivered).
+        delivered_events = {}
+        for e in self.events:
+            if e['kind'] == 'delivered':
+                vals = json.dumps(e['detail'])
+                for typ in ('confirmation.requested', 'confirmation.reminder'):
+                    if typ in vals:
+                        k = (e['sid'], e['cycle'], typ)
+                        delivered_events[k] = delivered_events.get(k, 0) + 1
+        rows_by = {}
+        for r in sorted(self.outbox.values(), key=lambda r: r['id']):
+            if (r['delivered'] is not None and r['type'] in ('confirmation.requested', 'confirmation.reminder')
+                    and t > r['delivered'] + grace):
+                k = (r['sid'], r['cycle'], r['type'])
+                rows_by[k] = rows_by.get(k, 0) + 1
+                if rows_by[k] > delivered_events.get(k, 0):
+                    self.violate('3/delivered-event', r['sid'], '%s (outbox %d) delivered at %s: no delivered event'
+                                 % (r['type'], r['id'], iso(r['delivered'])), key=('3-dlv', r['id']))
         # Guards open and an instance up: the clock of promise 4.
         paused = self.cluster_paused
         ups = [i for i in range(self.env['instances']) if self.alive(i)]
@@ -1201,7 +1219,7 @@ class Run:
                     got = [x for x in self.events if x['sid'] == e['sid'] and x['id'] > e['id']
                            and x['kind'] == 'used_while_suspended']
                     if not got:
-                        self.violate('1', e['sid'], 'activity at %s (after the request at %s, before the '
+                        self.violate('1/used-while-suspended', e['sid'], 'activity at %s (after the request at %s, before the '
                                      'suspension at %s) written at %s: no used_while_suspended event'
                                      % (iso(v.la), iso(req), iso(e['at']), iso(v.t_done)),
                                      key=('1-late', e['id']))
@@ -1220,14 +1238,14 @@ class Run:
                 req = a and a['requested']
                 if a and a['state'] == 'pending' and req is not None and req < lv[0]:
                     lv[2] = True
-                    self.violate('5', sid, 'still pending %.1fs after leaving (%s at %s)'
+                    self.violate('5/still-pending', sid, 'still pending %.1fs after leaving (%s at %s)'
                                  % (t - lv[0], lv[1], iso(lv[0])))
                 for r in self.outbox.values():
                     if (r['sid'] == sid and r['delivered'] is None and r['dead'] is None
                             and r['gone'] is None and r['created'] < lv[0]
                             and r['type'] in ('confirmation.requested', 'confirmation.reminder')):
                         lv[2] = True
-                        self.violate('5', sid, '%s (outbox %d) still deliverable %.1fs after they left (%s)'
+                        self.violate('5/deliverable', sid, '%s (outbox %d) still deliverable %.1fs after they left (%s)'
                                      % (r['type'], r['id'], t - lv[0], lv[1]))
                         break
             if (sub.deleted_at and not v.exists and self.up_since is not None
@@ -1236,7 +1254,7 @@ class Run:
                         and 'email' in json.dumps(r.get('payload') or {})
                         and ((r.get('payload') or {}).get('data') or {}).get('email')]
                 if held:
-                    self.violate('5', sid, 'row deleted at %s but dormant still holds the address in outbox %s'
+                    self.violate('5/deleted-data', sid, 'row deleted at %s but dormant still holds the address in outbox %s'
                                  % (iso(sub.deleted_at), held), key=('5-del', sid))
             # Promise 4: due and still due -> requested within sweep + poll.
             window = self.sweep() + self.poll() + 10.0
@@ -1252,7 +1270,7 @@ class Run:
                 sub.due_since = t
             start = max(sub.due_since, self.open_since or t, self.policies[-1].t_from)
             if self.open_since is not None and t > start + self.sweep() + self.poll() + 4.0:
-                self.violate('4', sid, 'due since %s (guards open since %s) and not requested by %s'
+                self.violate('4/not-requested', sid, 'due since %s (guards open since %s) and not requested by %s'
                              % (iso(sub.due_since), iso(self.open_since), iso(t)),
                              key=('4', sid, sub.due_since))
 
@@ -1284,13 +1302,13 @@ def probe_naive_refusal(tmp, dsn_admin, say):
             r = subprocess.run([harness.DORMANTCTL, '-c', path, 'migrate'], capture_output=True,
                                text=True, timeout=60)
             if r.returncode != 78:
-                findings.append({'promise': '2', 'sid': None, 'step': -1, 'text':
+                findings.append({'promise': '2/no-silent-default', 'sid': None, 'step': -1, 'text':
                                  'migrate with a %s activity column and no source.timezone exited %d '
                                  '(a configuration error, 78, is due)' % (col, r.returncode)})
         finally:
             harness.psql(dsn_admin, 'DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % name)
     for f in findings:
-        say('VIOLATION 2: %s' % f['text'])
+        say('VIOLATION 2/no-silent-default: %s' % f['text'])
     return findings
 
 
@@ -1432,6 +1450,7 @@ def main(argv=None):
     histories = 0
     t0 = now()
     failures = []
+    all_kinds = {}
     while total_steps < budget_steps and now() < budget_t:
         if fixed:
             if not seeds:
@@ -1450,36 +1469,49 @@ def main(argv=None):
                                      say_quiet if args.quiet else say, keep=args.keep)
         histories += 1
         total_steps += len(steps)
-        say('  %d steps, %d violation(s); env: %s delivery, column %s in %s, server zone %s' % (
+        kinds = {}
+        for e in run.events:
+            kinds[e['kind']] = kinds.get(e['kind'], 0) + 1
+            all_kinds[e['kind']] = all_kinds.get(e['kind'], 0) + 1
+        say('  %d steps, %d violation(s); env: %s delivery, column %s in %s, server zone %s; events: %s' % (
             len(steps), len(vs), run.env['delivery'], run.env['column_type'], run.env['source_zone'],
-            run.env['db_zone']))
+            run.env['db_zone'], ' '.join('%s=%d' % kv for kv in sorted(kinds.items()))))
         if vs:
             failures.append((seed, instances, steps, vs))
     elapsed = now() - t0
     say('')
-    say('model: %d histories, %d steps in %.0fs (%.1f steps/s)' % (
-        histories, total_steps, elapsed, total_steps / elapsed if elapsed else 0))
+    say('model: %d histories, %d steps in %.0fs (%.1f steps/s); events: %s' % (
+        histories, total_steps, elapsed, total_steps / elapsed if elapsed else 0,
+        ' '.join('%s=%d' % kv for kv in sorted(all_kinds.items()))))
     for f in findings:
-        say('FINDING promise 2: %s' % f['text'])
+        say('FINDING 2/no-silent-default: %s' % f['text'])
+    # Every check broken, with how many histories broke it and the first seed.
+    table = {}
     for seed, instances, steps, vs in failures:
-        by = {}
         for v in vs:
-            by.setdefault(v['promise'], v)
-        say('FAILED seed %d (--seed %d --instances %d): promises broken: %s' % (
-            seed, seed, instances, ', '.join(sorted(by))))
-        for p, v in sorted(by.items()):
-            say('  promise %s, step #%d, subscriber %s: %s' % (p, v['step'], v['sid'], v['text']))
-        if args.shrink_seconds > 0:
-            # Each broken promise, from its first violation's step back.
-            for p, v in sorted(by.items(), key=lambda kv: kv[1]['step']):
-                prefix = steps[:v['step'] + 1]
-                budget = args.shrink_seconds / len(by)
-                say('  shrinking %d steps for promise %s (up to %.0fs)...' % (len(prefix), p, budget))
-                small = shrink(seed, instances, prefix, p, features, say, budget)
-                say('  minimal history for promise %s (seed %d, %d instance(s)), %d step(s):' % (
-                    p, seed, instances, len(small)))
-                for i, st in enumerate(small):
-                    say('    ' + describe(i, st))
+            row = table.setdefault(v['promise'], {'seeds': [], 'count': 0, 'first': (seed, instances, v)})
+            row['count'] += 1
+            if seed not in row['seeds']:
+                row['seeds'].append(seed)
+    for label, row in sorted(table.items()):
+        seed, instances, v = row['first']
+        say('BROKEN %s: %d violation(s) in %d of %d histories; first: --seed %d --instances %d, step #%d, '
+            'subscriber %s: %s' % (label, row['count'], len(row['seeds']), histories, seed, instances,
+                                   v['step'], v['sid'], v['text'].split('\n')[0]))
+    if args.shrink_seconds > 0:
+        # Each broken check once, in the first history that broke it, from
+        # its first violation's step back.
+        for label, row in sorted(table.items()):
+            seed, instances, v = row['first']
+            steps = next(f[2] for f in failures if f[0] == seed)
+            prefix = steps[:v['step'] + 1]
+            say('shrinking %s: seed %d, %d steps (up to %.0fs)...' % (label, seed, len(prefix),
+                                                                     args.shrink_seconds))
+            small = shrink(seed, instances, prefix, label, features, say, args.shrink_seconds)
+            say('minimal history for %s (--seed %d --instances %d), %d step(s):' % (
+                label, seed, instances, len(small)))
+            for i, st in enumerate(small):
+                say('    ' + describe(i, st))
     if findings or failures:
         say('model: FAIL')
         return 1
