@@ -229,6 +229,10 @@ def generate_env(rng, instances, features):
     # messages die after the retries).
     env['delivery'] = rng.choice(['outbox', 'outbox', 'webhook'])
     env['refused'] = sorted(rng.sample([r['sid'] for r in env['population']], 2))
+    # Sometimes a crowd: many subscribers inactive for long, asked and
+    # suspended in small batches, so that passes take long enough for a
+    # pause or a reload to land in the middle of one (promise 7).
+    env['crowd'] = rng.choice([0, 0, 0, 300, 1000])
     return env
 
 
@@ -408,6 +412,9 @@ class Run:
         self.policies = []
         self.last_event = 0
         self.events = []
+        self.ev_by_sid = {}             # subscriber -> their events, in order
+        self.ob_by_sid = {}             # subscriber -> their outbox rows
+        self.checked_upto = 0           # events[:checked_upto] went through check_event
         self.outbox = {}                # id -> dict (rows deleted by dormant stay here)
         self.accounts = {}
         self.deadline_seen = {}         # (sid, cycle) -> latest deadline observed
@@ -495,6 +502,8 @@ class Run:
                              'billing': 'active', 'plan': 'basic'})
         for row in env['population']:
             self.insert_row(row)
+        if env.get('crowd'):
+            self.insert_crowd(env['crowd'])
         self.ports = [harness.free_port() for _ in range(env['instances'])]
         if env['delivery'] == 'webhook':
             self.sink = Sink(os.path.join(self.tmp, 'webhook.secret'), env['refused'])
@@ -531,6 +540,8 @@ class Run:
             cfg['source']['timezone'] = self.env['source_zone']
         if self.features.get('limits.sweep_period'):
             cfg['limits']['sweep_period'] = '5 seconds'
+        if self.env.get('crowd'):
+            cfg['limits']['batch_size'] = 25
         if self.sink is not None:
             cfg['webhook']['url'] = self.sink.url
             cfg['webhook']['retry'] = ['1 second', '1 second']
@@ -689,6 +700,22 @@ class Run:
                             la=ts(rows[0][0]), exempt=cur.exempt if cur.exists else False)
         self.write(sid, sql, params, change)
 
+    def insert_crowd(self, n):
+        t0 = now()
+        created, la = t0 - 400 * 86400, t0 - 40 * 86400
+        rows = self.q('INSERT INTO public.subscribers (id, email, created_at, last_activity_at, locale,'
+                      ' plan, billing_status) SELECT g, \'crowd\' || g || \'@example.com\', to_timestamp(%%s),'
+                      ' %s, \'en\', \'basic\', \'active\' FROM generate_series(100000, 100000 + %%s - 1) g'
+                      ' RETURNING id, %s' % (self.store_val.replace('%s::timestamptz', 'to_timestamp(%s)'),
+                                             self.interp_col.format(c='last_activity_at')),
+                      (created, la, n))
+        t1 = now()
+        for sid, la_i in rows:
+            sub = self.subs.setdefault(sid, Sub(sid))
+            sub.versions.append(sub.cur.copy(t_start=t0, t_done=t1, exists=True, billing='active',
+                                             plan='basic', created=created, la=ts(la_i), exempt=False))
+            self.writes.append((t1, ts(la_i)))
+
     def activity(self, sid, kind, lag, zone):
         t = now()
         if kind == 'current':
@@ -815,7 +842,7 @@ class Run:
             self.violate('page/forged-or-replayed', sid, 'a %s link was honoured (HTTP 200)' % variant)
         if variant == 'current' and status == 200:
             self.observe()
-            got = [e for e in self.events if e['id'] > before and e['sid'] == sid
+            got = [e for e in self.ev_by_sid.get(sid, []) if e['id'] > before
                    and e['kind'] in ('confirmed', 'declined') and e['actor'] == 'subscriber']
             if not got:
                 self.violate('page/no-event', sid, 'answer %s got 200 but no confirmed/declined event' % action)
@@ -918,9 +945,10 @@ class Run:
         for (eid, at, sid, kind, cycle, actor, detail, xid) in self.q(
                 'SELECT id, at, subscriber_id, kind, cycle, actor, detail, xmin::text::bigint'
                 ' FROM dormant.event WHERE id > %s ORDER BY id', (self.last_event,)):
-            self.events.append({'id': eid, 'at': ts(at), 'sid': sid, 'kind': kind, 'cycle': cycle,
-                                'actor': actor, 'detail': detail or {}, 'xid': xid, 'seen': t_obs,
-                                'checked': False})
+            ev = {'id': eid, 'at': ts(at), 'sid': sid, 'kind': kind, 'cycle': cycle,
+                  'actor': actor, 'detail': detail or {}, 'xid': xid, 'seen': t_obs}
+            self.events.append(ev)
+            self.ev_by_sid.setdefault(sid, []).append(ev)
             self.last_event = eid
         seen = set()
         for (oid, created, typ, sid, cycle, payload, delivered, dead) in self.q(
@@ -932,6 +960,7 @@ class Run:
                 row = self.outbox[oid] = {'id': oid, 'created': ts(created), 'type': typ, 'sid': sid,
                                           'cycle': cycle, 'payloads': [], 'delivered': None,
                                           'dead': None, 'gone': None}
+                self.ob_by_sid.setdefault(sid, []).append(row)
             if payload is not None and (not row['payloads'] or row['payloads'][-1] != payload):
                 row['payloads'].append(payload)
             row['payload'] = payload
@@ -973,20 +1002,26 @@ class Run:
             if p is not None and p.poll() is not None and i not in getattr(self, 'expected_exit', set()):
                 self.expected_exit.add(i)
                 self.proc_log[i][-1][1] = t_obs
-                self.violate('7/exit', None, 'dormantd instance %d exited by itself (status %s):\n%s'
-                             % (i, p.returncode, self.log_tail(i)))
-        for e in self.events:
-            if not e['checked']:
-                e['checked'] = True
-                self.check_event(e)
+                started = self.proc_log[i][-1][0]
+                if -p.returncode in (signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2):
+                    self.violate('7/killed-by-signal', None,
+                                 'dormantd instance %d died of %s, %.2fs after it was started (the '
+                                 'default action: no handler yet)' % (
+                                     i, signal.Signals(-p.returncode).name, t_obs - started))
+                else:
+                    self.violate('7/exit', None, 'dormantd instance %d exited by itself (status %s):\n%s'
+                                 % (i, p.returncode, self.log_tail(i)))
+        while self.checked_upto < len(self.events):
+            self.checked_upto += 1
+            self.check_event(self.events[self.checked_upto - 1])
         self.check_time(t_obs)
 
     def cycle_events(self, sid, cycle):
-        return [e for e in self.events if e['sid'] == sid and e['cycle'] == cycle]
+        return [e for e in self.ev_by_sid.get(sid, []) if e['cycle'] == cycle]
 
     def requested_at(self, sid, cycle):
-        for e in self.events:
-            if e['sid'] == sid and e['cycle'] == cycle and e['kind'] == 'requested':
+        for e in self.ev_by_sid.get(sid, []):
+            if e['cycle'] == cycle and e['kind'] == 'requested':
                 return e['at']
         return None
 
@@ -1003,7 +1038,7 @@ class Run:
         kind, sid = e['kind'], e['sid']
         if sid is None:
             return
-        same = [x for x in self.events if x['sid'] == sid and x['cycle'] == e['cycle']
+        same = [x for x in self.ev_by_sid.get(sid, []) if x['cycle'] == e['cycle']
                 and x['kind'] == kind and x['id'] != e['id']]
         if kind in ('requested', 'suspended', 'erased', 'declined', 'confirmed') and same:
             self.violate('lifecycle/once-per-cycle', sid, '%s twice in cycle %s' % (kind, e['cycle']))
@@ -1015,7 +1050,7 @@ class Run:
             self.check_suspension(e)
             self.suspensions.append(e)
         elif kind == 'reminded':
-            n = sum(1 for x in self.events if x['sid'] == sid and x['cycle'] == e['cycle']
+            n = sum(1 for x in self.ev_by_sid.get(sid, []) if x['cycle'] == e['cycle']
                     and x['kind'] == 'reminded' and x['id'] <= e['id'])
             req = self.requested_at(sid, e['cycle']) or e['at']
             most = max(len(p.reminders) for p in self.policies
@@ -1080,7 +1115,7 @@ class Run:
     def check_erasure(self, e):
         """Section 1, Erasure: only after erase_after in the suspended state."""
         sid, at = e['sid'], e['at']
-        ends = [x['at'] for x in self.events if x['sid'] == sid and x['id'] < e['id']
+        ends = [x['at'] for x in self.ev_by_sid.get(sid, []) if x['id'] < e['id']
                 and x['kind'] in ('suspended', 'declined')]
         pols = [p for p in self.policies_at(at) if p.erase is not None]
         if not pols:
@@ -1109,7 +1144,7 @@ class Run:
             self.violate('1/locked-activity', sid, 'suspended at %s though the row it locked shows activity at %s, after '
                          'the request at %s' % (iso(at), iso(flip['la']), iso(req_at)))
         # Promise 3: a delivered request, the full period, every reminder's notice.
-        rows = sorted((r for r in self.outbox.values() if r['sid'] == sid and r['cycle'] == cycle),
+        rows = sorted((r for r in self.ob_by_sid.get(sid, []) if r['cycle'] == cycle),
                       key=lambda r: r['id'])
 
         def delivered(r):
@@ -1167,8 +1202,8 @@ class Run:
         grace = self.poll() + 3.0
         # Promise 3: nothing of a cycle delivered after the account left pending.
         for (sid, cycle), t_left in self.left_pending.items():
-            for r in self.outbox.values():
-                if (r['sid'] == sid and r['cycle'] == cycle and r['delivered'] is not None
+            for r in self.ob_by_sid.get(sid, []):
+                if (r['cycle'] == cycle and r['delivered'] is not None
                         and r['type'] in ('confirmation.requested', 'confirmation.reminder')
                         and r['delivered'] > t_left):
                     self.violate('3/delivered-after-pending', sid, '%s (outbox %d) of cycle %s delivered at %s, after the account '
@@ -1216,7 +1251,7 @@ class Run:
                 if (v.t_start > e['seen'] and v.la is not None and v.la != prev.la
                         and req < v.la <= e['at']
                         and t > max(v.t_done, self.up_since) + grace):
-                    got = [x for x in self.events if x['sid'] == e['sid'] and x['id'] > e['id']
+                    got = [x for x in self.ev_by_sid.get(e['sid'], []) if x['id'] > e['id']
                            and x['kind'] == 'used_while_suspended']
                     if not got:
                         self.violate('1/used-while-suspended', e['sid'], 'activity at %s (after the request at %s, before the '
@@ -1240,8 +1275,8 @@ class Run:
                     lv[2] = True
                     self.violate('5/still-pending', sid, 'still pending %.1fs after leaving (%s at %s)'
                                  % (t - lv[0], lv[1], iso(lv[0])))
-                for r in self.outbox.values():
-                    if (r['sid'] == sid and r['delivered'] is None and r['dead'] is None
+                for r in self.ob_by_sid.get(sid, []):
+                    if (r['delivered'] is None and r['dead'] is None
                             and r['gone'] is None and r['created'] < lv[0]
                             and r['type'] in ('confirmation.requested', 'confirmation.reminder')):
                         lv[2] = True
@@ -1250,7 +1285,7 @@ class Run:
                         break
             if (sub.deleted_at and not v.exists and self.up_since is not None
                     and t > max(sub.deleted_at, self.up_since) + grace):
-                held = [r['id'] for r in self.outbox.values() if r['sid'] == sid and r['gone'] is None
+                held = [r['id'] for r in self.ob_by_sid.get(sid, []) if r['gone'] is None
                         and 'email' in json.dumps(r.get('payload') or {})
                         and ((r.get('payload') or {}).get('data') or {}).get('email')]
                 if held:
@@ -1259,8 +1294,8 @@ class Run:
             # Promise 4: due and still due -> requested within sweep + poll.
             window = self.sweep() + self.poll() + 10.0
             pols = [p for p in self.policies if p.t_to is None or p.t_to + 3.0 >= t - window]
-            confirmed = max((e['at'] for e in self.events if e['sid'] == sid
-                             and e['kind'] in ('confirmed', 'resumed')), default=None)
+            confirmed = max((e['at'] for e in self.ev_by_sid.get(sid, [])
+                             if e['kind'] in ('confirmed', 'resumed')), default=None)
             due = (st in (None, 'active') and all(requestable(v, p, t) for p in pols)
                    and (confirmed is None or all(confirmed + p.inactive <= t for p in pols)))
             if not due:
