@@ -1486,6 +1486,7 @@ def main(argv=None):
     t0 = now()
     failures = []
     all_kinds = {}
+    harness_errors = 0
     while total_steps < budget_steps and now() < budget_t:
         if fixed:
             if not seeds:
@@ -1498,10 +1499,17 @@ def main(argv=None):
         instances = args.instances or (1 + seed % 2)
         h_seconds = min(args.history_seconds, max(5.0, budget_t - now()))
         h_steps = min(args.history_steps, budget_steps - total_steps)
-        say('history: seed %d, %d instance(s), up to %.0fs / %d steps' % (
-            seed, instances, h_seconds, h_steps))
-        steps, vs, run = run_history(seed, instances, h_steps, h_seconds, features,
-                                     say_quiet if args.quiet else say, keep=args.keep)
+        say('history: seed %d, %d instance(s), up to %.0fs%s' % (
+            seed, instances, h_seconds, ' / %d steps' % h_steps if h_steps < 10 ** 8 else ''))
+        try:
+            steps, vs, run = run_history(seed, instances, h_steps, h_seconds, features,
+                                         say_quiet if args.quiet else say, keep=args.keep)
+        except Exception:  # noqa: BLE001 - the referee's own failure: say it, go on
+            import traceback
+            say('  the history could not run (a fault of the harness or the machine, not a finding):')
+            say(traceback.format_exc())
+            harness_errors += 1
+            continue
         histories += 1
         total_steps += len(steps)
         kinds = {}
@@ -1547,7 +1555,9 @@ def main(argv=None):
                 label, seed, instances, len(small)))
             for i, st in enumerate(small):
                 say('    ' + describe(i, st))
-    if findings or failures:
+    if harness_errors:
+        say('model: %d histories could not run' % harness_errors)
+    if findings or failures or harness_errors:
         say('model: FAIL')
         return 1
     say('model: PASS')
