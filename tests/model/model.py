@@ -346,7 +346,10 @@ class Sink:
                 status = 500 if sid in outer.refused else 200
                 self.script(h.headers.get('webhook-id') or '', [status])
                 outer.arrivals.append((now(), sid, typ, doc, status))
-                super()._handle(h, body)
+                try:
+                    super()._handle(h, body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass    # the instance was killed while it waited for the answer
         self.sink = S(webhook_sink.read_whsec(secret_path))
 
     @property
