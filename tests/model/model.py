@@ -311,6 +311,22 @@ class Generator:
         return self.next_sid - 1
 
 
+def describe_env(seed, instances, features):
+    """What a seed sets up before its first step, in one line."""
+    env = generate_env(random.Random(seed), instances, features)
+    p = env['policy']
+    rows = env['population']
+    return ('[%s delivery, activity column %s in %s, server zone %s, %d subscribers (%d never active, '
+            '%d inactive for 30 s or more)%s, policy inactive %s, never %r, min age %s, confirm %s, '
+            'reminders %s, erase %r]' % (
+                env['delivery'], env['column_type'], env['source_zone'], env['db_zone'], len(rows),
+                sum(1 for r in rows if r['active_ago'] is None),
+                sum(1 for r in rows if r['active_ago'] is not None and r['active_ago'] >= 30),
+                ', a crowd of %d inactive for 40 days' % env['crowd'] if env.get('crowd') else '',
+                p['inactive_after'], p['never_active_after'], p['min_account_age'], p['confirm_within'],
+                p['reminders'], p['erase_after']))
+
+
 def describe(i, st):
     rest = {k: v for k, v in st.items() if k not in ('op', 'dt')}
     if st['op'] == 'reload':
@@ -1415,6 +1431,8 @@ def shrink(seed, instances, steps, promise, features, say, budget):
                                stop_on=promise)
         return any(v['promise'] == promise for v in vs)
 
+    if fails([]):
+        return []       # the seed's population and policy alone, and time
     cur = list(steps)
     n = 2
     while len(cur) >= 2 and now() < t_end:
@@ -1422,7 +1440,7 @@ def shrink(seed, instances, steps, promise, features, say, budget):
         reduced = False
         for i in range(0, len(cur), chunk):
             comp = cur[:i] + cur[i + chunk:]
-            if comp and fails(comp):
+            if fails(comp):
                 cur = comp
                 n = max(n - 1, 2)
                 reduced = True
@@ -1554,8 +1572,8 @@ def main(argv=None):
             say('shrinking %s: seed %d, %d steps (up to %.0fs)...' % (label, seed, len(prefix),
                                                                      args.shrink_seconds))
             small = shrink(seed, instances, prefix, label, features, say, args.shrink_seconds)
-            say('minimal history for %s (--seed %d --instances %d), %d step(s):' % (
-                label, seed, instances, len(small)))
+            say('minimal history for %s (--seed %d --instances %d), %d step(s) after the setup %s:' % (
+                label, seed, instances, len(small), describe_env(seed, instances, features)))
             for i, st in enumerate(small):
                 say('    ' + describe(i, st))
     if harness_errors:
