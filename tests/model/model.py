@@ -117,6 +117,8 @@ class Policy:
         self.d = d
         self.t_from = t_from
         self.t_to = None
+        self.passes_after = set()       # last_pass_at values seen after t_from
+        self.applied = None             # when a pass that began after t_from was seen done
         self.inactive = seconds(d['inactive_after'])
         self.never = seconds(d['never_active_after']) if d['never_active_after'] else None
         self.min_age = seconds(d['min_account_age'])
@@ -595,9 +597,21 @@ class Run:
 
     def policies_at(self, t, slack=3.0):
         """Policies that may have been in force at t: a reload applies from the
-        next pass, and a pass in flight keeps its statements."""
-        out = [p for p in self.policies
-               if p.t_from - 0.05 <= t and (p.t_to is None or t <= p.t_to + slack)]
+        next pass, and a pass in flight keeps its statements, so a policy
+        stays possible until a pass that began after the next reload was seen
+        done (or, for the liveness checks, slack seconds after the reload)."""
+        out = []
+        for k, p in enumerate(self.policies):
+            nxt = self.policies[k + 1] if k + 1 < len(self.policies) else None
+            if p.t_from - 0.05 > t:
+                continue
+            if nxt is not None:
+                end = nxt.applied if nxt.applied is not None else None
+                if slack == 0 and end is None:
+                    end = p.t_to
+                if end is not None and t > end:
+                    continue
+            out.append(p)
         return out or self.policies[:1]
 
     def poll(self):
@@ -988,6 +1002,13 @@ class Run:
         for oid, row in self.outbox.items():
             if oid not in seen and row['gone'] is None:
                 row['gone'] = t_obs
+        last = self.q('SELECT last_pass_at FROM dormant.control')
+        last = ts(last[0][0]) if last and last[0][0] is not None else None
+        for p in self.policies[1:]:
+            if p.applied is None and last is not None and last > p.t_from:
+                p.passes_after.add(last)
+                if len(p.passes_after) >= 2:
+                    p.applied = t_obs
         accounts = {}
         for (sid, state, cycle, req, dlv, dl) in self.q(
                 'SELECT subscriber_id, state, cycle, requested_at, delivered_at, deadline'
