@@ -261,10 +261,22 @@ class Generator:
         self.sids = [row['sid'] for row in env['population']]
         self.next_sid = 10 + len(env['population'])
         self.cluster_paused = False
+        self.n = 0
 
     def step(self, run=None):
         r = self.rng
         sids = self.sids
+        self.n += 1
+        crowd = self.env.get('crowd') or 0
+        # A crowd's first pass is long: a brake pulled during it is what
+        # promise 7 is about.
+        if crowd and self.n <= 12 and r.random() < 0.2:
+            if self.cluster_paused or r.random() < 0.5:
+                st = self._cluster_pause()
+            else:
+                st = {'op': 'sig_pause', 'i': r.randrange(self.env['instances'])}
+            st['dt'] = r.choice([0.2, 0.5, 1.0])
+            return st
 
         def pick(xs=None):
             return r.choice(xs or sids)
@@ -275,6 +287,8 @@ class Generator:
                 ['current', 'late', 'old', 'current', 'late']), 'lag': r.choice([1, 2, 3, 5]),
                 'zone': r.choice(SESSION_ZONES)}),
             (3, lambda: {'op': 'billing', 'sid': pick(), 'value': r.choice(['cancelled', 'past_due'])}),
+            (3 if crowd else 0, lambda: {'op': 'activity', 'sid': 100000 + r.randrange(max(crowd, 1)),
+                                         'kind': 'current', 'lag': 0, 'zone': 'UTC'}),
             (4, lambda: {'op': 'billing', 'sid': pick(), 'value': 'active'}),
             (2, lambda: {'op': 'insert', 'row': random_row(r, self._new_sid())}),
             (1, lambda: {'op': 'delete', 'sid': pick()}),
