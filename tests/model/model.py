@@ -376,8 +376,10 @@ class Sink:
                 except (ValueError, KeyError, TypeError):
                     doc, sid, typ = None, None, None
                 status = 500 if sid in outer.refused else 200
-                self.script(h.headers.get('webhook-id') or '', [status])
-                outer.arrivals.append((now(), sid, typ, doc, status))
+                msg_id = h.headers.get('webhook-id') or ''
+                self.script(msg_id, [status])
+                oid = int(msg_id[4:]) if re.fullmatch(r'msg_\d+', msg_id) else None
+                outer.arrivals.append((now(), sid, typ, doc, status, oid))
                 try:
                     super()._handle(h, body)
                 except (BrokenPipeError, ConnectionResetError):
@@ -814,11 +816,11 @@ class Run:
         if self.sink is not None:
             arrivals = self.sink.arrivals[self.arrivals_seen:]
             self.arrivals_seen += len(arrivals)
-            for (t, sid, typ, doc, status) in arrivals:
+            for (t, sid, typ, doc, status, oid) in arrivals:
                 url = ((doc or {}).get('data') or {}).get('confirm_url')
                 if url and sid is not None:
                     self.subs.setdefault(sid, Sub(sid)).tokens.setdefault(url.rsplit('/c/', 1)[-1], None)
-                self.check_delivery_brake(t, sid, typ)
+                self.check_delivery_brake(t, sid, typ, self.outbox.get(oid, {}).get('created'))
         for oid, row in self.outbox.items():
             url = ((row['payload'] or {}).get('data') or {}).get('confirm_url')
             if url:
@@ -1131,24 +1133,28 @@ class Run:
             self.violate('7/no-instance', e['sid'], '%s at %s while no instance was running' % (e['kind'], iso(at)))
             return
         if all(any(p0 < at and (p1 is None or at < p1) for p0, p1 in self.sig_pauses[i]) for i in up):
-            self.violate('7/sigusr1', e['sid'], '%s at %s after SIGUSR1 to every running instance' % (
-                e['kind'], iso(at)))
+            self.violate('7/sigusr1', e['sid'], '%s at %s after SIGUSR1 to every running instance (at %s)' % (
+                e['kind'], iso(at), ', '.join(iso(max(p0 for p0, p1 in self.sig_pauses[i] if p0 < at))
+                                              for i in up)))
 
-    def check_delivery_brake(self, t, sid, typ):
+    def check_delivery_brake(self, t, sid, typ, created):
         """Promise 7 for deliveries: none starts after a pause. A delivery
-        is seen when it arrives, so an arrival up to 0.5 s after the pause may
-        have started before it."""
+        is seen when it arrives, so it started after max(the row's creation,
+        its arrival - 0.5 s)."""
+        start = max(created or 0, t - 0.5)
         for (t0, t1) in self.cluster_pauses:
-            if t0 + self.poll() + 0.5 < t and (t1 is None or t < t1):
+            if t0 + self.poll() < start and (t1 is None or t < t1):
                 self.violate('7/ctl-pause-delivery', sid, '%s delivered (webhook) at %s although dormantctl pause at %s'
                              % (typ, iso(t), iso(t0)), key=('7-deliver', sid, typ, t0))
                 return
         up = [i for i in range(self.env['instances'])
               if any(s0 <= t and (u is None or t <= u) for s0, u in self.proc_log[i])]
-        if up and all(any(p0 + 0.5 < t and (p1 is None or t < p1) for p0, p1 in self.sig_pauses[i])
+        if up and all(any(p0 < start and (p1 is None or t < p1) for p0, p1 in self.sig_pauses[i])
                       for i in up):
-            self.violate('7/sigusr1-delivery', sid, '%s delivered (webhook) at %s after SIGUSR1 to every running instance'
-                         % (typ, iso(t)), key=('7-deliver-sig', sid, typ))
+            self.violate('7/sigusr1-delivery', sid, '%s (written at %s) delivered (webhook) at %s after SIGUSR1 '
+                         'to every running instance (at %s)' % (typ, iso(created), iso(t), ', '.join(
+                             iso(max(p0 for p0, p1 in self.sig_pauses[i] if p0 < t)) for i in up)),
+                         key=('7-deliver-sig', sid, typ))
 
     def check_request(self, e):
         """Section 1, Request: only a subscriber the rule names is asked."""
@@ -1205,26 +1211,29 @@ class Run:
             return (r['delivered'] is not None and r['delivered'] <= e['seen']
                     and not (r['id'] in self.bounced and self.bounced[r['id']] >= r['delivered']))
         reqs = [r for r in rows if r['type'] == 'confirmation.requested' and delivered(r)]
-        rems = sorted(r['delivered'] for r in rows if r['type'] == 'confirmation.reminder' and delivered(r))
+        rems = sorted(r['delivered'] for r in rows if r['type'] == 'confirmation.reminder' and delivered(r)
+                      and r['delivered'] <= at)
         if not reqs:
             self.violate('3/no-delivered-request', sid, 'suspended at %s without a delivered request (cycle %s)' % (iso(at), cycle))
             return
         d = min(r['delivered'] for r in reqs)
-        best = None
+        why = []
         for pol in self.policies_at(d):
             need = [d + pol.confirm]
-            ok = len(rems) >= len(pol.reminders)
             for k, r in enumerate(pol.reminders):
                 if k < len(rems):
                     need.append(rems[k] + r)
             enforced = max(need)
-            if ok and at >= enforced:
-                best = None
+            if len(rems) >= len(pol.reminders) and at >= enforced:
+                why = None
                 break
-            best = best or ('suspended at %s: request delivered %s, confirm_within %gs, reminders %s '
-                            'delivered %s (deadline seen %s)' % (
-                                iso(at), iso(d), pol.confirm, pol.reminders, [iso(x) for x in rems],
-                                iso(self.deadline_seen.get((sid, cycle)))))
+            why.append('with confirm_within %gs and reminders %s the deadline is %s%s' % (
+                pol.confirm, pol.reminders, iso(enforced),
+                '' if len(rems) >= len(pol.reminders) else ' and %d reminder(s) are missing'
+                % (len(pol.reminders) - len(rems))))
+        best = why and ('suspended at %s: request delivered %s, reminders delivered %s, deadline seen %s; %s'
+                        % (iso(at), iso(d), [iso(x) for x in rems],
+                           iso(self.deadline_seen.get((sid, cycle))), '; or '.join(why)))
         if best:
             self.violate('3/notice', sid, best)
         zone = 'UTC'
