@@ -304,6 +304,7 @@ class Generator:
             (1, lambda: {'op': 'kill', 'i': r.randrange(self.env['instances'])}),
             (4, lambda: {'op': 'start', 'i': r.randrange(self.env['instances'])}),
             (2, lambda: {'op': 'bounce', 'sid': pick()}),
+            (1, lambda: {'op': 'resend', 'sid': pick()}),
         ]
         total = sum(w for w, _ in ops)
         x = r.uniform(0, total)
@@ -422,6 +423,7 @@ def probe_features(tmp, dsn):
         feats[key] = r.returncode == 0
     r = subprocess.run([harness.DORMANTCTL, '--help'], capture_output=True, text=True, timeout=30)
     feats['ctl bounced'] = 'bounced' in (r.stdout + r.stderr)
+    feats['ctl resend'] = 'resend' in (r.stdout + r.stderr)
     return feats
 
 
@@ -944,6 +946,9 @@ class Run:
             self.answer(sid, st['action'], st['variant'])
         elif op == 'bounce':
             self.bounce(sid)
+        elif op == 'resend':
+            if self.features.get('ctl resend'):
+                self.ctl('resend', str(sid))
         elif op == 'ctl_pause':
             if not self.cluster_paused and self.ctl('pause', '--reason', 'model').returncode == 0:
                 self.cluster_paused = True
