@@ -1103,6 +1103,16 @@ class Run:
                 and x['kind'] == kind and x['id'] != e['id']]
         if kind in ('requested', 'suspended', 'erased', 'declined', 'confirmed') and same:
             self.violate('lifecycle/once-per-cycle', sid, '%s twice in cycle %s' % (kind, e['cycle']))
+        if kind == 'erased' and e['detail'].get('cause') == 'deleted':
+            # Promise 5: what dormant holds about a deleted row goes "as at
+            # erasure", recorded as erased with the cause: not an erasure of
+            # the section 1 kind (the row is gone), so neither erase_after
+            # nor a pause holds it back; the row must really be gone.
+            sub = self.subs.get(sid)
+            if sub and all(v.exists for v in sub.candidates(e['at'], e['seen'])):
+                self.violate('5/deleted-cause', sid, 'erased at %s for a deleted row, but the row exists'
+                             % iso(e['at']))
+            return
         if e['actor'] == 'daemon' and kind in TRANSITIONS_DONE_TO:
             self.check_brake(e)
         if kind == 'requested':
