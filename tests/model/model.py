@@ -1100,7 +1100,8 @@ class Run:
         if sid is None:
             return
         same = [x for x in self.ev_by_sid.get(sid, []) if x['cycle'] == e['cycle']
-                and x['kind'] == kind and x['id'] != e['id']]
+                and x['kind'] == kind and x['id'] != e['id']
+                and 'deleted' not in (x['detail'].get('cause'), e['detail'].get('cause'))]
         if kind in ('requested', 'suspended', 'erased', 'declined', 'confirmed') and same:
             self.violate('lifecycle/once-per-cycle', sid, '%s twice in cycle %s' % (kind, e['cycle']))
         if kind == 'erased' and e['detail'].get('cause') == 'deleted':
