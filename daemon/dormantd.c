@@ -37,6 +37,11 @@ int main(int argc, char **argv)
     int c;
     char err[1024];
 
+    /* Until the loop watches them, a reload or pause signal waits instead of
+     * killing the process (their default action); dm_daemon_init() lets
+     * them through once they are events. */
+    dm_daemon_hold_signals();
+
     while ((c = getopt_long(argc, argv, "c:v", longopts, NULL)) != -1) {
         switch (c) {
         case 'c':

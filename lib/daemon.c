@@ -329,6 +329,22 @@ static void on_pass_db_state(void *arg, bool up)
     d->metrics.db_up = up;
 }
 
+/* The signals that only ask something of a running daemon. */
+static void control_signals(sigset_t *set)
+{
+    sigemptyset(set);
+    sigaddset(set, SIGHUP);
+    sigaddset(set, SIGUSR1);
+    sigaddset(set, SIGUSR2);
+}
+
+void dm_daemon_hold_signals(void)
+{
+    sigset_t set;
+    control_signals(&set);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+}
+
 int dm_daemon_init(struct dm_daemon *d, const struct dm_options *opt, struct dm_config *cfg)
 {
     static const int sigs[] = {SIGHUP, SIGTERM, SIGINT, SIGUSR1, SIGUSR2};
@@ -357,6 +373,9 @@ int dm_daemon_init(struct dm_daemon *d, const struct dm_options *opt, struct dm_
         d->signals[i] = evsignal_new(d->base, sigs[i], signal_cb, d);
         evsignal_add(d->signals[i], NULL);
     }
+    sigset_t held;
+    control_signals(&held);
+    sigprocmask(SIG_UNBLOCK, &held, NULL);
     d->stop_tick = evtimer_new(d->base, stop_tick_cb, d);
 
     d->db_pass = dm_db_new(d->base, "pass", cfg->database.conninfo);

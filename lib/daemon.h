@@ -79,6 +79,11 @@ static inline bool dm_daemon_dry_run(const struct dm_daemon *d)
  * passes to d): logging, event base, signals, connections, modules. On
  * failure logs the cause and returns the exit code to use.
  */
+/* Blocks SIGHUP, SIGUSR1 and SIGUSR2 for the process, so that one sent
+ * while it starts is held rather than fatal; dm_daemon_init() unblocks them
+ * once they are events of the loop, which then sees those that waited. */
+void dm_daemon_hold_signals(void);
+
 int dm_daemon_init(struct dm_daemon *d, const struct dm_options *opt,
                    struct dm_config *cfg) DM_MUST_CHECK;
 

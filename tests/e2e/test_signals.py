@@ -151,6 +151,44 @@ class Signals(harness.DaemonTestCase):
         self.assertIsNone(p.poll())
         self.assertEqual(self.stop_daemon(p), 0)
 
+    def test_signals_sent_while_starting_are_held_not_fatal(self):
+        # The model test found SIGUSR1 soon after start killing the daemon
+        # (the default action, before the loop watched it). The webhook
+        # secret is read from a FIFO, so the daemon is provably inside its
+        # configuration load when the signals arrive.
+        dsn = self.fresh_db('signals')
+        self.make_subscribers_table(dsn)
+        fifo = os.path.join(self.tmp, 'secret.fifo')
+        secret = os.path.join(self.tmp, 'webhook.secret')
+        self.write_config({'webhook.url': 'http://127.0.0.1:9/hook'})
+        rc, out, err = self.ctl('migrate')
+        self.assertEqual(rc, 0, err)
+        self.write_config({'webhook.url': 'http://127.0.0.1:9/hook',
+                           'webhook.secret_file': fifo})
+        with open(secret) as f:
+            whsec = f.read()
+        for sig in (signal.SIGUSR1, signal.SIGHUP):
+            os.mkfifo(fifo)
+            mark = self.log_mark()
+            p = self.start_daemon()
+            try:
+                with open(fifo, 'w') as w:  # returns once dormantd opened it
+                    time.sleep(0.2)
+                    p.send_signal(sig)
+                    time.sleep(0.2)
+                    w.write(whsec)
+            except BrokenPipeError:
+                self.fail('%s while starting killed dormantd (status %s)' % (sig.name, p.wait(5)))
+            os.unlink(fifo)
+            if sig == signal.SIGUSR1:
+                self.wait_log(r'msg="paused by SIGUSR1', since=mark)
+            else:
+                self.wait_log(r'msg="started"', since=mark)
+            time.sleep(0.3)
+            self.assertIsNone(p.poll(), '%s while starting killed dormantd\n%s'
+                              % (sig.name, self.output_tail()))
+            self.assertEqual(self.stop_daemon(p), 0)
+
     def test_second_sigterm_during_slow_shutdown_exits_at_once(self):
         # Hold an exclusive lock on the source table so the pass's statement
         # hangs: a graceful stop then waits (up to 10 s) for it.
