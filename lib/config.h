@@ -83,6 +83,9 @@ struct dm_config {
         char *listen_host; /* parsed host ("127.0.0.1", "::1") */
         int listen_port;
         char *public_url; /* base of confirmation links, no trailing slash */
+        /* Peers whose X-Forwarded-For is believed: addresses or networks
+         * ("10.0.0.0/8"), each checked by dm_cidr_parse(). */
+        struct dm_string_list trusted_proxies;
     } http;
 
     struct {

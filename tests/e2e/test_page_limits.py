@@ -93,7 +93,7 @@ class TrustedProxies(pagelib.PageTestCase):
         """n forged tokens from source with X-Forwarded-For xff (a format
         string of the attempt number); the statuses."""
         return [request_from(source, self.http_port, '/c/' + new_token(),
-                             headers={'X-Forwarded-For': xff % i} if xff else {})[0]
+                             headers={'X-Forwarded-For': xff.replace('%d', str(i))})[0]
                 for i in range(n)]
 
     def test_default_trusts_127_0_0_1_only(self):
