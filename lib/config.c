@@ -747,6 +747,7 @@ struct dm_config *dm_config_load(const char *path, char *err, size_t errlen)
 
     if (cfg == NULL)
         abort();
+    cfg->refs = 1;
     cfg->path = xstrdup(path);
     const char *slash = strrchr(path, '/');
     cfg->dir = slash ? strndup(path, (size_t)(slash - path)) : xstrdup(".");
@@ -796,9 +797,20 @@ static void free_strings(struct dm_string_list *l)
     free(l->items);
 }
 
+const struct dm_config *dm_config_ref(const struct dm_config *cfg)
+{
+    ((struct dm_config *)cfg)->refs++;
+    return cfg;
+}
+
+void dm_config_unref(const struct dm_config *cfg)
+{
+    dm_config_free((struct dm_config *)cfg);
+}
+
 void dm_config_free(struct dm_config *cfg)
 {
-    if (cfg == NULL)
+    if (cfg == NULL || --cfg->refs > 0)
         return;
     free(cfg->path);
     free(cfg->dir);
