@@ -68,6 +68,23 @@ class Brake(PromiseTestCase):
         self.assert_braked('requested', t, POPULATION)
         self.assertEqual(self.stop_daemon(), 0)
 
+    def test_dormantctl_pause_stops_requests_and_loses_nobody(self):
+        """A paused request statement requests nobody and leaves the
+        watermark where it was: after resume everyone is asked."""
+        self.setup_db(limits__batch_size=2)
+        self.never_active_population(1, POPULATION)
+        self.start_daemon()
+        self.wait_events('requested', 20)
+        rc, out, err = self.ctl('pause')
+        self.assertEqual(rc, 0, err)
+        t = self.db_clock()
+        self.assert_braked('requested', t, POPULATION)
+        rc, out, err = self.ctl('resume')
+        self.assertEqual(rc, 0, err)
+        self.wait_for(lambda: self.count_events('requested') == POPULATION, timeout=120,
+                      what='every request after resume')
+        self.assertEqual(self.stop_daemon(), 0)
+
     def test_a_pause_committed_before_a_statement_wins_in_the_statement(self):
         """A second instance that has not read the pause yet: its
         statements themselves refuse to move anyone once the pause has
