@@ -132,7 +132,8 @@ struct dm_http {
 
 /* A request waiting for the database. Outlives the request when it times out
  * (req = NULL) and the server when it is freed (h = NULL): the database
- * always calls back exactly once, and that callback frees it. */
+ * always calls back exactly once, and that callback frees it, unless
+ * timer_cb withdrew the statement before it was sent (and freed it). */
 struct pending {
     struct pending *prev, *next;
     struct dm_http *h;
@@ -517,13 +518,32 @@ static void respond_no_db(struct dm_http *h, struct pending *p)
     }
 }
 
+/*
+ * A request waited DB_WAIT_MS. Its statement, if still queued, is taken
+ * back and the answer is 503 with Retry-After: nothing was changed, nor
+ * will be. An answer (keep, pause) whose statement is already running
+ * waits for it instead, so that a 503 never hides a recorded answer; a
+ * lookup gets its 503 now and its result is dropped.
+ */
 static void timer_cb(evutil_socket_t fd, short what, void *arg)
 {
     struct pending *p = arg;
-    if (p->h == NULL || p->req == NULL)
+    struct dm_http *h = p->h;
+    if (h == NULL || p->req == NULL)
         return;
+    if (dm_db_withdraw(h->env.db, p)) {
+        dm_log_warning("database too slow: answered 503", DM_I("waited_ms", DB_WAIT_MS));
+        respond_no_db(h, p);
+        pending_free(p);
+        return;
+    }
+    if (p->job == JOB_KEEP || p->job == JOB_PAUSE) {
+        dm_log_warning("database slow: an answer is being recorded, waiting for its outcome",
+                       DM_I("waited_ms", DB_WAIT_MS));
+        return;
+    }
     dm_log_warning("database too slow: answered 503", DM_I("waited_ms", DB_WAIT_MS));
-    respond_no_db(p->h, p);
+    respond_no_db(h, p);
     p->req = NULL;
 }
 

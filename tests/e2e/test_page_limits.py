@@ -244,6 +244,39 @@ class Overload(pagelib.PageTestCase):
         self.assertEqual({states[s] for s in refused}, {'pending'})
         self.assertEqual({states[s] for s in kept}, {'active'})
 
+    def test_an_answer_that_waited_too_long_gets_503_only_if_nothing_changed(self):
+        """Answers queue behind a statement stuck on a lock for longer than
+        the page waits (10 s). Those still queued are taken back and get
+        503 with Retry-After, and stay unrecorded after the lock goes; the
+        one already running waits for its outcome and gets 200."""
+        self.start(subscribers=[1, 2, 3])
+        tokens = {sid: self.pending_request(sid) for sid in (1, 2, 3)}
+        lock = harness.psycopg2.connect(self.dsn)
+        self.addCleanup(lock.close)
+        lock.cursor().execute('LOCK TABLE dormant.token IN ACCESS EXCLUSIVE MODE')
+        answers = {}
+
+        def post(sid):
+            status, headers, _ = self.post('/c/' + tokens[sid], 'keep', timeout=60)
+            answers[sid] = (status, headers.get('Retry-After'), time.monotonic())
+        threads = []
+        for sid in (1, 2, 3):  # in this order on the page's one connection
+            threads.append(threading.Thread(target=post, args=(sid,)))
+            threads[-1].start()
+            time.sleep(0.3)
+        self.wait_for(lambda: len(answers) >= 2, timeout=30, what='the 503s')
+        released = time.monotonic()
+        time.sleep(1)
+        lock.rollback()
+        for t in threads:
+            t.join()
+        self.assertEqual({sid: a[0] for sid, a in answers.items()}, {1: 200, 2: 503, 3: 503})
+        self.assertIsNotNone(answers[2][1])
+        self.assertGreater(answers[1][2], released)  # it waited for the lock, then answered
+        time.sleep(1)
+        states = dict(self.psql(self.dsn, 'SELECT subscriber_id, state FROM dormant.account'))
+        self.assertEqual(states, {1: 'active', 2: 'pending', 3: 'pending'})
+
 
 if __name__ == '__main__':
     harness.main()
