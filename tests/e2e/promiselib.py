@@ -43,6 +43,19 @@ class PromiseTestCase(EngineTestCase):
                " SELECT g, 'user' || g || '@example.com', now() - interval '3 years', NULL, 'en'"
                " FROM generate_series(%s, %s) g", (first, first + count - 1))
 
+    def reminder_population(self, first, count):
+        """count pending subscribers whose request was delivered 29 days
+        ago, deadline tomorrow, first reminder due now (and who never used
+        the service, so no rule asks them again)."""
+        self.q("INSERT INTO subscribers (id, email, created_at, last_activity_at, locale)"
+               " SELECT g, 'user' || g || '@example.com', now() - interval '40 days', NULL, 'en'"
+               " FROM generate_series(%s, %s) g", (first, first + count - 1))
+        self.q("INSERT INTO dormant.account (subscriber_id, state, cycle, rule, requested_at,"
+               " delivered_at, deadline, next_reminder_at) SELECT g, 'pending', 1, 'never_active',"
+               " now() - interval '29 days', now() - interval '29 days', now() + interval '1 day',"
+               " now() - interval '1 minute' FROM generate_series(%s, %s) g",
+               (first, first + count - 1))
+
     def count_events(self, kind, after=None):
         """Events of kind (written by transactions that began after `after`)."""
         if after is None:
