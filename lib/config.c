@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cidr.h"
 #include "localdate.h"
 #include "template.h"
 
@@ -564,15 +565,28 @@ static void load_limits(struct loader *ld, struct dm_config *cfg, const config_s
 
 static void load_http(struct loader *ld, struct dm_config *cfg, const config_setting_t *root)
 {
-    static const char *const keys[] = {"listen", "public_url", NULL};
+    static const char *const keys[] = {"listen", "public_url", "trusted_proxies", NULL};
+    static const char *const def_proxies[] = {"127.0.0.1", "::1", NULL};
     const config_setting_t *g = group(ld, root, "http");
     if (g)
         check_keys(ld, g, "http", keys);
     get_string(ld, g, "http", "listen", "127.0.0.1:8470", &cfg->http.listen);
     get_string(ld, g, "http", "public_url", "https://account.example.com/dormant",
                &cfg->http.public_url);
+    get_string_list(ld, g, "http", "trusted_proxies", def_proxies, &cfg->http.trusted_proxies);
     if (ld->failed)
         return;
+    for (size_t i = 0; i < cfg->http.trusted_proxies.n; i++) {
+        struct dm_cidr c;
+        if (!dm_cidr_parse(cfg->http.trusted_proxies.items[i], &c)) {
+            const config_setting_t *list = member(g, "trusted_proxies");
+            fail_at(ld, line_of(list ? config_setting_get_elem(list, (unsigned)i) : NULL),
+                    "http.trusted_proxies[%zu]: \"%s\" is not an address or a network"
+                    " (\"192.0.2.10\", \"10.0.0.0/8\", \"fd00::/8\")",
+                    i, cfg->http.trusted_proxies.items[i]);
+            return;
+        }
+    }
     if (!parse_listen(cfg->http.listen, &cfg->http.listen_host, &cfg->http.listen_port)) {
         fail_at(ld, line_of(member(g, "listen")),
                 "http.listen must be \"host:port\" (e.g. \"127.0.0.1:8470\")");
@@ -733,6 +747,7 @@ struct dm_config *dm_config_load(const char *path, char *err, size_t errlen)
 
     if (cfg == NULL)
         abort();
+    cfg->refs = 1;
     cfg->path = xstrdup(path);
     const char *slash = strrchr(path, '/');
     cfg->dir = slash ? strndup(path, (size_t)(slash - path)) : xstrdup(".");
@@ -782,9 +797,20 @@ static void free_strings(struct dm_string_list *l)
     free(l->items);
 }
 
+const struct dm_config *dm_config_ref(const struct dm_config *cfg)
+{
+    ((struct dm_config *)cfg)->refs++;
+    return cfg;
+}
+
+void dm_config_unref(const struct dm_config *cfg)
+{
+    dm_config_free((struct dm_config *)cfg);
+}
+
 void dm_config_free(struct dm_config *cfg)
 {
-    if (cfg == NULL)
+    if (cfg == NULL || --cfg->refs > 0)
         return;
     free(cfg->path);
     free(cfg->dir);
@@ -805,6 +831,7 @@ void dm_config_free(struct dm_config *cfg)
     free(cfg->http.listen);
     free(cfg->http.listen_host);
     free(cfg->http.public_url);
+    free_strings(&cfg->http.trusted_proxies);
     free(cfg->webhook.url);
     free(cfg->webhook.secret_file);
     if (cfg->webhook.secret != NULL)

@@ -32,10 +32,12 @@ struct dm_string_list {
  * Everything the file says, checked. Built by dm_config_load() and never
  * changed afterwards: a reload builds a new one and swaps the pointer, so
  * modules read the current configuration at use time and keep no pointers
- * into it across returns to the event loop. Every string is owned and
+ * into it across returns to the event loop, unless they own a reference
+ * (dm_config_ref(): a pass keeps its configuration). Every string is owned and
  * non-NULL ("" when a key is optional and empty).
  */
 struct dm_config {
+    int refs;   /* owners: one from dm_config_load(), one per dm_config_ref() */
     char *path; /* the file as given */
     char *dir;  /* its directory, for relative paths */
 
@@ -83,6 +85,9 @@ struct dm_config {
         char *listen_host; /* parsed host ("127.0.0.1", "::1") */
         int listen_port;
         char *public_url; /* base of confirmation links, no trailing slash */
+        /* Peers whose X-Forwarded-For is believed: addresses or networks
+         * ("10.0.0.0/8"), each checked by dm_cidr_parse(). */
+        struct dm_string_list trusted_proxies;
     } http;
 
     struct {
@@ -123,6 +128,16 @@ struct dm_config {
  */
 struct dm_config *dm_config_load(const char *path, char *err, size_t errlen) DM_MUST_CHECK;
 
+/*
+ * A configuration lives as long as its longest owner: a pass keeps the one
+ * it started with while a reload swaps a new one in for everything else
+ * (DESIGN section 1 promise 7). dm_config_ref() adds an owner and returns
+ * cfg; dm_config_free() (or dm_config_unref(), for a const pointer) drops
+ * one and frees on the last. The count is bookkeeping, not content: a
+ * configuration stays unchanged whoever holds it.
+ */
+const struct dm_config *dm_config_ref(const struct dm_config *cfg);
+void dm_config_unref(const struct dm_config *cfg);
 void dm_config_free(struct dm_config *cfg);
 
 /* Registers the configuration's secrets with the logger so they are

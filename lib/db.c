@@ -517,6 +517,27 @@ bool dm_db_send(struct dm_db *db, const char *sql, int nparams, const char *cons
     return true;
 }
 
+bool dm_db_withdraw(struct dm_db *db, void *arg)
+{
+    struct query *prev = NULL;
+    for (struct query *q = db->head; q != NULL; prev = q, q = q->next) {
+        if (q->arg != arg)
+            continue;
+        if (q == db->head && db->sent)
+            return false; /* in flight */
+        if (prev)
+            prev->next = q->next;
+        else
+            db->head = q->next;
+        if (db->tail == q)
+            db->tail = prev;
+        free_query(q);
+        pump(db);
+        return true;
+    }
+    return false;
+}
+
 void dm_db_close(struct dm_db *db)
 {
     if (db == NULL || db->closed)

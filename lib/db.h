@@ -55,6 +55,12 @@ void dm_db_set_conninfo(struct dm_db *db, const char *conninfo);
 bool dm_db_send(struct dm_db *db, const char *sql, int nparams, const char *const *values,
                 dm_db_result_fn fn, void *arg) DM_MUST_CHECK;
 
+/* Takes back the statement queued with arg if it has not been sent yet: it
+ * will not run and its callback is not called (the one exception to "once
+ * per dm_db_send()"). False when there is none queued: it is in flight or
+ * done, and its callback comes as usual. */
+bool dm_db_withdraw(struct dm_db *db, void *arg);
+
 bool dm_db_up(const struct dm_db *db);
 
 /* True when nothing is queued or in flight. */

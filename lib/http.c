@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -14,6 +15,7 @@
 #include <strings.h>
 
 #include "answer.h"
+#include "cidr.h"
 #include "config.h"
 #include "db.h"
 #include "env.h"
@@ -33,7 +35,8 @@
 #define BODY_LIMIT      1024
 #define BODY_HARD_LIMIT 65536
 #define HEADERS_LIMIT   8192
-/* Seconds a client may take to send its request or read the answer. */
+/* Seconds a client may take to send its whole request, counted from the
+ * moment it connected (conn_guard), and to read the answer. */
 #define CLIENT_TIMEOUT_S 10
 /* Milliseconds a request waits for the database before a 503. */
 #define DB_WAIT_MS 10000
@@ -44,6 +47,13 @@
 #define LIMIT_SLOTS     4096
 #define LIMIT_BURST     20
 #define LIMIT_REFILL_MS 3000
+/* Lookups from addresses over their failed-token budget that may wait for
+ * the database at once: their links are still looked up (a working link is
+ * never refused for someone else's forgeries), but they cannot take the
+ * page's whole queue. */
+#define BLOCKED_PENDING 32
+/* X-Forwarded-For lines read at most (the last ones count). */
+#define XFF_LINES 8
 /* Locales with their own page directory that we keep at most. */
 #define MAX_LOCALES 32
 
@@ -99,6 +109,7 @@ enum job {
 };
 
 struct pending;
+struct conn_guard;
 
 struct dm_http {
     struct dm_env env; /* loop, connection, configuration, counters, hooks */
@@ -108,8 +119,12 @@ struct dm_http {
     struct page_set *sets;            /* sets[0] is English */
     size_t nsets;
     struct dm_ratelimit *limit; /* failed token attempts per client address */
-    struct pending *pending;    /* requests waiting for the database */
-    size_t npending;            /* how many are linked in pending */
+    struct dm_cidr *proxies;    /* http.trusted_proxies, parsed */
+    size_t nproxies;
+    struct pending *pending;   /* requests waiting for the database */
+    size_t npending;           /* how many are linked in pending */
+    size_t nblocked;           /* of those, lookups for clients over their budget */
+    struct conn_guard *guards; /* connections whose request is not complete yet */
     /* Statements built from the configuration at load and reload. */
     char *sql_lookup, *sql_keep, *sql_pause, *sql_health, *sql_metrics;
     char confirm_within[128]; /* policy.confirm_within, the lookup's $2 */
@@ -117,7 +132,8 @@ struct dm_http {
 
 /* A request waiting for the database. Outlives the request when it times out
  * (req = NULL) and the server when it is freed (h = NULL): the database
- * always calls back exactly once, and that callback frees it. */
+ * always calls back exactly once, and that callback frees it, unless
+ * timer_cb withdrew the statement before it was sent (and freed it). */
 struct pending {
     struct pending *prev, *next;
     struct dm_http *h;
@@ -127,6 +143,31 @@ struct pending {
     char lang[17];   /* locale of the error pages, from Accept-Language (the page sets may be
                         reloaded while the request waits: kept by name) */
     char client[64]; /* rate-limit key */
+    bool blocked;    /* the client was over its failed-token budget (counted in nblocked) */
+};
+
+/*
+ * A connection whose request has not fully arrived. evhttp's own timeout
+ * restarts with every byte read, so a client sending a header line a second
+ * would stay for ever; the guard closes it CLIENT_TIMEOUT_S after it opened
+ * unless its request is complete by then. Every answer carries
+ * "Connection: close", so a connection carries one request and the bound
+ * covers all of it.
+ *
+ * Lifetime: created in bevcb() when evhttp accepts (before the connection
+ * object exists; the guard holds a reference on its bufferevent, so it can
+ * look at it whatever evhttp did meanwhile). Its timer first fires at once,
+ * in the same loop iteration, to find the evhttp connection and register
+ * guard_closed() as its close callback; then after CLIENT_TIMEOUT_S. It is
+ * freed when the request is complete (request_cb), when evhttp closes the
+ * connection (guard_closed), or when the timer closes it.
+ */
+struct conn_guard {
+    struct conn_guard *prev, *next;
+    struct dm_http *h;
+    struct bufferevent *bev;         /* the connection's; one reference is ours */
+    struct evhttp_connection *evcon; /* NULL until adopted */
+    struct event *timer;
 };
 
 /* -- pages ------------------------------------------------------------- */
@@ -257,6 +298,8 @@ static void add_headers(struct evhttp_request *req, const char *content_type)
                       "frame-ancestors 'none'; base-uri 'none'");
     evhttp_add_header(out, "X-Frame-Options", "DENY");
     evhttp_add_header(out, "X-Content-Type-Options", "nosniff");
+    /* One request per connection: the 10 s bound of conn_guard covers it whole. */
+    evhttp_add_header(out, "Connection", "close");
 }
 
 static void respond(struct evhttp_request *req, int code, const char *reason,
@@ -300,16 +343,44 @@ static void respond_method(struct evhttp_request *req, const char *allow)
 
 /* -- clients ----------------------------------------------------------- */
 
-static bool loopback(const char *addr)
+static bool trusted_proxy(const struct dm_http *h, const char *addr)
 {
-    return strncmp(addr, "127.", 4) == 0 || strcmp(addr, "::1") == 0 ||
-           strncmp(addr, "::ffff:127.", 11) == 0;
+    for (size_t i = 0; i < h->nproxies; i++)
+        if (dm_cidr_contains(&h->proxies[i], addr))
+            return true;
+    return false;
 }
 
-/* The address failed attempts are counted against: the peer, or, when the
- * peer is a reverse proxy on this host, the last X-Forwarded-For hop (the
- * one the proxy itself added). */
-static void client_key(struct evhttp_request *req, char *out, size_t len)
+/* Copies the hop of an X-Forwarded-For value that ends at end (exclusive),
+ * trimmed, into hop; returns where the hop starts. */
+static const char *xff_hop(const char *value, const char *end, char *hop, size_t len)
+{
+    const char *start = end;
+    while (start > value && start[-1] != ',')
+        start--;
+    const char *a = start, *b = end;
+    while (a < b && (*a == ' ' || *a == '\t'))
+        a++;
+    while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
+        b--;
+    size_t n = (size_t)(b - a);
+    if (n >= len)
+        n = 0;
+    memcpy(hop, a, n);
+    hop[n] = '\0';
+    return start;
+}
+
+/*
+ * The address failed attempts are counted against: the peer, unless the
+ * peer is a trusted proxy (http.trusted_proxies). Then X-Forwarded-For is
+ * read from its end, each hop written by the proxy after it: the first hop
+ * that is not itself a trusted proxy is the client. Whatever a client wrote
+ * in front of that is never believed; a hop that is not an address stops
+ * the walk at the proxy that wrote it. Several X-Forwarded-For lines count
+ * as one list, in order.
+ */
+static void client_key(const struct dm_http *h, struct evhttp_request *req, char *out, size_t len)
 {
     char *peer = NULL;
     ev_uint16_t port = 0;
@@ -317,35 +388,63 @@ static void client_key(struct evhttp_request *req, char *out, size_t len)
     if (evcon)
         evhttp_connection_get_peer(evcon, &peer, &port);
     snprintf(out, len, "%s", peer ? peer : "unknown");
-    if (peer == NULL || !loopback(peer))
+    if (peer == NULL || !trusted_proxy(h, peer))
         return;
-    const char *xff = evhttp_find_header(evhttp_request_get_input_headers(req), "X-Forwarded-For");
-    if (xff == NULL)
-        return;
-    const char *last = strrchr(xff, ',');
-    last = last ? last + 1 : xff;
-    while (*last == ' ')
-        last++;
-    char addr[64];
-    size_t n = strcspn(last, " \t");
-    if (n == 0 || n >= sizeof addr)
-        return;
-    memcpy(addr, last, n);
-    addr[n] = '\0';
-    unsigned char bin[16];
-    if (inet_pton(AF_INET, addr, bin) == 1 || inet_pton(AF_INET6, addr, bin) == 1)
-        snprintf(out, len, "%s", addr);
+    const char *lines[XFF_LINES];
+    size_t n = 0;
+    const struct evkeyval *kv;
+    TAILQ_FOREACH(kv, evhttp_request_get_input_headers(req), next)
+    {
+        if (strcasecmp(kv->key, "X-Forwarded-For") != 0)
+            continue;
+        if (n == XFF_LINES) {
+            memmove(lines, lines + 1, (XFF_LINES - 1) * sizeof *lines);
+            n--;
+        }
+        lines[n++] = kv->value;
+    }
+    while (n > 0) {
+        const char *value = lines[--n];
+        const char *end = value + strlen(value);
+        while (end > value) {
+            char hop[64];
+            const char *start = xff_hop(value, end, hop, sizeof hop);
+            if (!dm_cidr_is_address(hop))
+                return;
+            snprintf(out, len, "%s", hop);
+            if (!trusted_proxy(h, hop))
+                return;
+            end = start > value ? start - 1 : value;
+        }
+    }
 }
 
-/* Counts one failed token attempt; logs once when the address trips the limit. */
-static void charge(struct dm_http *h, const char *client)
+/*
+ * Answers a token that does not work (malformed, unknown, used, expired):
+ * one failure counted against the client, then 404, or 429 with
+ * Retry-After when the client was already over its budget. Only failures
+ * are ever refused this way: a working link is answered whatever its
+ * address did. Logs once when the address trips the limit.
+ */
+static void refuse(struct dm_http *h, struct evhttp_request *req, const char *client,
+                   const struct page_set *lang)
 {
     int64_t now = dm_now_ms();
+    bool blocked = dm_ratelimit_blocked(h->limit, client, now);
     dm_ratelimit_charge(h->limit, client, now);
-    if (dm_ratelimit_blocked(h->limit, client, now))
-        dm_log_warning("too many invalid confirmation links from one address: refusing for a "
-                       "while",
-                       DM_S("client", client));
+    if (!blocked) {
+        if (dm_ratelimit_blocked(h->limit, client, now))
+            dm_log_warning("too many invalid confirmation links from one address: refusing them "
+                           "for a while",
+                           DM_S("client", client));
+        respond_page(h, req, 404, "Not Found", lang, PAGE_NOTFOUND, NULL, NULL);
+        return;
+    }
+    char after[24];
+    snprintf(after, sizeof after, "%lld",
+             (long long)(dm_ratelimit_retry_ms(h->limit, client, now) + 999) / 1000);
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", after);
+    respond_page(h, req, 429, "Too Many Requests", lang, PAGE_TOOMANY, NULL, NULL);
 }
 
 /* -- waiting for the database ----------------------------------------- */
@@ -361,6 +460,8 @@ static void pending_unlink(struct pending *p)
     else
         return; /* never linked */
     p->h->npending--;
+    if (p->blocked)
+        p->h->nblocked--;
     if (p->next)
         p->next->prev = p->prev;
     p->prev = p->next = NULL;
@@ -417,13 +518,32 @@ static void respond_no_db(struct dm_http *h, struct pending *p)
     }
 }
 
+/*
+ * A request waited DB_WAIT_MS. Its statement, if still queued, is taken
+ * back and the answer is 503 with Retry-After: nothing was changed, nor
+ * will be. An answer (keep, pause) whose statement is already running
+ * waits for it instead, so that a 503 never hides a recorded answer; a
+ * lookup gets its 503 now and its result is dropped.
+ */
 static void timer_cb(evutil_socket_t fd, short what, void *arg)
 {
     struct pending *p = arg;
-    if (p->h == NULL || p->req == NULL)
+    struct dm_http *h = p->h;
+    if (h == NULL || p->req == NULL)
         return;
+    if (dm_db_withdraw(h->env.db, p)) {
+        dm_log_warning("database too slow: answered 503", DM_I("waited_ms", DB_WAIT_MS));
+        respond_no_db(h, p);
+        pending_free(p);
+        return;
+    }
+    if (p->job == JOB_KEEP || p->job == JOB_PAUSE) {
+        dm_log_warning("database slow: an answer is being recorded, waiting for its outcome",
+                       DM_I("waited_ms", DB_WAIT_MS));
+        return;
+    }
     dm_log_warning("database too slow: answered 503", DM_I("waited_ms", DB_WAIT_MS));
-    respond_no_db(p->h, p);
+    respond_no_db(h, p);
     p->req = NULL;
 }
 
@@ -449,8 +569,7 @@ static void result_cb(void *arg, PGresult *res)
     switch (p->job) {
     case JOB_SHOW:
         if (PQntuples(res) == 0) {
-            charge(h, p->client);
-            respond_page(h, req, 404, "Not Found", set_for(h, p->lang), PAGE_NOTFOUND, NULL, NULL);
+            refuse(h, req, p->client, set_for(h, p->lang));
         } else {
             const char *locale = PQgetisnull(res, 0, 3) ? "en" : PQgetvalue(res, 0, 3);
             const struct page_set *set = set_for(h, locale);
@@ -469,8 +588,7 @@ static void result_cb(void *arg, PGresult *res)
     case JOB_KEEP:
     case JOB_PAUSE:
         if (PQntuples(res) == 0) {
-            charge(h, p->client);
-            respond_page(h, req, 404, "Not Found", set_for(h, p->lang), PAGE_NOTFOUND, NULL, NULL);
+            refuse(h, req, p->client, set_for(h, p->lang));
         } else {
             bool keep = p->job == JOB_KEEP;
             h->env.metrics->transitions[keep ? DM_T_CONFIRMED : DM_T_DECLINED]++;
@@ -520,11 +638,14 @@ static void result_cb(void *arg, PGresult *res)
     pending_free(p);
 }
 
-/* Sends sql for job on the page's connection; answers 503 at once when the
- * database is down. Returns without answering otherwise: result_cb will. */
+/* Sends sql for job on the page's connection; answers 503 (with
+ * Retry-After, nothing sent) at once when the database is down or the queue
+ * is full: MAX_PENDING in all, BLOCKED_PENDING for clients over their
+ * failed-token budget (blocked). Returns without answering otherwise:
+ * result_cb will. */
 static void submit(struct dm_http *h, struct evhttp_request *req, enum job job, const char *sql,
                    int nparams, const char *const *params, const struct page_set *lang,
-                   const char *client)
+                   const char *client, bool blocked)
 {
     struct pending *p = calloc(1, sizeof *p);
     if (p == NULL)
@@ -534,12 +655,14 @@ static void submit(struct dm_http *h, struct evhttp_request *req, enum job job, 
     p->job = job;
     snprintf(p->lang, sizeof p->lang, "%s", lang->locale);
     snprintf(p->client, sizeof p->client, "%s", client ? client : "");
-    if (h->npending >= MAX_PENDING || !dm_db_up(h->env.db) ||
-        !dm_db_send(h->env.db, sql, nparams, params, result_cb, p)) {
+    if (h->npending >= MAX_PENDING || (blocked && h->nblocked >= BLOCKED_PENDING) ||
+        !dm_db_up(h->env.db) || !dm_db_send(h->env.db, sql, nparams, params, result_cb, p)) {
         respond_no_db(h, p);
         free(p);
         return;
     }
+    p->blocked = blocked;
+    h->nblocked += blocked;
     p->next = h->pending;
     if (h->pending)
         h->pending->prev = p;
@@ -548,6 +671,94 @@ static void submit(struct dm_http *h, struct evhttp_request *req, enum job job, 
     p->timer = evtimer_new(h->env.base, timer_cb, p);
     struct timeval tv = {DB_WAIT_MS / 1000, (DB_WAIT_MS % 1000) * 1000};
     evtimer_add(p->timer, &tv);
+}
+
+/* -- connections ------------------------------------------------------- */
+
+static void guard_free(struct conn_guard *g)
+{
+    if (g->prev)
+        g->prev->next = g->next;
+    else
+        g->h->guards = g->next;
+    if (g->next)
+        g->next->prev = g->prev;
+    event_free(g->timer);
+    /* evhttp still holds its own reference while the connection lives;
+     * when it has let go, this closes the socket. */
+    bufferevent_decref(g->bev);
+    free(g);
+}
+
+/* evhttp is closing the connection. */
+static void guard_closed(struct evhttp_connection *evcon, void *arg)
+{
+    guard_free(arg);
+}
+
+/* The connection evhttp built on g->bev, or NULL once evhttp has let it go
+ * (it clears the bufferevent's callbacks when it frees the connection). */
+static struct evhttp_connection *guard_connection(const struct conn_guard *g)
+{
+    bufferevent_event_cb eventcb = NULL;
+    void *arg = NULL;
+    bufferevent_getcb(g->bev, NULL, NULL, &eventcb, &arg);
+    return eventcb ? arg : NULL;
+}
+
+static void guard_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct conn_guard *g = arg;
+    struct evhttp_connection *evcon = guard_connection(g);
+    if (evcon == NULL || (g->evcon != NULL && evcon != g->evcon)) {
+        guard_free(g); /* already gone */
+        return;
+    }
+    if (g->evcon == NULL) {
+        /* Just accepted: evhttp has built the connection in this same
+         * callback; watch it close, and bound it. */
+        g->evcon = evcon;
+        evhttp_connection_set_closecb(evcon, guard_closed, g);
+        struct timeval tv = {CLIENT_TIMEOUT_S, 0};
+        evtimer_add(g->timer, &tv);
+        return;
+    }
+    dm_log_debug("http: closed a connection whose request was not complete in time",
+                 DM_I("seconds", CLIENT_TIMEOUT_S));
+    evhttp_connection_free(evcon); /* calls guard_closed */
+}
+
+/* evhttp accepted a connection: its bufferevent, with a guard on it. */
+static struct bufferevent *bevcb(struct event_base *base, void *arg)
+{
+    struct dm_http *h = arg;
+    struct bufferevent *bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+    struct conn_guard *g = calloc(1, sizeof *g);
+    if (bev == NULL || g == NULL)
+        abort();
+    g->h = h;
+    g->bev = bev;
+    bufferevent_incref(bev);
+    g->timer = evtimer_new(base, guard_cb, g);
+    if (g->timer == NULL)
+        abort();
+    g->next = h->guards;
+    if (h->guards)
+        h->guards->prev = g;
+    h->guards = g;
+    event_active(g->timer, EV_TIMEOUT, 0);
+    return bev;
+}
+
+/* The request on evcon is complete: its connection is no longer bounded. */
+static void guard_release(struct dm_http *h, struct evhttp_connection *evcon)
+{
+    for (struct conn_guard *g = h->guards; g; g = g->next)
+        if (g->evcon == evcon) {
+            evhttp_connection_set_closecb(evcon, NULL, NULL);
+            guard_free(g);
+            return;
+        }
 }
 
 /* -- routes ------------------------------------------------------------ */
@@ -582,11 +793,12 @@ static bool parse_action(struct evhttp_request *req, enum job *job)
 
 /*
  * /c/<token>: GET and HEAD show the question (read-only), POST applies
- * action=keep|pause. In order: method (405), body size (413), the client's
- * failed-attempt budget (429), the token's shape (404, counted), the
- * action (400), dry run (503); then one statement on the page's own
- * connection, answered from result_cb (404, counted, when the token is not
- * live; 503 when the database cannot say).
+ * action=keep|pause. In order: method (405), body size (413), the token's
+ * shape (refused: 404, or 429 over the budget), the action (400), dry run
+ * (503); then one statement on the page's own connection, answered from
+ * result_cb (refused when the token is not live; 503 when the database
+ * cannot say). A client over its failed-token budget is still looked up,
+ * so its working links work; only its failures get 429.
  */
 static void handle_confirm(struct dm_http *h, struct evhttp_request *req, const char *token)
 {
@@ -603,19 +815,12 @@ static void handle_confirm(struct dm_http *h, struct evhttp_request *req, const 
                 "request body too large\n");
         return;
     }
-    client_key(req, client, sizeof client);
-    if (dm_ratelimit_blocked(h->limit, client, dm_now_ms())) {
-        char after[16];
-        snprintf(after, sizeof after, "%d", LIMIT_REFILL_MS / 1000 + 1);
-        evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", after);
-        respond_page(h, req, 429, "Too Many Requests", lang, PAGE_TOOMANY, NULL, NULL);
-        return;
-    }
+    client_key(h, req, client, sizeof client);
     if (!dm_token_well_formed(token)) {
-        charge(h, client);
-        respond_page(h, req, 404, "Not Found", lang, PAGE_NOTFOUND, NULL, NULL);
+        refuse(h, req, client, lang);
         return;
     }
+    bool blocked = dm_ratelimit_blocked(h->limit, client, dm_now_ms());
     enum job job = JOB_SHOW;
     if (method == EVHTTP_REQ_POST && !parse_action(req, &job)) {
         respond(req, 400, "Bad Request", "text/plain; charset=utf-8",
@@ -634,10 +839,11 @@ static void handle_confirm(struct dm_http *h, struct evhttp_request *req, const 
     dm_token_hash_hex(token, hash);
     if (job == JOB_SHOW) {
         const char *params[] = {hash, h->confirm_within};
-        submit(h, req, job, h->sql_lookup, 2, params, lang, client);
+        submit(h, req, job, h->sql_lookup, 2, params, lang, client, blocked);
     } else {
         const char *params[] = {hash, "subscriber", NULL};
-        submit(h, req, job, job == JOB_KEEP ? h->sql_keep : h->sql_pause, 3, params, lang, client);
+        submit(h, req, job, job == JOB_KEEP ? h->sql_keep : h->sql_pause, 3, params, lang, client,
+               blocked);
     }
 }
 
@@ -648,12 +854,12 @@ static void handle_health(struct dm_http *h, struct evhttp_request *req)
         respond_health_down(req, "down");
         return;
     }
-    submit(h, req, JOB_HEALTH, h->sql_health, 1, params, &h->sets[0], NULL);
+    submit(h, req, JOB_HEALTH, h->sql_health, 1, params, &h->sets[0], NULL, false);
 }
 
 static void handle_metrics(struct dm_http *h, struct evhttp_request *req)
 {
-    submit(h, req, JOB_METRICS, h->sql_metrics, 0, NULL, &h->sets[0], NULL);
+    submit(h, req, JOB_METRICS, h->sql_metrics, 0, NULL, &h->sets[0], NULL, false);
 }
 
 /* Every request comes here. Paths are never logged as they are: a
@@ -665,6 +871,7 @@ static void request_cb(struct evhttp_request *req, void *arg)
     const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
     enum evhttp_cmd_type method = evhttp_request_get_command(req);
 
+    guard_release(h, evhttp_request_get_connection(req));
     if (path == NULL)
         path = "";
     if (strncmp(path, "/c/", 3) == 0) {
@@ -687,6 +894,22 @@ static void request_cb(struct evhttp_request *req, void *arg)
 }
 
 /* -- lifecycle --------------------------------------------------------- */
+
+/* Parses http.trusted_proxies (validated by the configuration's load). */
+static void load_proxies(struct dm_http *h)
+{
+    const struct dm_string_list *l = &h->env.cfg->http.trusted_proxies;
+    struct dm_cidr *p = calloc(l->n ? l->n : 1, sizeof *p);
+    size_t n = 0;
+    if (p == NULL)
+        abort();
+    for (size_t i = 0; i < l->n; i++)
+        if (dm_cidr_parse(l->items[i], &p[n]))
+            n++;
+    free(h->proxies);
+    h->proxies = p;
+    h->nproxies = n;
+}
 
 static void build_sql(struct dm_http *h)
 {
@@ -730,6 +953,7 @@ struct dm_http *dm_http_new(const struct dm_env *env, char *err, size_t errlen)
         goto fail;
     }
     evhttp_set_gencb(h->http, request_cb, h);
+    evhttp_set_bevcb(h->http, bevcb, h);
     evhttp_set_allowed_methods(h->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
                                             EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
                                             EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE |
@@ -743,6 +967,7 @@ struct dm_http *dm_http_new(const struct dm_env *env, char *err, size_t errlen)
     h->listen = strdup(env->cfg->http.listen);
     h->limit = dm_ratelimit_new(LIMIT_SLOTS, LIMIT_BURST, LIMIT_REFILL_MS);
     load_pages(h);
+    load_proxies(h);
     build_sql(h);
     return h;
 fail:
@@ -757,6 +982,7 @@ void dm_http_reconfigure(struct dm_http *h, const struct dm_config *cfg,
     h->env.cfg = cfg;
     h->env.names = names;
     load_pages(h);
+    load_proxies(h);
     build_sql(h);
     if (h->sock == NULL || strcmp(h->listen, h->env.cfg->http.listen) == 0)
         return;
@@ -806,8 +1032,11 @@ void dm_http_free(struct dm_http *h)
         }
     }
     if (h->http)
-        evhttp_free(h->http);
+        evhttp_free(h->http); /* closes every connection: their guards go */
+    while (h->guards)         /* accepted in the last loop iteration, never adopted */
+        guard_free(h->guards);
     sets_free(h->sets, h->nsets);
+    free(h->proxies);
     dm_ratelimit_free(h->limit);
     free(h->listen);
     free(h->sql_lookup);

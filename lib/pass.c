@@ -39,25 +39,33 @@ enum phase {
     PH_FINISH,   /* recording the pass in the control row */
 };
 
+/*
+ * A pass runs on one configuration from its first statement to its last:
+ * env.cfg (a reference of its own, so a reload cannot free it) and the
+ * statements lc built from it. A reload only hands over next_cfg; the pass
+ * takes it up when no statement of it is in flight (adopt_config(), called
+ * by tick()), so the new configuration applies from the next pass.
+ */
 struct dm_pass {
-    struct dm_env env;      /* loop, connection, configuration, counters, hooks */
-    struct dm_lifecycle lc; /* statements for the current configuration */
-    bool lc_ok;             /* lc was built */
-    struct event *timer;    /* next tick */
-    enum phase phase;       /* PH_IDLE unless a statement is out */
-    bool up;                /* env.db is connected */
-    bool setup_done;        /* session and control set up since the last connect/reload */
-    bool checked;           /* the configuration fits the database, since the last connect/reload */
-    bool ever_checked;      /* it did once: a later misfit does not stop the daemon */
-    bool reported_check;    /* the misfit was logged */
-    bool leader;            /* this session holds the scanning lock */
-    bool stopped;           /* dm_pass_stop() was called */
-    bool in_pass;           /* a pass is in progress */
-    bool once_done;         /* --once: the one pass has finished */
-    int64_t wait_since_ms;  /* --once: when waiting for the database began */
-    bool reported_setup;    /* the setup error was logged (once per outage) */
-    char leader_name[300];  /* host:pid, written to control.leader */
-    char lock_key[300];     /* text hashed into the advisory lock key */
+    struct dm_env env;                /* loop, connection, configuration, counters, hooks */
+    struct dm_lifecycle lc;           /* statements for env.cfg */
+    bool lc_ok;                       /* lc was built */
+    const struct dm_config *next_cfg; /* a reload's, taken up once idle (owned reference) */
+    struct event *timer;              /* next tick */
+    enum phase phase;                 /* PH_IDLE unless a statement is out */
+    bool up;                          /* env.db is connected */
+    bool setup_done;                  /* session and control set up since the last connect/reload */
+    bool checked;          /* the configuration fits the database, since the last connect/reload */
+    bool ever_checked;     /* it did once: a later misfit does not stop the daemon */
+    bool reported_check;   /* the misfit was logged */
+    bool leader;           /* this session holds the scanning lock */
+    bool stopped;          /* dm_pass_stop() was called */
+    bool in_pass;          /* a pass is in progress */
+    bool once_done;        /* --once: the one pass has finished */
+    int64_t wait_since_ms; /* --once: when waiting for the database began */
+    bool reported_setup;   /* the setup error was logged (once per outage) */
+    char leader_name[300]; /* host:pid, written to control.leader */
+    char lock_key[300];    /* text hashed into the advisory lock key */
     /* The pass in progress. */
     int64_t started_ms;
     struct dm_guards g;
@@ -74,6 +82,7 @@ struct dm_pass {
 };
 
 static void tick(struct dm_pass *p);
+static void adopt_config(struct dm_pass *p);
 
 static bool paused(const struct dm_pass *p)
 {
@@ -304,6 +313,15 @@ static void run_step(struct dm_pass *p)
         p->in_pass = false;
         return;
     }
+    /* The brake is read before every statement, not only between steps:
+     * after SIGUSR1 (or a pause read from the database) no further batch
+     * of a paused step is sent. */
+    if (!step_allowed(p, p->step)) {
+        dm_log_info("held back: the step stops here", DM_S("step", dm_step_names[p->step]),
+                    DM_I("moved", p->moved[p->step]));
+        next_step(p, p->step + 1);
+        return;
+    }
     p->phase = PH_STEP;
     p->step_started_ms = dm_now_ms();
     if (dry_run(p)) {
@@ -351,8 +369,21 @@ static void step_cb(void *arg, PGresult *res)
     long long moved = ival(res, 0, 0);
     bool done = bval(res, 1);
     bool mark_stuck = false;
+    /* The transition statements read the cluster-wide pause themselves and
+     * move nobody once it has committed (the *_write.sql of lib/sql/lifecycle):
+     * this instance learns of it here, mid-pass, and stops. */
+    int paused_col = PQfnumber(res, "paused");
+    bool braked = paused_col >= 0 && bval(res, paused_col);
+    if (braked && !p->g.paused_db)
+        dm_log_info("paused in the database (dormantctl pause): no requests, reminders, "
+                    "suspensions, erasures or deliveries until resume",
+                    DM_S("step", dm_step_names[p->step]));
+    if (braked) {
+        p->g.paused_db = true;
+        db_paused(p, true);
+    }
     if ((p->step == DM_STEP_REQUEST_INACTIVE || p->step == DM_STEP_REQUEST_NEVER) &&
-        PQnfields(res) >= 5) {
+        PQnfields(res) >= 5 && !braked) {
         int k = p->step == DM_STEP_REQUEST_INACTIVE ? 0 : 1;
         /* A watermark that does not move while rows remain would repeat
          * the same batch forever. */
@@ -611,13 +642,16 @@ static void setup_cb(void *arg, PGresult *res)
 static void tick(struct dm_pass *p)
 {
     const struct dm_env *e = &p->env;
-    if (p->stopped || p->in_pass || !p->lc_ok)
+    if (p->stopped || p->in_pass)
         return;
     if (p->phase == PH_FINISH) {
         schedule(p, WAIT_TICK_MS);
         return;
     }
     if (p->phase != PH_IDLE)
+        return;
+    adopt_config(p);
+    if (!p->lc_ok)
         return;
     evtimer_del(p->timer);
     if (!p->up || !dm_db_up(e->db)) {
@@ -711,6 +745,7 @@ struct dm_pass *dm_pass_new(const struct dm_env *env)
     struct dm_pass *p = dm_xcalloc(1, sizeof *p);
     char err[256];
     p->env = *env;
+    p->env.cfg = dm_config_ref(env->cfg);
     p->timer = evtimer_new(env->base, timer_cb, p);
     p->lc_ok = dm_lifecycle_build(env->cfg, env->names, &p->lc, err, sizeof err);
     if (!p->lc_ok)
@@ -721,37 +756,52 @@ struct dm_pass *dm_pass_new(const struct dm_env *env)
     return p;
 }
 
-void dm_pass_reconfigure(struct dm_pass *p, const struct dm_config *cfg,
-                         const struct dm_sql_names *names)
+/* Takes up the reload's configuration and its statements; only while no
+ * statement of the pass is in flight. Statements that cannot be built
+ * leave the previous ones in force, with the configuration they belong to.
+ * env.names is the daemon's, already the new configuration's. */
+static void adopt_config(struct dm_pass *p)
 {
     struct dm_lifecycle next;
     char err[256];
-    p->env.cfg = cfg;
-    p->env.names = names;
-    if (!dm_lifecycle_build(cfg, names, &next, err, sizeof err)) {
+    const struct dm_config *cfg = p->next_cfg;
+    if (cfg == NULL)
+        return;
+    p->next_cfg = NULL;
+    if (!dm_lifecycle_build(cfg, p->env.names, &next, err, sizeof err)) {
         dm_log_error("cannot build the lifecycle statements; keeping the previous ones",
                      DM_S("error", err));
+        dm_config_unref(cfg);
         return;
     }
     if (p->lc_ok)
         dm_lifecycle_free(&p->lc);
     p->lc = next;
     p->lc_ok = true;
+    dm_config_unref(p->env.cfg);
+    p->env.cfg = cfg;
     /* The control row gets the new confirm_within and reminders before
-     * the next pass; a pass in progress goes on with the new statements. */
+     * the next pass. A different schema name means a different lock. */
     p->setup_done = false;
     p->checked = false;
-    if (!p->in_pass && p->phase == PH_IDLE) {
-        /* A different schema name means a different lock. */
-        char old[300];
-        snprintf(old, sizeof old, "%s", p->lock_key);
-        set_identity(p);
-        if (strcmp(old, p->lock_key) != 0 && p->leader) {
-            p->leader = false;
-            p->env.metrics->leader = false;
-        }
-        tick(p);
+    char old[300];
+    snprintf(old, sizeof old, "%s", p->lock_key);
+    set_identity(p);
+    if (strcmp(old, p->lock_key) != 0 && p->leader) {
+        p->leader = false;
+        p->env.metrics->leader = false;
     }
+}
+
+void dm_pass_reconfigure(struct dm_pass *p, const struct dm_config *cfg,
+                         const struct dm_sql_names *names)
+{
+    if (p->next_cfg)
+        dm_config_unref(p->next_cfg);
+    p->next_cfg = dm_config_ref(cfg);
+    p->env.names = names;
+    if (!p->in_pass && p->phase == PH_IDLE)
+        tick(p);
 }
 
 void dm_pass_stop(struct dm_pass *p)
@@ -772,6 +822,9 @@ void dm_pass_free(struct dm_pass *p)
     event_free(p->timer);
     if (p->lc_ok)
         dm_lifecycle_free(&p->lc);
+    dm_config_unref(p->env.cfg);
+    if (p->next_cfg)
+        dm_config_unref(p->next_cfg);
     for (int k = 0; k < 2; k++) {
         free(p->mark_ts[k]);
         free(p->mark_id[k]);

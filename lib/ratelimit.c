@@ -98,6 +98,13 @@ bool dm_ratelimit_blocked(struct dm_ratelimit *rl, const char *key, int64_t now_
     return e != NULL && rl->burst_ms - e->spent_ms < rl->refill_ms;
 }
 
+int64_t dm_ratelimit_retry_ms(struct dm_ratelimit *rl, const char *key, int64_t now_ms)
+{
+    struct entry *e = find(rl, key, now_ms, false);
+    int64_t wait = e ? e->spent_ms - (rl->burst_ms - rl->refill_ms) : 0;
+    return wait > 0 ? wait : 0;
+}
+
 void dm_ratelimit_charge(struct dm_ratelimit *rl, const char *key, int64_t now_ms)
 {
     struct entry *e = find(rl, key, now_ms, true);

@@ -22,6 +22,10 @@ struct dm_ratelimit *dm_ratelimit_new(size_t slots, int burst, int64_t refill_ms
 /* True when key has run out of credit at now_ms. */
 bool dm_ratelimit_blocked(struct dm_ratelimit *rl, const char *key, int64_t now_ms);
 
+/* Milliseconds from now_ms until key may try again (0 when it may now):
+ * what a Retry-After should say. */
+int64_t dm_ratelimit_retry_ms(struct dm_ratelimit *rl, const char *key, int64_t now_ms);
+
 /* Records one failure for key at now_ms. */
 void dm_ratelimit_charge(struct dm_ratelimit *rl, const char *key, int64_t now_ms);
 

@@ -84,6 +84,9 @@ START_TEST(test_defaults)
     ck_assert_str_eq(cfg->http.listen_host, "127.0.0.1");
     ck_assert_int_eq(cfg->http.listen_port, 8470);
     ck_assert_str_eq(cfg->http.public_url, "https://account.example.com/dormant");
+    ck_assert_int_eq(cfg->http.trusted_proxies.n, 2);
+    ck_assert_str_eq(cfg->http.trusted_proxies.items[0], "127.0.0.1");
+    ck_assert_str_eq(cfg->http.trusted_proxies.items[1], "::1");
 
     ck_assert_str_eq(cfg->webhook.url, "");
     ck_assert_str_eq(cfg->webhook.secret_file, DM_SYSCONFDIR "/webhook.secret");
@@ -182,6 +185,11 @@ static const struct error_case errors[] = {
     {MINIMAL "policy = { confirm_within = \"3 days\";\n reminders = [ \"7 days\" ]; };\n", 4,
      "shorter than policy.confirm_within"},
     {MINIMAL "http = {\n listen = \"localhost\"; };\n", 4, "http.listen"},
+    {MINIMAL "http = { trusted_proxies = [\n \"proxy.local\" ]; };\n", 4,
+     "http.trusted_proxies[0]"},
+    {MINIMAL "http = { trusted_proxies = [ \"10.0.0.1\",\n \"10.0.0.0/33\" ]; };\n", 4,
+     "not an address or a network"},
+    {MINIMAL "http = {\n trusted_proxies = \"10.0.0.1\"; };\n", 4, "list of strings"},
     /* bad durations */
     {MINIMAL "policy = {\n inactive_after = \"2 yeers\"; };\n", 4, "unknown unit"},
     {MINIMAL "limits = {\n poll_interval = \"0 seconds\"; };\n", 4, "longer than zero"},

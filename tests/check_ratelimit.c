@@ -54,6 +54,24 @@ START_TEST(test_bounded_under_many_addresses)
 }
 END_TEST
 
+START_TEST(test_retry_after_says_when_one_credit_is_back)
+{
+    struct dm_ratelimit *rl = dm_ratelimit_new(64, 3, 1000);
+    int64_t t = 7000;
+
+    ck_assert_int_eq(dm_ratelimit_retry_ms(rl, "192.0.2.9", t), 0);
+    for (int i = 0; i < 10; i++)
+        dm_ratelimit_charge(rl, "192.0.2.9", t);
+    ck_assert(dm_ratelimit_blocked(rl, "192.0.2.9", t));
+    ck_assert_int_eq(dm_ratelimit_retry_ms(rl, "192.0.2.9", t), 1000);
+    ck_assert_int_eq(dm_ratelimit_retry_ms(rl, "192.0.2.9", t + 400), 600);
+    ck_assert(dm_ratelimit_blocked(rl, "192.0.2.9", t + 999));
+    ck_assert_int_eq(dm_ratelimit_retry_ms(rl, "192.0.2.9", t + 1000), 0);
+    ck_assert(!dm_ratelimit_blocked(rl, "192.0.2.9", t + 1000));
+    dm_ratelimit_free(rl);
+}
+END_TEST
+
 static Suite *ratelimit_suite(void)
 {
     Suite *s = suite_create("ratelimit");
@@ -61,6 +79,7 @@ static Suite *ratelimit_suite(void)
 
     tcase_add_test(tc, test_trips_after_burst_and_refills);
     tcase_add_test(tc, test_bounded_under_many_addresses);
+    tcase_add_test(tc, test_retry_after_says_when_one_credit_is_back);
     suite_add_tcase(s, tc);
     return s;
 }

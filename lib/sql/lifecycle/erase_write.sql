@@ -1,7 +1,10 @@
 -- {ERASE_SOURCE}: erase_source.sql when policy.erase_columns is set, or nothing.
+-- Moves nobody while the cluster-wide pause is set (promise 7: a statement
+-- that begins after dormantctl pause committed changes nothing), and says so.
 ,
 acc AS (UPDATE {S}.account a SET state = 'erased', updated_at = now()
           FROM due WHERE a.subscriber_id = due.id AND a.state = 'suspended'
+           AND NOT (SELECT paused FROM {S}.control)
         RETURNING a.subscriber_id, a.cycle),{ERASE_SOURCE}
 tok AS (DELETE FROM {S}.token t USING acc WHERE t.subscriber_id = acc.subscriber_id),
 exm AS (DELETE FROM {S}.exemption x USING acc WHERE x.subscriber_id = acc.subscriber_id),
@@ -25,4 +28,5 @@ msg AS (INSERT INTO {S}.outbox (type, subscriber_id, cycle, payload)
           FROM acc RETURNING 1)
  SELECT (SELECT count(*) FROM acc) AS moved, (SELECT count(*) FROM due) < $(limit)::integer AS done,
         (SELECT count(*) FROM (SELECT pg_notify('dormant_outbox', '') FROM msg LIMIT 1) x)
-          AS notified
+          AS notified,
+        (SELECT paused FROM {S}.control) AS paused

@@ -1,3 +1,4 @@
+-- Reminds nobody while the cluster-wide pause is set, and says so.
 ,
 acc AS (UPDATE {S}.account a
            SET reminders_sent = (SELECT count(*) FROM unnest($(reminders)::interval[]) r
@@ -7,6 +8,7 @@ acc AS (UPDATE {S}.account a
                updated_at = now()
           FROM due WHERE a.subscriber_id = due.id AND a.state = 'pending'
            AND a.next_reminder_at <= now() AND a.deadline > now()
+           AND NOT (SELECT paused FROM {S}.control)
         RETURNING a.subscriber_id, a.cycle, a.deadline, a.reminders_sent),
 -- A new token per reminder, made by the database (see request_write.sql).
 ok AS (SELECT due.id, due.n, due.email, due.locale, due.la, due.rule, acc.cycle,
@@ -35,4 +37,5 @@ msg AS (INSERT INTO {S}.outbox (type, subscriber_id, cycle, payload)
           FROM ok RETURNING 1)
  SELECT (SELECT count(*) FROM acc) AS moved, (SELECT count(*) FROM due) < $(limit)::integer AS done,
         (SELECT count(*) FROM (SELECT pg_notify('dormant_outbox', '') FROM msg LIMIT 1) x)
-          AS notified
+          AS notified,
+        (SELECT paused FROM {S}.control) AS paused

@@ -7,4 +7,5 @@ newmark AS (SELECT CASE WHEN (SELECT count(*) FROM raw) < $(limit)::integer THEN
                    CASE WHEN (SELECT count(*) FROM raw) < $(limit)::integer THEN NULL
                         ELSE (SELECT id FROM last_raw) END AS id),
 mark AS (UPDATE {S}.control SET inactive_mark = (SELECT ts FROM newmark),
-                                inactive_mark_id = (SELECT id FROM newmark))
+                                inactive_mark_id = (SELECT id FROM newmark)
+          WHERE NOT (SELECT paused FROM brake))

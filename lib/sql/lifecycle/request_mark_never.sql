@@ -6,4 +6,5 @@ newmark AS (SELECT CASE WHEN (SELECT count(*) FROM raw) < $(limit)::integer
                    CASE WHEN (SELECT count(*) FROM raw) < $(limit)::integer THEN NULL
                         ELSE (SELECT id FROM last_raw) END AS id),
 mark AS (UPDATE {S}.control SET created_mark = (SELECT ts FROM newmark),
-                                created_mark_id = (SELECT id FROM newmark))
+                                created_mark_id = (SELECT id FROM newmark)
+          WHERE NOT (SELECT paused FROM brake))

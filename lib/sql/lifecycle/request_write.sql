@@ -3,7 +3,10 @@
 -- cleared), false otherwise. {MARK}: the watermark update
 -- (request_mark_*.sql) or nothing; {MARK_COLUMNS}: request_mark_columns.sql
 -- or request_no_mark_columns.sql.
+-- While the cluster-wide pause is set it requests nobody and changes no
+-- recheck time nor watermark (brake), and says so.
 ,
+brake AS (SELECT paused FROM {S}.control),
 -- Each link's token is made here, by the database, and never travels as a
 -- parameter: a server that logs every statement and its parameters never
 -- logs a working token. Two version-4 UUIDs from the server's strong random
@@ -13,6 +16,7 @@ pick AS (SELECT d.*, nextval({SEQ}) AS outbox_id,
                 translate(rtrim(encode(decode(replace(gen_random_uuid()::text
                   || gen_random_uuid()::text, '-', ''), 'hex'), 'base64'), '='), '+/', '-_') AS tok
            FROM (SELECT d.* FROM dec d WHERE d.decision = 'request'
+                    AND NOT (SELECT paused FROM brake)
                   ORDER BY d.ord, d.id) d),
 acc AS (INSERT INTO {S}.account AS a (subscriber_id, state, cycle, rule, requested_at,
                                       request_outbox_id, updated_at)
@@ -45,7 +49,8 @@ msg AS (INSERT INTO {S}.outbox (id, type, subscriber_id, cycle, payload)
           FROM ok RETURNING 1),
 later AS (INSERT INTO {S}.account AS a (subscriber_id, recheck_at)
           SELECT d.id, CASE WHEN d.decision = 'later' THEN d.later_at END FROM dec d
-           WHERE d.decision = 'later' OR (d.decision = 'skip' AND d.astate = 'active' AND {RECHECK})
+           WHERE (d.decision = 'later' OR (d.decision = 'skip' AND d.astate = 'active' AND {RECHECK}))
+             AND NOT (SELECT paused FROM brake)
           ON CONFLICT (subscriber_id) DO UPDATE
              SET recheck_at = EXCLUDED.recheck_at,
                  confirmed_at = CASE WHEN EXCLUDED.recheck_at IS NULL THEN NULL
@@ -55,4 +60,5 @@ later AS (INSERT INTO {S}.account AS a (subscriber_id, recheck_at)
  SELECT (SELECT count(*) FROM acc) AS moved,
         (SELECT count(*) FROM raw) < $(limit)::integer AS done,
         (SELECT count(*) FROM (SELECT pg_notify('dormant_outbox', '') FROM msg LIMIT 1) x)
-          AS notified{MARK_COLUMNS}
+          AS notified{MARK_COLUMNS},
+        (SELECT paused FROM brake) AS paused

@@ -1,8 +1,10 @@
+-- Moves nobody while the cluster-wide pause is set, and says so.
 ,
 acc AS (UPDATE {S}.account a SET state = 'suspended', suspended_at = now(),
                next_reminder_at = NULL, updated_at = now()
           FROM due WHERE a.subscriber_id = due.id AND a.state = 'pending'
            AND a.deadline <= now() AND a.delivered_at IS NOT NULL
+           AND NOT (SELECT paused FROM {S}.control)
         RETURNING a.subscriber_id, a.cycle, a.rule, a.deadline, a.delivered_at,
                   a.requested_at),
 bill AS (UPDATE {SRC} s SET {BILLING} = $(suspended) FROM acc
@@ -33,4 +35,5 @@ msg AS (INSERT INTO {S}.outbox (type, subscriber_id, cycle, payload)
           FROM ok RETURNING 1)
  SELECT (SELECT count(*) FROM acc) AS moved, (SELECT count(*) FROM due) < $(limit)::integer AS done,
         (SELECT count(*) FROM (SELECT pg_notify('dormant_outbox', '') FROM msg LIMIT 1) x)
-          AS notified
+          AS notified,
+        (SELECT paused FROM {S}.control) AS paused

@@ -12,6 +12,7 @@ WITH due AS (SELECT a.subscriber_id AS id, a.suspended_at FROM "Dm_x".account a
 ,
 acc AS (UPDATE "Dm_x".account a SET state = 'erased', updated_at = now()
           FROM due WHERE a.subscriber_id = due.id AND a.state = 'suspended'
+           AND NOT (SELECT paused FROM "Dm_x".control)
         RETURNING a.subscriber_id, a.cycle),src AS (UPDATE "public"."subscribers" s SET "email" = NULL, "name" = NULL FROM acc WHERE s."id" = acc.subscriber_id),
 tok AS (DELETE FROM "Dm_x".token t USING acc WHERE t.subscriber_id = acc.subscriber_id),
 exm AS (DELETE FROM "Dm_x".exemption x USING acc WHERE x.subscriber_id = acc.subscriber_id),
@@ -35,4 +36,5 @@ msg AS (INSERT INTO "Dm_x".outbox (type, subscriber_id, cycle, payload)
           FROM acc RETURNING 1)
  SELECT (SELECT count(*) FROM acc) AS moved, (SELECT count(*) FROM due) < $3::integer AS done,
         (SELECT count(*) FROM (SELECT pg_notify('dormant_outbox', '') FROM msg LIMIT 1) x)
-          AS notified
+          AS notified,
+        (SELECT paused FROM "Dm_x".control) AS paused

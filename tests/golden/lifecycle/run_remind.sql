@@ -21,6 +21,7 @@ acc AS (UPDATE "Dm_x".account a
                updated_at = now()
           FROM due WHERE a.subscriber_id = due.id AND a.state = 'pending'
            AND a.next_reminder_at <= now() AND a.deadline > now()
+           AND NOT (SELECT paused FROM "Dm_x".control)
         RETURNING a.subscriber_id, a.cycle, a.deadline, a.reminders_sent),
 
 ok AS (SELECT due.id, due.n, due.email, due.locale, due.la, due.rule, acc.cycle,
@@ -49,4 +50,5 @@ msg AS (INSERT INTO "Dm_x".outbox (type, subscriber_id, cycle, payload)
           FROM ok RETURNING 1)
  SELECT (SELECT count(*) FROM acc) AS moved, (SELECT count(*) FROM due) < $3::integer AS done,
         (SELECT count(*) FROM (SELECT pg_notify('dormant_outbox', '') FROM msg LIMIT 1) x)
-          AS notified
+          AS notified,
+        (SELECT paused FROM "Dm_x".control) AS paused

@@ -43,6 +43,7 @@ dec AS (SELECT c.*,
                  AS later_at
           FROM cand c)
 ,
+brake AS (SELECT paused FROM "Dm_x".control),
 
 
 
@@ -52,6 +53,7 @@ pick AS (SELECT d.*, nextval('"Dm_x".outbox_id_seq') AS outbox_id,
                 translate(rtrim(encode(decode(replace(gen_random_uuid()::text
                   || gen_random_uuid()::text, '-', ''), 'hex'), 'base64'), '='), '+/', '-_') AS tok
            FROM (SELECT d.* FROM dec d WHERE d.decision = 'request'
+                    AND NOT (SELECT paused FROM brake)
                   ORDER BY d.ord, d.id) d),
 acc AS (INSERT INTO "Dm_x".account AS a (subscriber_id, state, cycle, rule, requested_at,
                                       request_outbox_id, updated_at)
@@ -84,7 +86,8 @@ msg AS (INSERT INTO "Dm_x".outbox (id, type, subscriber_id, cycle, payload)
           FROM ok RETURNING 1),
 later AS (INSERT INTO "Dm_x".account AS a (subscriber_id, recheck_at)
           SELECT d.id, CASE WHEN d.decision = 'later' THEN d.later_at END FROM dec d
-           WHERE d.decision = 'later' OR (d.decision = 'skip' AND d.astate = 'active' AND false)
+           WHERE (d.decision = 'later' OR (d.decision = 'skip' AND d.astate = 'active' AND false))
+             AND NOT (SELECT paused FROM brake)
           ON CONFLICT (subscriber_id) DO UPDATE
              SET recheck_at = EXCLUDED.recheck_at,
                  confirmed_at = CASE WHEN EXCLUDED.recheck_at IS NULL THEN NULL
@@ -96,8 +99,10 @@ newmark AS (SELECT CASE WHEN (SELECT count(*) FROM raw) < $8::integer THEN now()
                    CASE WHEN (SELECT count(*) FROM raw) < $8::integer THEN NULL
                         ELSE (SELECT id FROM last_raw) END AS id),
 mark AS (UPDATE "Dm_x".control SET inactive_mark = (SELECT ts FROM newmark),
-                                inactive_mark_id = (SELECT id FROM newmark))
+                                inactive_mark_id = (SELECT id FROM newmark)
+          WHERE NOT (SELECT paused FROM brake))
  SELECT (SELECT count(*) FROM acc) AS moved,
         (SELECT count(*) FROM raw) < $8::integer AS done,
         (SELECT count(*) FROM (SELECT pg_notify('dormant_outbox', '') FROM msg LIMIT 1) x)
-          AS notified, (SELECT ts::text FROM newmark) AS mark_ts, (SELECT id::text FROM newmark) AS mark_id
+          AS notified, (SELECT ts::text FROM newmark) AS mark_ts, (SELECT id::text FROM newmark) AS mark_id,
+        (SELECT paused FROM brake) AS paused

@@ -16,6 +16,7 @@ acc AS (UPDATE "Dm_x".account a SET state = 'suspended', suspended_at = now(),
                next_reminder_at = NULL, updated_at = now()
           FROM due WHERE a.subscriber_id = due.id AND a.state = 'pending'
            AND a.deadline <= now() AND a.delivered_at IS NOT NULL
+           AND NOT (SELECT paused FROM "Dm_x".control)
         RETURNING a.subscriber_id, a.cycle, a.rule, a.deadline, a.delivered_at,
                   a.requested_at),
 bill AS (UPDATE "public"."subscribers" s SET "billing_status" = $3 FROM acc
@@ -46,4 +47,5 @@ msg AS (INSERT INTO "Dm_x".outbox (type, subscriber_id, cycle, payload)
           FROM ok RETURNING 1)
  SELECT (SELECT count(*) FROM acc) AS moved, (SELECT count(*) FROM due) < $4::integer AS done,
         (SELECT count(*) FROM (SELECT pg_notify('dormant_outbox', '') FROM msg LIMIT 1) x)
-          AS notified
+          AS notified,
+        (SELECT paused FROM "Dm_x".control) AS paused
