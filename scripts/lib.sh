@@ -91,7 +91,9 @@ dm_install_deps() {
 dm_install_optional() {
     local missing=() p
     for p in "$@"; do
-        dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+        # A command of that name from elsewhere (a machine's own Node.js and
+        # npm, say) serves as well; Debian's would conflict with it.
+        dpkg -s "$p" >/dev/null 2>&1 || command -v "$p" >/dev/null || missing+=("$p")
     done
     ((${#missing[@]} == 0)) && return 0
     if ((EUID != 0)); then
