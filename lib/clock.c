@@ -111,7 +111,7 @@ static const char *const wraps[2][3][2] = {
             [DM_TIME_INSTANT] = {"(", ")"},
             [DM_TIME_LOCAL] = {"((", ")::timestamptz AT TIME ZONE %s)"},
             /* start(d + 1) <= B  <=>  d + 1 <= date(B)  <=>  d <= date(B) - 1 */
-            [DM_TIME_DATE] = {"((((", ")::timestamptz AT TIME ZONE %s)::date - 1)"},
+            [DM_TIME_DATE] = {"(((", ")::timestamptz AT TIME ZONE %s)::date - 1)"},
         },
 };
 

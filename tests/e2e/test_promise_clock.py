@@ -43,8 +43,9 @@ class NoSilentDefault(PromiseTestCase):
                 self.assertIn(column, self.log_text())
                 # A running daemon keeps its configuration when a reload drops it.
                 self.write_config({'source.timezone': 'UTC'}, dsn=self.dsn, name='live.conf')
+                mark = self.log_mark()
                 d = self.start_daemon()
-                self.wait_log(r'msg="pass done"')
+                self.wait_log(r'msg="pass done"', since=mark)
                 mark = self.log_mark()
                 self.write_config({}, dsn=self.dsn, name='live.conf')
                 self.signal_daemon(signal.SIGHUP)

@@ -9,7 +9,7 @@ bill AS (UPDATE {SRC} s SET {BILLING} = $(suspended) FROM acc
           WHERE s.{ID} = acc.subscriber_id AND s.{BILLING} = $(active)
          RETURNING s.{ID} AS id),
 ok AS (SELECT acc.*, s.{EMAIL}::text AS email, {LOCALE} AS locale,
-              s.{LA}::timestamptz AS la,
+              {LA_TS} AS la,
               EXISTS (SELECT 1 FROM bill WHERE bill.id = acc.subscriber_id) AS billed
          FROM acc LEFT JOIN {SRC} s ON s.{ID} = acc.subscriber_id),
 tok AS (DELETE FROM {S}.token t USING acc WHERE t.subscriber_id = acc.subscriber_id),

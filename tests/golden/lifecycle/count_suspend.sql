@@ -5,6 +5,6 @@ WITH due AS (SELECT a.subscriber_id AS id, a.deadline, a.delivered_at, a.request
                FROM "Dm_x".account a LEFT JOIN "public"."subscribers" s ON s."id" = a.subscriber_id
               WHERE a.state = 'pending' AND a.deadline <= now()
                 AND a.delivered_at IS NOT NULL
-                AND NOT coalesce(s."last_activity_at" > a.requested_at, false)
+                AND NOT coalesce((s."last_activity_at") > a.requested_at, false)
               ORDER BY a.deadline, a.subscriber_id )
 SELECT count(*) FROM due

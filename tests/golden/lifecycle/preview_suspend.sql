@@ -5,7 +5,7 @@ WITH due AS (SELECT a.subscriber_id AS id, a.deadline, a.delivered_at, a.request
                FROM "Dm_x".account a LEFT JOIN "public"."subscribers" s ON s."id" = a.subscriber_id
               WHERE a.state = 'pending' AND a.deadline <= now()
                 AND a.delivered_at IS NOT NULL
-                AND NOT coalesce(s."last_activity_at" > a.requested_at, false)
+                AND NOT coalesce((s."last_activity_at") > a.requested_at, false)
               ORDER BY a.deadline, a.subscriber_id )
  SELECT due.id::text AS subscriber_id, 'suspend'::text AS action, NULL::text AS rule,
         'deadline ' || to_char((due.deadline) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') || ' passed; delivered ' || to_char((due.delivered_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS reason,

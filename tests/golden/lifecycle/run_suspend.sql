@@ -9,7 +9,7 @@ WITH due AS (SELECT a.subscriber_id AS id, a.deadline, a.delivered_at, a.request
                FROM "Dm_x".account a LEFT JOIN "public"."subscribers" s ON s."id" = a.subscriber_id
               WHERE a.state = 'pending' AND a.deadline <= now()
                 AND a.delivered_at IS NOT NULL
-                AND NOT coalesce(s."last_activity_at" > a.requested_at, false)
+                AND NOT coalesce((s."last_activity_at") > a.requested_at, false)
               ORDER BY a.deadline, a.subscriber_id LIMIT $4::integer)
 ,
 acc AS (UPDATE "Dm_x".account a SET state = 'suspended', suspended_at = now(),
@@ -22,7 +22,7 @@ bill AS (UPDATE "public"."subscribers" s SET "billing_status" = $3 FROM acc
           WHERE s."id" = acc.subscriber_id AND s."billing_status" = $2
          RETURNING s."id" AS id),
 ok AS (SELECT acc.*, s."email"::text AS email, s."locale"::text AS locale,
-              s."last_activity_at"::timestamptz AS la,
+              (s."last_activity_at") AS la,
               EXISTS (SELECT 1 FROM bill WHERE bill.id = acc.subscriber_id) AS billed
          FROM acc LEFT JOIN "public"."subscribers" s ON s."id" = acc.subscriber_id),
 tok AS (DELETE FROM "Dm_x".token t USING acc WHERE t.subscriber_id = acc.subscriber_id),

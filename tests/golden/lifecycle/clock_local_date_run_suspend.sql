@@ -1,0 +1,49 @@
+-- Rendered by tests/check_sql.c for its sample configuration. $n as
+-- sent for lifecycle/ and answer/; elsewhere numbered by first use
+-- (the module binds its values by name).
+-- $1 = confirm
+-- $2 = active
+-- $3 = suspended
+-- $4 = limit
+WITH due AS (SELECT a.subscriber_id AS id, a.deadline, a.delivered_at, a.requested_at
+               FROM "Dm_x".account a LEFT JOIN "public"."subscribers" s ON s."id" = a.subscriber_id
+              WHERE a.state = 'pending' AND a.deadline <= now()
+                AND a.delivered_at IS NOT NULL
+                AND NOT coalesce(((s."last_activity_at") AT TIME ZONE 'Europe/Paris') > a.requested_at, false)
+              ORDER BY a.deadline, a.subscriber_id LIMIT $4::integer)
+,
+acc AS (UPDATE "Dm_x".account a SET state = 'suspended', suspended_at = now(),
+               next_reminder_at = NULL, updated_at = now()
+          FROM due WHERE a.subscriber_id = due.id AND a.state = 'pending'
+           AND a.deadline <= now() AND a.delivered_at IS NOT NULL
+        RETURNING a.subscriber_id, a.cycle, a.rule, a.deadline, a.delivered_at,
+                  a.requested_at),
+bill AS (UPDATE "public"."subscribers" s SET "billing_status" = $3 FROM acc
+          WHERE s."id" = acc.subscriber_id AND s."billing_status" = $2
+         RETURNING s."id" AS id),
+ok AS (SELECT acc.*, s."email"::text AS email, s."locale"::text AS locale,
+              ((s."last_activity_at") AT TIME ZONE 'Europe/Paris') AS la,
+              EXISTS (SELECT 1 FROM bill WHERE bill.id = acc.subscriber_id) AS billed
+         FROM acc LEFT JOIN "public"."subscribers" s ON s."id" = acc.subscriber_id),
+tok AS (DELETE FROM "Dm_x".token t USING acc WHERE t.subscriber_id = acc.subscriber_id),
+ev AS (INSERT INTO "Dm_x".event (subscriber_id, kind, cycle, actor, detail)
+       SELECT ok.subscriber_id, 'suspended', ok.cycle, 'daemon',
+              jsonb_build_object('rule', ok.rule, 'deadline', ok.deadline,
+                                 'delivered_at', ok.delivered_at,
+                                 'requested_at', ok.requested_at,
+                                 'confirm_within', $1::interval::text,
+                                 'billing_written', ok.billed)
+         FROM ok),
+msg AS (INSERT INTO "Dm_x".outbox (type, subscriber_id, cycle, payload)
+        SELECT 'subscription.suspended', ok.subscriber_id, ok.cycle,
+               jsonb_build_object('type', 'subscription.suspended',
+                 'timestamp', to_char((now()) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+                 'data', jsonb_build_object('subscriber_id', ok.subscriber_id::text,
+                   'email', ok.email, 'locale', ok.locale,
+                   'deadline', to_char((ok.deadline) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+                   'last_activity_at', to_char((ok.la) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), 'rule', ok.rule,
+                   'reason', 'no_answer'))
+          FROM ok RETURNING 1)
+ SELECT (SELECT count(*) FROM acc) AS moved, (SELECT count(*) FROM due) < $4::integer AS done,
+        (SELECT count(*) FROM (SELECT pg_notify('dormant_outbox', '') FROM msg LIMIT 1) x)
+          AS notified
