@@ -14,10 +14,7 @@ feed keeps moving to now.
 import base64
 import os
 import secrets
-import threading
 import uuid
-
-import psycopg2
 
 import harness
 from enginelib import EngineTestCase
@@ -44,32 +41,6 @@ def now_as(col_type, zone='UTC'):
     if col_type == 'date':
         return "(now() AT TIME ZONE '%s')::date" % zone
     raise ValueError(col_type)
-
-
-class Repeater:
-    """A thread that runs one statement every `every` seconds, in autocommit,
-    until stopped: the service's activity feed, or the application's mailer."""
-
-    def __init__(self, dsn, sql, params=None, every=0.2):
-        self.dsn, self.sql, self.params, self.every = dsn, sql, params, every
-        self.stop_event = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def _run(self):
-        conn = psycopg2.connect(self.dsn)
-        conn.autocommit = True
-        try:
-            while not self.stop_event.is_set():
-                with conn.cursor() as cur:
-                    cur.execute(self.sql, self.params)
-                self.stop_event.wait(self.every)
-        finally:
-            conn.close()
-
-    def stop(self):
-        self.stop_event.set()
-        self.thread.join(10)
 
 
 # The application's own mailer in outbox-only mode: acknowledges every
@@ -128,7 +99,7 @@ class PromiseTestCase(EngineTestCase):
         """A watcher row (billing 'staff': never part of the lifecycle) and a
         live feed moving its activity to now; stopped at cleanup."""
         self.add([watcher_id], "now() - interval '5 years'", 'now()', billing='staff', zone=zone)
-        feed = Repeater(self.dsn, 'UPDATE subscribers SET last_activity_at = '
+        feed = harness.Repeater(self.dsn, 'UPDATE subscribers SET last_activity_at = '
                         + now_as(self.la_type, zone) + ' WHERE id = %s', (watcher_id,), every)
         self.addCleanup(feed.stop)
         return feed
@@ -145,7 +116,7 @@ class PromiseTestCase(EngineTestCase):
         return sink
 
     def start_mailer(self, every=0.2):
-        mailer = Repeater(self.dsn, MAILER_SQL, None, every)
+        mailer = harness.Repeater(self.dsn, MAILER_SQL, None, every)
         self.addCleanup(mailer.stop)
         return mailer
 

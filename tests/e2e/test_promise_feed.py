@@ -90,6 +90,7 @@ class RowLock(PromiseTestCase):
         self.assertEqual(self.pending(), [str(a)])
         self.ack()
         time.sleep(1.5)
+        self.wait_feed_caught_up(self.dsn)
         # The application is writing a's activity, in a transaction that
         # has not committed yet when the pass reaches the suspension.
         writer = harness.psycopg2.connect(self.dsn)
