@@ -34,13 +34,16 @@ msg AS (INSERT INTO "Dm_x".outbox (type, subscriber_id, cycle, payload)
 
 
 
+
 late AS (SELECT a.subscriber_id AS id, a.cycle, a.requested_at, a.suspended_at,
                 (s."last_activity_at") AS la, s."email"::text AS email, s."locale"::text AS locale
            FROM page p JOIN "Dm_x".account a ON a.subscriber_id = p.id
            JOIN "public"."subscribers" s ON s."id" = p.id
           WHERE a.state = 'suspended' AND a.used_while_suspended_at IS NULL
             AND (s."last_activity_at") > a.requested_at AND (s."last_activity_at") <= a.suspended_at
-            AND s."billing_status" IS DISTINCT FROM $1),
+            AND s."billing_status" IS DISTINCT FROM $1
+            AND NOT EXISTS (SELECT 1 FROM "Dm_x".event e WHERE e.subscriber_id = a.subscriber_id
+                               AND e.cycle = a.cycle AND e.kind = 'declined')),
 lacc AS (UPDATE "Dm_x".account a SET used_while_suspended_at = now(), updated_at = now()
            FROM late WHERE a.subscriber_id = late.id AND a.state = 'suspended'
             AND a.used_while_suspended_at IS NULL
