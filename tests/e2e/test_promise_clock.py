@@ -11,12 +11,12 @@ import signal
 import time
 
 import harness
-from promiselib import PromiseTestCase, now_as, sample_ids
+from feedlib import FeedTestCase, now_as, sample_ids
 
 SERVER_TZ = 'Asia/Tokyo'
 
 
-class NoSilentDefault(PromiseTestCase):
+class NoSilentDefault(FeedTestCase):
 
     def test_naive_columns_need_source_timezone(self):
         for la_type, created_type, column in (('timestamp', 'timestamptz', 'last_activity_at'),
@@ -57,7 +57,7 @@ class NoSilentDefault(PromiseTestCase):
                 self.stop_daemon()
 
 
-class RailsUtcWallClock(PromiseTestCase):
+class RailsUtcWallClock(FeedTestCase):
     """Rails' default: `timestamp without time zone` columns holding UTC
     wall-clock times, source.timezone = "UTC"."""
 
@@ -112,7 +112,7 @@ class RailsUtcWallClock(PromiseTestCase):
         self.run_case('uuid')
 
 
-class DateColumn(PromiseTestCase):
+class DateColumn(FeedTestCase):
     """A daily import writes the date of the last activity; d means the
     start of d + 1 in source.timezone."""
 

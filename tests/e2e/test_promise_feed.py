@@ -11,10 +11,10 @@ charge again."""
 import time
 
 import harness
-from promiselib import PromiseTestCase, sample_ids
+from feedlib import FeedTestCase, sample_ids
 
 
-class DailyBatchFeed(PromiseTestCase):
+class DailyBatchFeed(FeedTestCase):
     """Activity arrives once a day, from an import: at any moment the newest
     activity is hours old."""
 
@@ -77,7 +77,7 @@ class DailyBatchFeed(PromiseTestCase):
         self.run_case('text')
 
 
-class RowLock(PromiseTestCase):
+class RowLock(FeedTestCase):
     """An activity write that commits while the suspension runs is seen."""
 
     def run_case(self, id_type):

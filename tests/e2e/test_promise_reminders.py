@@ -11,7 +11,7 @@ import signal
 import time
 
 import harness
-from promiselib import PromiseTestCase, sample_ids
+from feedlib import FeedTestCase, sample_ids
 
 
 def seconds(text):
@@ -22,7 +22,7 @@ def seconds(text):
     return int(h) * 3600 + int(m) * 60 + float(s)
 
 
-class Notice(PromiseTestCase):
+class Notice(FeedTestCase):
 
     def check_notice(self, sid, confirm_within, offsets):
         """sid was suspended after a delivered request and one delivered

@@ -51,7 +51,7 @@ MAILER_SQL = ('UPDATE dormant.outbox SET delivered_at = now()'
               '   AND NOT (SELECT paused FROM dormant.control)')
 
 
-class PromiseTestCase(EngineTestCase):
+class FeedTestCase(EngineTestCase):
     """An EngineTestCase whose source table can have any key and time types."""
 
     def setup_typed(self, id_type='bigint', la_type='timestamptz', created_type='timestamptz',
