@@ -428,8 +428,8 @@ static void load_database(struct loader *ld, struct dm_config *cfg, const config
 static void load_source(struct loader *ld, struct dm_config *cfg, const config_setting_t *root)
 {
     static const char *const keys[] = {
-        "table",  "id",       "email",   "created_at", "last_activity_at",
-        "locale", "eligible", "billing", NULL};
+        "table",  "id",       "email",    "created_at", "last_activity_at",
+        "locale", "timezone", "eligible", "billing",    NULL};
     static const char *const bkeys[] = {"column", "active", "suspended", NULL};
     const config_setting_t *g = group(ld, root, "source");
     if (g == NULL && !ld->failed)
@@ -443,6 +443,7 @@ static void load_source(struct loader *ld, struct dm_config *cfg, const config_s
     get_string(ld, g, "source", "last_activity_at", "last_activity_at",
                &cfg->source.last_activity_at);
     get_string(ld, g, "source", "locale", "", &cfg->source.locale);
+    get_string(ld, g, "source", "timezone", "", &cfg->source.timezone);
     get_string(ld, g, "source", "eligible", "", &cfg->source.eligible);
 
     const config_setting_t *b = member(g, "billing");
@@ -484,6 +485,14 @@ static void load_source(struct loader *ld, struct dm_config *cfg, const config_s
     if (strcmp(cfg->source.billing.active, cfg->source.billing.suspended) == 0)
         fail_at(ld, line_of(bg ? bg : g),
                 "source.billing.active and source.billing.suspended must differ");
+    /* A zone name as PostgreSQL knows them ("UTC", "Europe/Paris"); the
+     * database says whether it exists, when dormant first connects. */
+    const char *tz = cfg->source.timezone;
+    if (tz[0] != '\0' && (strlen(tz) > 64 || tz[strspn(tz, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                                           "abcdefghijklmnopqrstuvwxyz"
+                                                           "0123456789/_+-")] != '\0'))
+        fail_at(ld, line_of(member(g, "timezone")),
+                "source.timezone is not a time zone name (such as \"UTC\" or \"Europe/Paris\")");
 }
 
 static void load_policy(struct loader *ld, struct dm_config *cfg, const config_setting_t *root)
@@ -822,6 +831,7 @@ void dm_config_free(struct dm_config *cfg)
     free(cfg->source.created_at);
     free(cfg->source.last_activity_at);
     free(cfg->source.locale);
+    free(cfg->source.timezone);
     free(cfg->source.eligible);
     free(cfg->source.billing.column);
     free(cfg->source.billing.active);

@@ -53,6 +53,7 @@ struct dm_config {
         char *created_at;
         char *last_activity_at;
         char *locale;   /* "" = no locale column */
+        char *timezone; /* zone of timestamp-without-time-zone and date columns; "" = none */
         char *eligible; /* "" = everyone; trusted SQL predicate otherwise */
         struct {
             char *column;

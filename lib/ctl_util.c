@@ -67,6 +67,13 @@ int dm_ctl_open(struct dm_ctl *ctl, const struct dm_config *cfg, const char *cmd
         return rc;
     }
     PQclear(PQexec(ctl->conn, dm_sql(DM_SQL_CTL_SESSION)));
+    rc = dm_clock_read(ctl->conn, cfg, &ctl->names, &ctl->clock, err, sizeof err);
+    if (rc != DM_EXIT_OK) {
+        fprintf(stderr, "dormantctl %s: %s\n", cmd, err);
+        dm_ctl_close(ctl);
+        return rc;
+    }
+    dm_sql_names_set_clock(&ctl->names, cfg, &ctl->clock);
     dm_ctl_actor(ctl->actor, sizeof ctl->actor);
 
     struct dm_stmt meta;

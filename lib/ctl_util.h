@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "clock.h"
 #include "dormant.h"
 #include "sql.h"
 
@@ -22,6 +23,7 @@ struct dm_ctl {
     const char *cmd; /* the command's name, for messages ("dormantctl show: ...") */
     PGconn *conn;
     struct dm_sql_names names; /* quoted once; {ID_TYPE} as recorded by migrate */
+    struct dm_clock clock;     /* how the source's time columns hold instants (names too) */
     char actor[300];           /* operator:<name> for the audit trail */
 };
 

@@ -65,7 +65,8 @@ static void log_settings(const struct dm_daemon *d)
 static void finish_reload(struct dm_daemon *d, struct dm_config *next, struct dm_sql_names *names)
 {
     char err[1024];
-    if (!apply_logging(d, next, err, sizeof err)) {
+    if (!dm_pass_check_config(d->pass, next, err, sizeof err) ||
+        !apply_logging(d, next, err, sizeof err)) {
         dm_log_error("configuration rejected, keeping the previous one", DM_S("error", err));
         dm_sql_names_free(names);
         dm_config_free(next);

@@ -59,24 +59,32 @@ static void render(struct dm_stmt *st, const char *tmpl, const struct dm_sql_slo
 }
 
 /* The three statements of a step that is a "due" part and a tail: run
- * (due limited to a batch and its rows locked with lock, then write),
- * preview and count (due unlimited, no lock). */
-static void build_step(const struct dm_sql_names *names, struct dm_lifecycle *lc, enum dm_step step,
-                       enum dm_sql_file due, const char *write, enum dm_sql_file preview,
-                       const char *lock)
+ * (run_due limited to a batch and its rows locked with lock, then write),
+ * preview and count (all_due unlimited, no lock). */
+static void build_step_text(const struct dm_sql_names *names, struct dm_lifecycle *lc,
+                            enum dm_step step, const char *run_due, const char *all_due,
+                            const char *write, enum dm_sql_file preview, const char *lock)
 {
     const struct dm_sql_slot batch[] = {{"LIMIT", dm_sql(DM_SQL_LIFECYCLE_LIMIT)},
                                         {"ROW_LOCK", lock}};
     const struct dm_sql_slot all[] = {{"LIMIT", ""}, {"ROW_LOCK", ""}};
-    char *run = join(dm_sql(due), write);
+    char *run = join(run_due, write);
     render(&lc->run[step], run, batch, 2, names);
     free(run);
-    char *pv = join(dm_sql(due), dm_sql(preview));
+    char *pv = join(all_due, dm_sql(preview));
     render(&lc->preview[step], pv, all, 2, names);
     free(pv);
-    char *ct = join(dm_sql(due), dm_sql(DM_SQL_LIFECYCLE_COUNT_DUE));
+    char *ct = join(all_due, dm_sql(DM_SQL_LIFECYCLE_COUNT_DUE));
     render(&lc->count[step], ct, all, 2, names);
     free(ct);
+}
+
+/* build_step_text() of a step whose "due" part is one file for all three. */
+static void build_step(const struct dm_sql_names *names, struct dm_lifecycle *lc, enum dm_step step,
+                       enum dm_sql_file due, const char *write, enum dm_sql_file preview,
+                       const char *lock)
+{
+    build_step_text(names, lc, step, dm_sql(due), dm_sql(due), write, preview, lock);
 }
 
 /* The three candidate sources of the request steps. */
@@ -286,8 +294,18 @@ bool dm_lifecycle_build(const struct dm_config *cfg, const struct dm_sql_names *
                    dm_sql(DM_SQL_LIFECYCLE_REMIND_WRITE), DM_SQL_LIFECYCLE_REMIND_PREVIEW, "");
         lc->messages[DM_STEP_REMIND] = true;
     }
-    build_step(names, lc, DM_STEP_SUSPEND, DM_SQL_LIFECYCLE_SUSPEND_DUE,
-               dm_sql(DM_SQL_LIFECYCLE_SUSPEND_WRITE), DM_SQL_LIFECYCLE_SUSPEND_PREVIEW, "");
+    {
+        /* The writing batch locks its source rows; preview and count do not. */
+        const struct dm_sql_slot locked[] = {{"DUE", dm_sql(DM_SQL_LIFECYCLE_SUSPEND_LOCKED)}};
+        const struct dm_sql_slot unlocked[] = {{"DUE", dm_sql(DM_SQL_LIFECYCLE_SUSPEND_UNLOCKED)}};
+        char *run_due = dm_sql_compose(dm_sql(DM_SQL_LIFECYCLE_SUSPEND_DUE), locked, 1);
+        char *all_due = dm_sql_compose(dm_sql(DM_SQL_LIFECYCLE_SUSPEND_DUE), unlocked, 1);
+        build_step_text(names, lc, DM_STEP_SUSPEND, run_due, all_due,
+                        dm_sql(DM_SQL_LIFECYCLE_SUSPEND_WRITE), DM_SQL_LIFECYCLE_SUSPEND_PREVIEW,
+                        "");
+        free(run_due);
+        free(all_due);
+    }
     lc->messages[DM_STEP_SUSPEND] = true;
     if (cfg->policy.erase_after.set) {
         const struct dm_sql_slot slot[] = {

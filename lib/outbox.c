@@ -598,6 +598,11 @@ static bool email_prepare(struct job *j)
     const char *locale = jcol(j, C_LOCALE);
     char err[200], from_addr[320], domain[256], msgid[320];
 
+    if (strcmp(j->type, "subscription.used_while_suspended") == 0) {
+        /* Addressed to the application (webhook, outbox), not the subscriber. */
+        j->result[DM_CH_EMAIL] = CH_OK;
+        return false;
+    }
     if (to == NULL || to[0] == '\0') {
         /* Informational messages to someone without an address (erased)
          * have no one to reach; a request or reminder must not count as

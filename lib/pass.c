@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "clock.h"
 #include "db.h"
 #include "env.h"
 #include "guards.h"
@@ -31,6 +32,7 @@
 enum phase {
     PH_IDLE,     /* waiting for the next tick */
     PH_CHECK,    /* the configuration checked against the database (lib/validate.c) */
+    PH_CLOCK,    /* reading the source's time column types (promise 2) */
     PH_SETUP,    /* session settings and the control row's configuration */
     PH_LOCK,     /* competing for the scanning lock */
     PH_GUARDS,   /* reading the guards */
@@ -51,10 +53,19 @@ struct dm_pass {
     struct dm_lifecycle lc;           /* statements for env.cfg */
     bool lc_ok;                       /* lc was built */
     const struct dm_config *next_cfg; /* a reload's, taken up once idle (owned reference) */
-    struct event *timer;              /* next tick */
-    enum phase phase;                 /* PH_IDLE unless a statement is out */
-    bool up;                          /* env.db is connected */
-    bool setup_done;                  /* session and control set up since the last connect/reload */
+    /* One clock (clock.h): the statements read the source's time columns
+     * as their types say, known once set-up has read them. */
+    struct dm_sql_names names; /* env.names plus the clock, for lc */
+    bool names_ok;             /* names was built */
+    bool clock_known;          /* clock_type and clock_server_tz were read */
+    bool ready_once;           /* set up once: later errors no longer stop the daemon */
+    char clock_type[2][64];    /* the types of last_activity_at and created_at, as read */
+    char clock_cols[2][128];   /* the column names they were read for */
+    char clock_server_tz[64];  /* the server's TimeZone, for error messages */
+    struct event *timer;       /* next tick */
+    enum phase phase;          /* PH_IDLE unless a statement is out */
+    bool up;                   /* env.db is connected */
+    bool setup_done;           /* session and control set up since the last connect/reload */
     bool checked;          /* the configuration fits the database, since the last connect/reload */
     bool ever_checked;     /* it did once: a later misfit does not stop the daemon */
     bool reported_check;   /* the misfit was logged */
@@ -635,7 +646,98 @@ static void setup_cb(void *arg, PGresult *res)
     }
     p->reported_setup = false;
     p->setup_done = true;
+    p->ready_once = true;
     tick(p);
+}
+
+/* Sends the session settings and the control row's configuration; their
+ * answer comes to setup_cb. */
+static void send_setup(struct dm_pass *p)
+{
+    const struct dm_env *e = &p->env;
+    struct dm_stmt session;
+    dm_sql_render(&session, dm_sql(DM_SQL_PASS_SESSION), e->names, NULL);
+    p->phase = PH_SETUP;
+    bool ok;
+    if (dry_run(p))
+        ok = dm_db_send(e->db, session.sql, 0, NULL, setup_cb, p);
+    else
+        ok = dm_db_send(e->db, session.sql, 0, NULL, NULL, NULL) &&
+             send_stmt(p, &p->lc.setup, 0, -1, setup_cb);
+    dm_stmt_free(&session);
+    if (!ok) {
+        p->phase = PH_IDLE;
+        schedule(p, WAIT_TICK_MS);
+    }
+}
+
+/* A configuration error found at set-up: fatal before the first pass (the
+ * daemon's start refuses), logged at every attempt afterwards (after a
+ * reload: the passes stop until the file is fixed). */
+static void setup_refused(struct dm_pass *p, const char *err)
+{
+    const struct dm_env *e = &p->env;
+    dm_log_error("configuration error: the passes stop until it is fixed",
+                 DM_S("config", e->cfg->path), DM_S("error", err));
+    if (!p->ready_once) {
+        e->hooks.fatal(e->hooks.owner, DM_EXIT_CONFIG);
+        return;
+    }
+    schedule(p, poll_ms(p));
+}
+
+/* The source's column types arrived: decide how to read them (a naive
+ * column without source.timezone is a configuration error), build the
+ * statements for them, then set the session up. The statements of a pass
+ * in progress are never rebuilt: set-up happens between passes. */
+static void clock_cb(void *arg, PGresult *res)
+{
+    struct dm_pass *p = arg;
+    const struct dm_env *e = &p->env;
+    char err[512];
+    p->phase = PH_IDLE;
+    if (!dm_db_ok(res) || PQntuples(res) != 1) {
+        if (res != NULL)
+            dm_log_error("cannot read the source's column types", DM_S("error", dm_db_error(res)));
+        schedule(p, res == NULL ? WAIT_TICK_MS : poll_ms(p));
+        return;
+    }
+    const char *types[2] = {PQgetisnull(res, 0, 0) ? NULL : PQgetvalue(res, 0, 0),
+                            PQgetisnull(res, 0, 1) ? NULL : PQgetvalue(res, 0, 1)};
+    struct dm_clock clock;
+    if (!dm_clock_decide(e->cfg, types[0], types[1], PQgetvalue(res, 0, 2),
+                         PQgetvalue(res, 0, 3)[0] == 't', &clock, err, sizeof err)) {
+        setup_refused(p, err);
+        return;
+    }
+    p->clock_known = true;
+    for (int i = 0; i < 2; i++)
+        snprintf(p->clock_type[i], sizeof p->clock_type[i], "%s", types[i]);
+    snprintf(p->clock_cols[0], sizeof p->clock_cols[0], "%s", e->cfg->source.last_activity_at);
+    snprintf(p->clock_cols[1], sizeof p->clock_cols[1], "%s", e->cfg->source.created_at);
+    snprintf(p->clock_server_tz, sizeof p->clock_server_tz, "%s", PQgetvalue(res, 0, 2));
+
+    struct dm_sql_names names;
+    struct dm_lifecycle next;
+    if (!dm_sql_names_build(&names, e->cfg, err, sizeof err)) {
+        setup_refused(p, err);
+        return;
+    }
+    dm_sql_names_set_clock(&names, e->cfg, &clock);
+    if (!dm_lifecycle_build(e->cfg, &names, &next, err, sizeof err)) {
+        dm_sql_names_free(&names);
+        setup_refused(p, err);
+        return;
+    }
+    if (p->names_ok)
+        dm_sql_names_free(&p->names);
+    p->names = names;
+    p->names_ok = true;
+    if (p->lc_ok)
+        dm_lifecycle_free(&p->lc);
+    p->lc = next;
+    p->lc_ok = true;
+    send_setup(p);
 }
 
 /* One step of the scheduler: connect-wait, set up, lead, pass. */
@@ -651,8 +753,6 @@ static void tick(struct dm_pass *p)
     if (p->phase != PH_IDLE)
         return;
     adopt_config(p);
-    if (!p->lc_ok)
-        return;
     evtimer_del(p->timer);
     if (!p->up || !dm_db_up(e->db)) {
         if (e->once) {
@@ -678,22 +778,23 @@ static void tick(struct dm_pass *p)
         return;
     }
     if (!p->setup_done) {
-        struct dm_stmt session;
-        dm_sql_render(&session, dm_sql(DM_SQL_PASS_SESSION), e->names, NULL);
-        p->phase = PH_SETUP;
-        bool ok;
-        if (dry_run(p))
-            ok = dm_db_send(e->db, session.sql, 0, NULL, setup_cb, p);
-        else
-            ok = dm_db_send(e->db, session.sql, 0, NULL, NULL, NULL) &&
-                 send_stmt(p, &p->lc.setup, 0, -1, setup_cb);
-        dm_stmt_free(&session);
-        if (!ok) {
+        /* The columns' types first: the statements depend on them. */
+        const char *values[4], *bound[DM_SQL_MAX_PARAMS];
+        struct dm_stmt st;
+        dm_clock_values(e->cfg, e->names->value[DM_N_SRC], values);
+        dm_sql_render(&st, dm_sql(DM_SQL_SCHEMA_TIME_COLUMNS), e->names, dm_clock_params);
+        dm_stmt_bind(&st, values, bound);
+        p->phase = PH_CLOCK;
+        bool sent = dm_db_send(e->db, st.sql, st.nparams, bound, clock_cb, p);
+        dm_stmt_free(&st);
+        if (!sent) {
             p->phase = PH_IDLE;
             schedule(p, WAIT_TICK_MS);
         }
         return;
     }
+    if (!p->lc_ok)
+        return;
     if (!p->leader) {
         static const char *const names[] = {"key", "leader", "write", NULL};
         const char *vals[] = {p->lock_key, p->leader_name, dry_run(p) ? "false" : "true"};
@@ -743,45 +844,41 @@ static void set_identity(struct dm_pass *p)
 struct dm_pass *dm_pass_new(const struct dm_env *env)
 {
     struct dm_pass *p = dm_xcalloc(1, sizeof *p);
-    char err[256];
     p->env = *env;
     p->env.cfg = dm_config_ref(env->cfg);
     p->timer = evtimer_new(env->base, timer_cb, p);
-    p->lc_ok = dm_lifecycle_build(env->cfg, env->names, &p->lc, err, sizeof err);
-    if (!p->lc_ok)
-        dm_log_error("cannot build the lifecycle statements", DM_S("error", err));
+    /* The statements are built at set-up, once the column types are known. */
     set_identity(p);
     dm_db_on_state(env->db, on_db_state, p);
     schedule(p, 0);
     return p;
 }
 
-/* Takes up the reload's configuration and its statements; only while no
- * statement of the pass is in flight. Statements that cannot be built
- * leave the previous ones in force, with the configuration they belong to.
- * env.names is the daemon's, already the new configuration's. */
+bool dm_pass_check_config(const struct dm_pass *p, const struct dm_config *next, char *err,
+                          size_t errlen)
+{
+    if (!p->clock_known || strcmp(p->clock_cols[0], next->source.last_activity_at) != 0 ||
+        strcmp(p->clock_cols[1], next->source.created_at) != 0)
+        return true; /* other columns: checked when the next pass sets up */
+    struct dm_clock clock;
+    return dm_clock_decide(next, p->clock_type[0], p->clock_type[1], p->clock_server_tz, true,
+                           &clock, err, errlen);
+}
+
+/* Takes up the reload's configuration; only while no statement of the pass
+ * is in flight, so a pass ends on the configuration and statements it
+ * started with. The next set-up reads the column types again and builds the
+ * statements for the new configuration (clock_cb); the control row gets the
+ * new confirm_within and reminders before the next pass. A different schema
+ * name means a different lock. */
 static void adopt_config(struct dm_pass *p)
 {
-    struct dm_lifecycle next;
-    char err[256];
     const struct dm_config *cfg = p->next_cfg;
     if (cfg == NULL)
         return;
     p->next_cfg = NULL;
-    if (!dm_lifecycle_build(cfg, p->env.names, &next, err, sizeof err)) {
-        dm_log_error("cannot build the lifecycle statements; keeping the previous ones",
-                     DM_S("error", err));
-        dm_config_unref(cfg);
-        return;
-    }
-    if (p->lc_ok)
-        dm_lifecycle_free(&p->lc);
-    p->lc = next;
-    p->lc_ok = true;
     dm_config_unref(p->env.cfg);
     p->env.cfg = cfg;
-    /* The control row gets the new confirm_within and reminders before
-     * the next pass. A different schema name means a different lock. */
     p->setup_done = false;
     p->checked = false;
     char old[300];
@@ -825,6 +922,8 @@ void dm_pass_free(struct dm_pass *p)
     dm_config_unref(p->env.cfg);
     if (p->next_cfg)
         dm_config_unref(p->next_cfg);
+    if (p->names_ok)
+        dm_sql_names_free(&p->names);
     for (int k = 0; k < 2; k++) {
         free(p->mark_ts[k]);
         free(p->mark_id[k]);

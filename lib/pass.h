@@ -3,6 +3,7 @@
 #define DM_PASS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 struct dm_config;
 struct dm_env;
@@ -16,8 +17,14 @@ struct dm_sql_names;
  * fatal when --once cannot go on. */
 struct dm_pass *dm_pass_new(const struct dm_env *env);
 
+/* Whether the pass can run under next, as far as it knows the source now:
+ * false (err: the configuration error) when next leaves a naive or date
+ * time column without source.timezone. The reload rejects such a file. */
+bool dm_pass_check_config(const struct dm_pass *p, const struct dm_config *next, char *err,
+                          size_t errlen);
+
 /* Takes the next configuration and its names (which the caller keeps
- * alive) and rebuilds the statements. */
+ * alive); the statements are rebuilt at the next set-up, between passes. */
 void dm_pass_reconfigure(struct dm_pass *p, const struct dm_config *cfg,
                          const struct dm_sql_names *names);
 

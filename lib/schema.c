@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "config.h"
 #include "sql.h"
 #include "strbuf.h"
@@ -193,6 +194,11 @@ static int check_source(PGconn *conn, const struct dm_config *cfg, const struct 
             free(t);
         }
     }
+    /* Naive and date columns need source.timezone (promise 2). */
+    struct dm_clock clock;
+    int rc = dm_clock_read(conn, cfg, n, &clock, err, errlen);
+    if (rc != DM_EXIT_OK)
+        return rc;
     for (size_t i = 0; i < cfg->policy.erase_columns.n; i++) {
         char *t = column_type(conn, n, cfg->policy.erase_columns.items[i]);
         if (t == NULL) {

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "config.h"
 #include "quote.h"
 #include "strbuf.h"
@@ -28,6 +29,13 @@ static const char *const name_keys[DM_N_COUNT] = {
     [DM_N_IDX_LAST_ACTIVITY] = "IDX_LAST_ACTIVITY",
     [DM_N_IDX_NEVER_ACTIVE] = "IDX_NEVER_ACTIVE",
     [DM_N_ID_TYPE] = "ID_TYPE",
+    [DM_N_LA_TS] = "LA_TS",
+    [DM_N_CR_TS] = "CR_TS",
+    [DM_N_LA_B] = "LA_B",
+    [DM_N_LA_E] = "LA_E",
+    [DM_N_CR_B] = "CR_B",
+    [DM_N_CR_E] = "CR_E",
+    [DM_N_NEWEST] = "NEWEST",
 };
 
 /* The name of an index dormant makes on the source table, quoted. The
@@ -117,6 +125,7 @@ bool dm_sql_names_build(struct dm_sql_names *n, const struct dm_config *cfg, cha
     n->value[DM_N_SUSPENDED] = dm_quote_literal(cfg->source.billing.suspended);
     n->value[DM_N_IDX_LAST_ACTIVITY] = index_name(cfg->source.table, "last_activity");
     n->value[DM_N_IDX_NEVER_ACTIVE] = index_name(cfg->source.table, "never_active");
+    dm_sql_names_set_clock(n, cfg, NULL);
     return true;
 fail:
     dm_sql_names_free(n);
@@ -127,6 +136,35 @@ void dm_sql_names_set_id_type(struct dm_sql_names *n, const char *type)
 {
     free(n->value[DM_N_ID_TYPE]);
     n->value[DM_N_ID_TYPE] = dm_xstrdup(type);
+}
+
+void dm_sql_names_set_clock(struct dm_sql_names *n, const struct dm_config *cfg,
+                            const struct dm_clock *clock)
+{
+    const struct dm_clock instants = {DM_TIME_INSTANT, DM_TIME_INSTANT};
+    if (clock == NULL)
+        clock = &instants;
+    char *zone = dm_quote_literal(cfg->source.timezone);
+    char la_i[300], la_j[300], cr_i[300], cr_j[300], la_b[300], la_e[300], cr_b[300], cr_e[300];
+    dm_clock_wrap(DM_CLOCK_INSTANT, clock->activity, zone, la_i, la_j, sizeof la_i);
+    dm_clock_wrap(DM_CLOCK_INSTANT, clock->created, zone, cr_i, cr_j, sizeof cr_i);
+    dm_clock_wrap(DM_CLOCK_BOUND, clock->activity, zone, la_b, la_e, sizeof la_b);
+    dm_clock_wrap(DM_CLOCK_BOUND, clock->created, zone, cr_b, cr_e, sizeof cr_b);
+    free(zone);
+    const char *la = n->value[DM_N_LA], *cr = n->value[DM_N_CREATED];
+    struct dm_strbuf v[DM_N_COUNT] = {{0}};
+    dm_strbuf_printf(&v[DM_N_LA_TS], "%ss.%s%s", la_i, la, la_j);
+    dm_strbuf_printf(&v[DM_N_CR_TS], "%ss.%s%s", cr_i, cr, cr_j);
+    dm_strbuf_str(&v[DM_N_LA_B], la_b);
+    dm_strbuf_str(&v[DM_N_LA_E], la_e);
+    dm_strbuf_str(&v[DM_N_CR_B], cr_b);
+    dm_strbuf_str(&v[DM_N_CR_E], cr_e);
+    dm_strbuf_printf(&v[DM_N_NEWEST], "(SELECT %smax(s.%s)%s FROM %s s WHERE s.%s <= %snow()%s)",
+                     la_i, la, la_j, n->value[DM_N_SRC], la, la_b, la_e);
+    for (int i = DM_N_LA_TS; i <= DM_N_NEWEST; i++) {
+        free(n->value[i]);
+        n->value[i] = v[i].s;
+    }
 }
 
 void dm_sql_names_free(struct dm_sql_names *n)

@@ -9,6 +9,7 @@
 #include "sql_files.h"
 
 struct dm_config;
+struct dm_clock;
 
 /*
  * How the files are written. Every statement dormant runs is a file under
@@ -42,6 +43,16 @@ enum dm_name {
     DM_N_IDX_LAST_ACTIVITY, /* {IDX_LAST_ACTIVITY} the source index migrate creates */
     DM_N_IDX_NEVER_ACTIVE,  /* {IDX_NEVER_ACTIVE} */
     DM_N_ID_TYPE,           /* {ID_TYPE} type of the source id (from the database, once known) */
+    /* One clock (clock.h): how the source's time columns hold instants,
+     * timestamptz until dm_sql_names_set_clock() says otherwise. */
+    DM_N_LA_TS,  /* {LA_TS} the instant s.{LA} holds */
+    DM_N_CR_TS,  /* {CR_TS} the instant s.{CREATED} holds */
+    DM_N_LA_B,   /* {LA_B}...{LA_E} around an instant: the value of {LA}'s type */
+    DM_N_LA_E,   /*   to compare the column with (bounds convert, columns do not) */
+    DM_N_CR_B,   /* {CR_B}...{CR_E}: likewise for {CREATED} */
+    DM_N_CR_E,   /* */
+    DM_N_NEWEST, /* {NEWEST} the newest activity in the source, ignoring the
+                  * future: the feed's horizon (promise 1), one index probe */
     DM_N_COUNT,
 };
 
@@ -58,6 +69,11 @@ bool dm_sql_names_build(struct dm_sql_names *n, const struct dm_config *cfg, cha
 
 /* Sets {ID_TYPE}, the source id's type as the database formats it. */
 void dm_sql_names_set_id_type(struct dm_sql_names *n, const char *type);
+
+/* Sets the clock's names ({LA_TS} ... {NEWEST}) for the column kinds the
+ * database reported (clock NULL: both timestamptz, as after build). */
+void dm_sql_names_set_clock(struct dm_sql_names *n, const struct dm_config *cfg,
+                            const struct dm_clock *clock);
 
 void dm_sql_names_free(struct dm_sql_names *n);
 

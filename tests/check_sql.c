@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 
 #include "answer.h"
+#include "clock.h"
 #include "config.h"
 #include "lifecycle.h"
 #include "quote.h"
@@ -153,6 +154,30 @@ static void render_all(const char *dir)
     dm_lifecycle_free(&lc);
     dm_config_free(cfg_off);
     free(off);
+
+    /* One clock: the statements that read source times, for a Rails-style
+     * timestamp last_activity_at and a date created_at in a named zone. */
+    char *zoned =
+        sample_with("locale = \"locale\";", "locale = \"locale\"; timezone = \"Europe/Paris\";");
+    struct dm_config *cfg_zoned = load(dir, zoned);
+    struct dm_sql_names zn;
+    ck_assert_msg(dm_sql_names_build(&zn, cfg_zoned, err, sizeof err), "%s", err);
+    dm_sql_names_set_id_type(&zn, "bigint");
+    const struct dm_clock clock = {DM_TIME_LOCAL, DM_TIME_DATE};
+    dm_sql_names_set_clock(&zn, cfg_zoned, &clock);
+    ck_assert_msg(dm_lifecycle_build(cfg_zoned, &zn, &lc, err, sizeof err), "%s", err);
+    const enum dm_step zoned_steps[] = {DM_STEP_REQUEST_INACTIVE, DM_STEP_REQUEST_NEVER,
+                                        DM_STEP_RESUME, DM_STEP_SUSPEND};
+    for (size_t i = 0; i < sizeof zoned_steps / sizeof zoned_steps[0]; i++) {
+        snprintf(name, sizeof name, "lifecycle/clock_local_date_run_%s",
+                 dm_step_names[zoned_steps[i]]);
+        add_stmt(name, &lc.run[zoned_steps[i]], dm_param_names);
+    }
+    add_stmt("lifecycle/clock_local_date_guards", &lc.guards, dm_param_names);
+    dm_lifecycle_free(&lc);
+    dm_sql_names_free(&zn);
+    dm_config_free(cfg_zoned);
+    free(zoned);
 
     /* The answers, composed. */
     static const char *const answer_params[] = {"key", "actor", "reason"};

@@ -41,6 +41,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 import urllib.error
@@ -122,6 +123,47 @@ def scalar(dsn, sql, params=None):
     """First column of the first row, or None when there is no row."""
     rows = psql(dsn, sql, params)
     return rows[0][0] if rows else None
+
+
+class Repeater:
+    """A thread that runs one statement every `every` seconds, in autocommit,
+    until stopped: a service's activity feed, an application's mailer."""
+
+    def __init__(self, dsn, sql, params=None, every=0.2):
+        self.dsn, self.sql, self.params, self.every = dsn, sql, params, every
+        self.stop_event = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        conn = psycopg2.connect(self.dsn)
+        conn.autocommit = True
+        try:
+            while not self.stop_event.is_set():
+                try:
+                    with conn.cursor() as cur:
+                        cur.execute(self.sql, self.params)
+                except psycopg2.Error:  # an outage test stopped the server
+                    conn.close()
+                    self.stop_event.wait(self.every)
+                    try:
+                        conn = psycopg2.connect(self.dsn)
+                        conn.autocommit = True
+                    except psycopg2.Error:
+                        pass
+                    continue
+                self.stop_event.wait(self.every)
+        finally:
+            conn.close()
+
+    def stop(self):
+        self.stop_event.set()
+        self.thread.join(10)
+
+
+# A key of each supported type for the live feed's watcher row.
+FEED_IDS = {'bigint': 2000000000, 'integer': 2000000000, 'text': 'zz-live-feed',
+            'uuid': 'ffffffff-ffff-4fff-bfff-ffffffffffff'}
 
 
 # The configuration of DESIGN.md section 5, with values that suit tests: fast
@@ -323,6 +365,31 @@ class DaemonTestCase(unittest.TestCase):
                  ' locale, billing_status) VALUES (%s, %s, now() - %s::interval,'
                  ' now() - %s::interval, %s, %s)',
                  (i, 'user%s@example.com' % i, created_ago, active_ago, locale, billing))
+
+    def start_feed(self, dsn, table='public.subscribers', every=0.2):
+        """Keep the activity feed live, as a real service's is: promise 1
+        holds every suspension back until the newest last_activity_at is at
+        or after the deadline. Adds a watcher row (active billing, activity
+        now, so never asked) whose activity a thread moves to now() every
+        `every` seconds until the test ends. Returns the watcher's id."""
+        id_type = scalar(dsn, "SELECT format_type(atttypid, NULL) FROM pg_attribute"
+                              " WHERE attrelid = %s::regclass AND attname = 'id'", (table,))
+        wid = FEED_IDS[id_type]
+        psql(dsn, 'INSERT INTO ' + table + ' (id, email, created_at, last_activity_at, locale,'
+             " billing_status) VALUES (%s, NULL, now() - interval '5 years', now(), 'en',"
+             " 'active')", (wid,))
+        feed = Repeater(dsn, 'UPDATE ' + table + ' SET last_activity_at = now() WHERE id = %s',
+                        (wid,), every)
+        self.addCleanup(feed.stop)
+        return wid
+
+    def wait_feed_caught_up(self, dsn, table='public.subscribers'):
+        """Wait until the live feed has reached every pending deadline, so
+        that a pass run now may suspend (with start_feed, within a moment)."""
+        self.wait_for(lambda: scalar(
+            dsn, 'SELECT coalesce((SELECT max(last_activity_at) FROM ' + table + ')'
+                 " >= (SELECT max(deadline) FROM dormant.account WHERE state = 'pending'),"
+                 ' true)'), what='the activity feed to reach the deadlines')
 
     def pg_stop(self):
         """Stop the test PostgreSQL (fast shutdown) to simulate an outage."""

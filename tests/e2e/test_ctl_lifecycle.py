@@ -34,12 +34,17 @@ class CtlLifecycle(harness.DaemonTestCase):
         self.add_subscribers(self.dsn, [8], created_ago='3 days', active_ago=None)  # too young
         self.add_subscribers(self.dsn, [9], active_ago='3 years')             # will be exempt
         self.add_subscribers(self.dsn, [10], active_ago='3 years', billing='suspended')
-        self.write_config({'policy.confirm_within': '3 seconds', 'policy.reminders': ['2 seconds'],
+        self.write_config({'policy.confirm_within': '3 seconds', 'policy.reminders': [],
                            'policy.erase_after': '', 'limits.max_backlog_fraction': 1.0})
         rc, out, err = self.ctl('migrate')
         self.assertEqual(rc, 0, err)
         rc, out, err = self.ctl('exempt', '9', '--reason', 'key account')
         self.assertEqual(rc, 0, err)
+
+    def feed_catches_up(self):
+        """Subscriber 6 watches now: the activity feed reaches the deadlines
+        (promise 1 holds suspensions back until it does)."""
+        self.psql(self.dsn, 'UPDATE subscribers SET last_activity_at = now() WHERE id = 6')
 
     def snapshot(self):
         return [self.psql(self.dsn, q) for q in SNAPSHOT]
@@ -88,6 +93,7 @@ class CtlLifecycle(harness.DaemonTestCase):
         self.wait_for(lambda: self.scalar(self.dsn, "SELECT bool_and(deadline < now())"
                                           " FROM dormant.account WHERE state = 'pending'"),
                       what='the deadlines')
+        self.feed_catches_up()
         who, doc = self.preview()
         self.assertEqual(who['resume'], [2])
         self.assertEqual(who['request'], [])
@@ -125,6 +131,7 @@ class CtlLifecycle(harness.DaemonTestCase):
         self.wait_for(lambda: self.scalar(self.dsn, "SELECT bool_and(deadline < now())"
                                           " FROM dormant.account WHERE state = 'pending'"),
                       what='the deadlines')
+        self.feed_catches_up()
         self.once()
         self.assertEqual(self.ids('suspended'), [2, 3, 4, 5])
         self.assertEqual(self.scalar(self.dsn, 'SELECT billing_status FROM subscribers'

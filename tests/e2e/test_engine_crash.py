@@ -40,6 +40,7 @@ class Crash(EngineTestCase):
         self.setup_db(limits__batch_size=100, policy__confirm_within='1 second',
                       policy__reminders=[])
         self.bulk_subscribers(3000)
+        self.start_feed(self.dsn)
         conf_a = self.write_config({'limits.batch_size': 100,
                                     'policy.confirm_within': '1 second',
                                     'policy.reminders': []}, dsn=self.dsn, name='a.conf')
@@ -74,6 +75,7 @@ class Crash(EngineTestCase):
         self.setup_db(limits__batch_size=100, policy__confirm_within='1 second',
                       policy__reminders=[])
         self.bulk_subscribers(5000)
+        self.start_feed(self.dsn)
         kills = 0
         for i in range(10):
             p = self.start_daemon()

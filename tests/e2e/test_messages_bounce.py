@@ -79,6 +79,7 @@ class Bounces(DeliveryTestCase):
     def test_bounce_after_delivery_then_no_suspension_until_a_new_request_is_delivered(self):
         dsn, conf = self.setup()
         self.add_subscribers(dsn, [1], created_ago='4 years', active_ago='3 years')
+        self.start_feed(dsn)  # promise 1: suspensions wait for a live activity feed
         self.start_daemon(conf)
         self.wait_for(lambda: self.mails_to('user1@example.com'), what='the request')
         (first, delivered, _, _, _), = self.requests(1)

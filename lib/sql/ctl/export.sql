@@ -6,7 +6,7 @@ SELECT jsonb_pretty(jsonb_build_object(
   'subscriber_id', $(id)::{ID_TYPE}::text,
   'exported_at', now(),
   'source', (SELECT jsonb_build_object('id', s.{ID}::text, 'email', s.{EMAIL},
-                 'created_at', s.{CREATED}, 'last_activity_at', s.{LA},
+                 'created_at', {CR_TS}, 'last_activity_at', {LA_TS},
                  'locale', {LOCALE}, 'billing', s.{BILLING}::text)
                FROM {SRC} s WHERE s.{ID} = $(id)::{ID_TYPE}),
   'account', (SELECT to_jsonb(a) - 'subscriber_id' FROM {S}.account a

@@ -2,8 +2,8 @@
 -- no message payloads: show answers "what happened", export "what is held".
 SELECT jsonb_build_object(
   'subscriber_id', $(id)::{ID_TYPE}::text,
-  'source', (SELECT jsonb_build_object('created_at', s.{CREATED},
-                 'last_activity_at', s.{LA}, 'billing', s.{BILLING}::text,
+  'source', (SELECT jsonb_build_object('created_at', {CR_TS},
+                 'last_activity_at', {LA_TS}, 'billing', s.{BILLING}::text,
                  'billing_active', s.{BILLING}::text = {ACTIVE}::text)
                FROM {SRC} s WHERE s.{ID} = $(id)::{ID_TYPE}),
   'account', (SELECT to_jsonb(a) - 'subscriber_id' FROM {S}.account a

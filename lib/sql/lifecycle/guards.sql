@@ -4,7 +4,7 @@ WITH ctl AS (SELECT * FROM {S}.control),
 rs AS (UPDATE {S}.control SET rescan = false, inactive_mark = NULL, inactive_mark_id = NULL,
               created_mark = NULL, created_mark_id = NULL
         WHERE rescan AND $(write)::boolean RETURNING 1),
-newest AS (SELECT max(s.{LA})::timestamptz AS ts FROM {SRC} s WHERE s.{LA} <= now()),
+newest AS (SELECT {NEWEST} AS ts),
 backlog AS (SELECT {BACKLOG} AS n)
  SELECT ctl.paused, n.ts IS NULL OR n.ts < now() - $(lag)::interval AS stale, n.ts AS newest_activity,
         CASE WHEN b.n > 0 THEN (SELECT count(*) FROM {S}.event

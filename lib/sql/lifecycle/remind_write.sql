@@ -1,32 +1,36 @@
+-- One reminder at a time: the next offset of the request's own schedule
+-- (account.reminders, fixed at its delivery), even when it comes late (after
+-- a pause or an outage). Its delivery moves the deadline to delivery +
+-- offset where needed and schedules the next one (the outbox_delivered
+-- trigger, migrations/0002). The message states the deadline it will have
+-- at the earliest delivery.
 -- Reminds nobody while the cluster-wide pause is set, and says so.
 ,
+pick AS (SELECT due.*, nextval({SEQ}) AS outbox_id FROM due),
 acc AS (UPDATE {S}.account a
-           SET reminders_sent = (SELECT count(*) FROM unnest($(reminders)::interval[]) r
-                                  WHERE a.deadline - r <= now()),
-               next_reminder_at = (SELECT min(a.deadline - r) FROM unnest($(reminders)::interval[]) r
-                                    WHERE a.deadline - r > now()),
-               updated_at = now()
-          FROM due WHERE a.subscriber_id = due.id AND a.state = 'pending'
-           AND a.next_reminder_at <= now() AND a.deadline > now()
+           SET reminders_sent = a.reminders_sent + 1, next_reminder_at = NULL,
+               reminder_outbox_id = pick.outbox_id, updated_at = now()
+          FROM pick WHERE a.subscriber_id = pick.id AND a.state = 'pending'
+           AND a.next_reminder_at <= now() AND a.reminder_outbox_id IS NULL
            AND NOT (SELECT paused FROM {S}.control)
-        RETURNING a.subscriber_id, a.cycle, a.deadline, a.reminders_sent),
+        RETURNING a.subscriber_id, a.cycle, a.reminders_sent,
+                  greatest(a.deadline, now() + a.reminders[a.reminders_sent]) AS deadline,
+                  a.reminders[a.reminders_sent] AS offset_),
 -- A new token per reminder, made by the database (see request_write.sql).
-ok AS (SELECT due.id, due.n, due.email, due.locale, due.la, due.rule, acc.cycle,
-              acc.deadline, acc.reminders_sent,
+ok AS (SELECT pick.id, pick.n, pick.email, pick.locale, pick.la, pick.rule, pick.outbox_id,
+              acc.cycle, acc.deadline, acc.reminders_sent, acc.offset_,
               translate(rtrim(encode(decode(replace(gen_random_uuid()::text
-                || gen_random_uuid()::text, '-', ''), 'hex'), 'base64'), '='), '+/', '-_') AS tok,
-              (SELECT min(r) FROM unnest($(reminders)::interval[]) r WHERE acc.deadline - r <= now())
-                AS offset_
-         FROM due JOIN acc ON acc.subscriber_id = due.id),
+                || gen_random_uuid()::text, '-', ''), 'hex'), 'base64'), '='), '+/', '-_') AS tok
+         FROM pick JOIN acc ON acc.subscriber_id = pick.id),
 tok AS (INSERT INTO {S}.token (hash, subscriber_id, cycle)
         SELECT sha256(convert_to(ok.tok, 'UTF8')), ok.id, ok.cycle FROM ok),
 ev AS (INSERT INTO {S}.event (subscriber_id, kind, cycle, actor, detail)
        SELECT ok.id, 'reminded', ok.cycle, 'daemon',
               jsonb_build_object('offset', ok.offset_::text, 'deadline', ok.deadline,
-                                 'reminder', ok.reminders_sent)
+                                 'reminder', ok.reminders_sent, 'outbox_id', ok.outbox_id)
          FROM ok),
-msg AS (INSERT INTO {S}.outbox (type, subscriber_id, cycle, payload)
-        SELECT 'confirmation.reminder', ok.id, ok.cycle,
+msg AS (INSERT INTO {S}.outbox (id, type, subscriber_id, cycle, payload)
+        SELECT ok.outbox_id, 'confirmation.reminder', ok.id, ok.cycle,
                jsonb_build_object('type', 'confirmation.reminder',
                  'timestamp', to_char((now()) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
                  'data', jsonb_build_object('subscriber_id', ok.id::text,

@@ -1,7 +1,7 @@
 -- Accounts whose recheck time came (confirmed, exempt until, too young).
 -- {LIMIT}: as in request_source_inactive.sql.
 raw AS (SELECT a.subscriber_id AS id, s.{EMAIL}::text AS email,
-               s.{LA}::timestamptz AS la, s.{CREATED}::timestamptz AS created,
+               {LA_TS} AS la, {CR_TS} AS created,
                {LOCALE} AS locale,
                coalesce(s.{BILLING} = $(active), false) AS billing_ok,
                coalesce(({ELIGIBLE}), false) AS elig,

@@ -26,7 +26,9 @@ acc AS (INSERT INTO {S}.account AS a (subscriber_id, state, cycle, rule, request
                requested_at = now(), request_outbox_id = EXCLUDED.request_outbox_id,
                delivered_at = NULL, deadline = NULL, reminders_sent = 0,
                next_reminder_at = NULL, suspended_at = NULL, confirmed_at = NULL,
-               recheck_at = NULL, updated_at = now()
+               recheck_at = NULL, confirm_within = NULL, reminders = NULL,
+               reminder_outbox_id = NULL, used_while_suspended_at = NULL,
+               updated_at = now()
          WHERE a.state = 'active'
         RETURNING a.subscriber_id, a.cycle),
 ok AS (SELECT p.*, acc.cycle FROM pick p JOIN acc ON acc.subscriber_id = p.id),

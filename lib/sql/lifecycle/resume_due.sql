@@ -9,15 +9,15 @@
 -- selectivity of the watermark, and the cost would follow the table.)
 WITH mk AS (SELECT activity_mark FROM {S}.control),
 due AS (SELECT * FROM (
-  SELECT a.subscriber_id AS id, a.cycle, a.requested_at, s.{LA}::timestamptz AS la
+  SELECT a.subscriber_id AS id, a.cycle, a.requested_at, {LA_TS} AS la
     FROM {SRC} s CROSS JOIN LATERAL
          (SELECT * FROM {S}.account a WHERE a.subscriber_id = s.{ID}
-             AND a.state = 'pending' AND s.{LA} > a.requested_at OFFSET 0) a
-   WHERE s.{LA} > coalesce((SELECT activity_mark FROM mk), '-infinity')
+             AND a.state = 'pending' AND {LA_TS} > a.requested_at OFFSET 0) a
+   WHERE s.{LA} > {LA_B}coalesce((SELECT activity_mark FROM mk), '-infinity'){LA_E}
      AND EXISTS (SELECT 1 FROM {S}.account WHERE state = 'pending')
   UNION
-  SELECT a.subscriber_id, a.cycle, a.requested_at, s.{LA}::timestamptz
+  SELECT a.subscriber_id, a.cycle, a.requested_at, {LA_TS}
     FROM {S}.account a JOIN {SRC} s ON s.{ID} = a.subscriber_id
    WHERE a.state = 'pending' AND (a.deadline <= now() OR a.next_reminder_at <= now())
-     AND s.{LA} > a.requested_at) u
+     AND {LA_TS} > a.requested_at) u
   ORDER BY la, id {LIMIT})

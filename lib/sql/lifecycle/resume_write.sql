@@ -14,7 +14,7 @@ ev AS (INSERT INTO {S}.event (subscriber_id, kind, cycle, actor, detail)
                                  'requested_at', due.requested_at)
          FROM acc JOIN due ON due.id = acc.subscriber_id),
 mark AS (UPDATE {S}.control
-            SET activity_mark = (SELECT max(s.{LA}) FROM {SRC} s WHERE s.{LA} <= now())
+            SET activity_mark = {NEWEST}
           WHERE (SELECT count(*) FROM due) < $(limit)::integer)
  SELECT (SELECT count(*) FROM acc) AS moved, (SELECT count(*) FROM due) < $(limit)::integer AS done,
         0 AS notified

@@ -13,8 +13,8 @@ est AS (SELECT greatest((SELECT c.reltuples FROM pg_class c
                           WHERE c.oid = (SELECT s.tableoid FROM {SRC} s LIMIT 1)),
                         ctl.sweep_last_rows, ctl.sweep_rows, 1)::float8 AS n FROM ctl),
 quota AS (SELECT ({QUOTA})::integer AS k FROM ctl, est),
-page AS (SELECT s.{ID} AS id, s.{EMAIL}::text AS email, s.{LA}::timestamptz AS la,
-                s.{CREATED}::timestamptz AS created, {LOCALE} AS locale,
+page AS (SELECT s.{ID} AS id, s.{EMAIL}::text AS email, {LA_TS} AS la,
+                {CR_TS} AS created, {LOCALE} AS locale,
                 coalesce(s.{BILLING} = $(active), false) AS billing_ok,
                 coalesce({ELIGIBLE}, false) AS elig
            FROM {SRC} s

@@ -7,14 +7,25 @@
 -- flag. The address is the one the source holds now (an operator may have
 -- fixed it since the message was queued; an erased row keeps the one it
 -- was queued with), written into the payload so the row records the
--- address each attempt used: one primary-key lookup per claimed row.
-WITH due AS (
-  SELECT id FROM {S}.outbox
+-- address each attempt used: one primary-key lookup per claimed row. A
+-- request or reminder whose subscriber is no longer pending in its cycle
+-- is retired instead of sent (promise 3: nothing of a cycle is delivered
+-- after the account left pending).
+WITH cand AS (
+  SELECT id, type, subscriber_id, cycle FROM {S}.outbox
    WHERE delivered_at IS NULL AND dead_at IS NULL AND next_attempt_at <= now()
      AND (claimed_until IS NULL OR claimed_until < now())
      AND NOT (channels_done @> $(channels)::text[])
      AND NOT COALESCE((SELECT paused FROM {S}.control LIMIT 1), false)
    ORDER BY next_attempt_at LIMIT $(limit)::int FOR UPDATE SKIP LOCKED),
+ gone AS (
+  UPDATE {S}.outbox o SET dead_at = now(),
+         last_error = 'superseded: the subscriber is no longer pending'
+    FROM cand c WHERE o.id = c.id AND c.type LIKE 'confirmation.%'
+     AND NOT EXISTS (SELECT 1 FROM {S}.account a WHERE a.subscriber_id = c.subscriber_id
+                        AND a.state = 'pending' AND a.cycle = c.cycle)
+  RETURNING o.id),
+ due AS (SELECT id FROM cand WHERE id NOT IN (SELECT id FROM gone)),
  claimed AS (
   UPDATE {S}.outbox o SET claimed_by = $(me), claimed_until = now() + $(lease)::interval,
          payload = COALESCE(jsonb_set(o.payload, '{data,email}', to_jsonb(

@@ -6,7 +6,7 @@ SELECT jsonb_pretty(jsonb_build_object(
   'subscriber_id', $1::bigint::text,
   'exported_at', now(),
   'source', (SELECT jsonb_build_object('id', s."id"::text, 'email', s."email",
-                 'created_at', s."created_at", 'last_activity_at', s."last_activity_at",
+                 'created_at', (s."created_at"), 'last_activity_at', (s."last_activity_at"),
                  'locale', s."locale"::text, 'billing', s."billing_status"::text)
                FROM "public"."subscribers" s WHERE s."id" = $1::bigint),
   'account', (SELECT to_jsonb(a) - 'subscriber_id' FROM "Dm_x".account a

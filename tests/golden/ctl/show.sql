@@ -4,8 +4,8 @@
 -- $1 = id
 SELECT jsonb_build_object(
   'subscriber_id', $1::bigint::text,
-  'source', (SELECT jsonb_build_object('created_at', s."created_at",
-                 'last_activity_at', s."last_activity_at", 'billing', s."billing_status"::text,
+  'source', (SELECT jsonb_build_object('created_at', (s."created_at"),
+                 'last_activity_at', (s."last_activity_at"), 'billing', s."billing_status"::text,
                  'billing_active', s."billing_status"::text = 'active'::text)
                FROM "public"."subscribers" s WHERE s."id" = $1::bigint),
   'account', (SELECT to_jsonb(a) - 'subscriber_id' FROM "Dm_x".account a

@@ -7,16 +7,16 @@
 -- $4 = active
 WITH mk AS (SELECT CASE WHEN rescan THEN NULL ELSE inactive_mark END AS ts,
               CASE WHEN rescan THEN NULL ELSE inactive_mark_id END AS id FROM "Dm_x".control),
-raw AS (SELECT s."id" AS id, s."email"::text AS email, s."last_activity_at"::timestamptz AS la,
-               s."created_at"::timestamptz AS created, s."locale"::text AS locale,
+raw AS (SELECT s."id" AS id, s."email"::text AS email, (s."last_activity_at") AS la,
+               (s."created_at") AS created, s."locale"::text AS locale,
                coalesce(s."billing_status" = $4, false) AS billing_ok,
                coalesce(((s.plan <> 'staff')), false) AS elig,
-               'inactive'::text AS rule, s."last_activity_at"::timestamptz AS ord
+               'inactive'::text AS rule, (s."last_activity_at") AS ord
           FROM "public"."subscribers" s
-         WHERE s."last_activity_at" >= coalesce((SELECT ts FROM mk), '-infinity')
-           AND (s."last_activity_at" > (SELECT ts FROM mk) OR s."id" > (SELECT id FROM mk)
+         WHERE s."last_activity_at" >= (coalesce((SELECT ts FROM mk), '-infinity'))
+           AND (s."last_activity_at" > ((SELECT ts FROM mk)) OR s."id" > (SELECT id FROM mk)
                 OR (SELECT ts FROM mk) IS NULL)
-           AND s."last_activity_at" <= now() - $1::interval
+           AND s."last_activity_at" <= (now() - $1::interval)
          ORDER BY s."last_activity_at", s."id" ),
 cand AS (SELECT r.*, a.state AS astate, a.confirmed_at,
                 e.subscriber_id IS NOT NULL AND (e.until IS NULL OR e.until > now()) AS exempt,

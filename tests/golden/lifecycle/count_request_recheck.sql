@@ -6,7 +6,7 @@
 -- $3 = min_age
 -- $4 = active
 WITH raw AS (SELECT a.subscriber_id AS id, s."email"::text AS email,
-               s."last_activity_at"::timestamptz AS la, s."created_at"::timestamptz AS created,
+               (s."last_activity_at") AS la, (s."created_at") AS created,
                s."locale"::text AS locale,
                coalesce(s."billing_status" = $4, false) AS billing_ok,
                coalesce(((s.plan <> 'staff')), false) AS elig,

@@ -14,8 +14,8 @@ est AS (SELECT greatest((SELECT c.reltuples FROM pg_class c
 quota AS (SELECT (greatest(100, ceil(est.n * extract(epoch FROM
   least(now() - coalesce(ctl.sweep_paid_until, now() - $6::interval), $5::interval))
   / extract(epoch FROM $5::interval))))::integer AS k FROM ctl, est),
-page AS (SELECT s."id" AS id, s."email"::text AS email, s."last_activity_at"::timestamptz AS la,
-                s."created_at"::timestamptz AS created, s."locale"::text AS locale,
+page AS (SELECT s."id" AS id, s."email"::text AS email, (s."last_activity_at") AS la,
+                (s."created_at") AS created, s."locale"::text AS locale,
                 coalesce(s."billing_status" = $4, false) AS billing_ok,
                 coalesce((s.plan <> 'staff'), false) AS elig
            FROM "public"."subscribers" s

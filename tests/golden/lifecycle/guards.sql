@@ -11,9 +11,9 @@ WITH ctl AS (SELECT * FROM "Dm_x".control),
 rs AS (UPDATE "Dm_x".control SET rescan = false, inactive_mark = NULL, inactive_mark_id = NULL,
               created_mark = NULL, created_mark_id = NULL
         WHERE rescan AND $6::boolean RETURNING 1),
-newest AS (SELECT max(s."last_activity_at")::timestamptz AS ts FROM "public"."subscribers" s WHERE s."last_activity_at" <= now()),
+newest AS (SELECT (SELECT (max(s."last_activity_at")) FROM "public"."subscribers" s WHERE s."last_activity_at" <= (now())) AS ts),
 backlog AS (SELECT (0 + (WITH raw AS (SELECT a.subscriber_id AS id, s."email"::text AS email,
-               s."last_activity_at"::timestamptz AS la, s."created_at"::timestamptz AS created,
+               (s."last_activity_at") AS la, (s."created_at") AS created,
                s."locale"::text AS locale,
                coalesce(s."billing_status" = $5, false) AS billing_ok,
                coalesce(((s.plan <> 'staff')), false) AS elig,
@@ -44,16 +44,16 @@ dec AS (SELECT c.*,
           FROM cand c)
  SELECT count(*) FROM dec d WHERE d.decision = 'request') + (WITH mk AS (SELECT CASE WHEN rescan THEN NULL ELSE inactive_mark END AS ts,
               CASE WHEN rescan THEN NULL ELSE inactive_mark_id END AS id FROM "Dm_x".control),
-raw AS (SELECT s."id" AS id, s."email"::text AS email, s."last_activity_at"::timestamptz AS la,
-               s."created_at"::timestamptz AS created, s."locale"::text AS locale,
+raw AS (SELECT s."id" AS id, s."email"::text AS email, (s."last_activity_at") AS la,
+               (s."created_at") AS created, s."locale"::text AS locale,
                coalesce(s."billing_status" = $5, false) AS billing_ok,
                coalesce(((s.plan <> 'staff')), false) AS elig,
-               'inactive'::text AS rule, s."last_activity_at"::timestamptz AS ord
+               'inactive'::text AS rule, (s."last_activity_at") AS ord
           FROM "public"."subscribers" s
-         WHERE s."last_activity_at" >= coalesce((SELECT ts FROM mk), '-infinity')
-           AND (s."last_activity_at" > (SELECT ts FROM mk) OR s."id" > (SELECT id FROM mk)
+         WHERE s."last_activity_at" >= (coalesce((SELECT ts FROM mk), '-infinity'))
+           AND (s."last_activity_at" > ((SELECT ts FROM mk)) OR s."id" > (SELECT id FROM mk)
                 OR (SELECT ts FROM mk) IS NULL)
-           AND s."last_activity_at" <= now() - $1::interval
+           AND s."last_activity_at" <= (now() - $1::interval)
          ORDER BY s."last_activity_at", s."id" ),
 cand AS (SELECT r.*, a.state AS astate, a.confirmed_at,
                 e.subscriber_id IS NOT NULL AND (e.until IS NULL OR e.until > now()) AS exempt,
@@ -77,17 +77,18 @@ dec AS (SELECT c.*,
           FROM cand c)
  SELECT count(*) FROM dec d WHERE d.decision = 'request') + (WITH mk AS (SELECT CASE WHEN rescan THEN NULL ELSE created_mark END AS ts,
               CASE WHEN rescan THEN NULL ELSE created_mark_id END AS id FROM "Dm_x".control),
-raw AS (SELECT s."id" AS id, s."email"::text AS email, s."last_activity_at"::timestamptz AS la,
-               s."created_at"::timestamptz AS created, s."locale"::text AS locale,
+raw AS (SELECT s."id" AS id, s."email"::text AS email, (s."last_activity_at") AS la,
+               (s."created_at") AS created, s."locale"::text AS locale,
                coalesce(s."billing_status" = $5, false) AS billing_ok,
                coalesce(((s.plan <> 'staff')), false) AS elig,
-               'never_active'::text AS rule, s."created_at"::timestamptz AS ord
+               'never_active'::text AS rule, (s."created_at") AS ord
           FROM "public"."subscribers" s
          WHERE s."last_activity_at" IS NULL
-           AND s."created_at" >= coalesce((SELECT ts FROM mk), '-infinity')
-           AND (s."created_at" > (SELECT ts FROM mk) OR s."id" > (SELECT id FROM mk)
+           AND s."created_at" >= (coalesce((SELECT ts FROM mk), '-infinity'))
+           AND (s."created_at" > ((SELECT ts FROM mk)) OR s."id" > (SELECT id FROM mk)
                 OR (SELECT ts FROM mk) IS NULL)
-           AND s."created_at" <= now() - $2::interval AND s."created_at" <= now() - $3::interval
+           AND s."created_at" <= (now() - $2::interval)
+           AND s."created_at" <= (now() - $3::interval)
          ORDER BY s."created_at", s."id" ),
 cand AS (SELECT r.*, a.state AS astate, a.confirmed_at,
                 e.subscriber_id IS NOT NULL AND (e.until IS NULL OR e.until > now()) AS exempt,

@@ -8,17 +8,18 @@
 -- $5 = limit
 WITH mk AS (SELECT CASE WHEN rescan THEN NULL ELSE created_mark END AS ts,
               CASE WHEN rescan THEN NULL ELSE created_mark_id END AS id FROM "Dm_x".control),
-raw AS (SELECT s."id" AS id, s."email"::text AS email, s."last_activity_at"::timestamptz AS la,
-               s."created_at"::timestamptz AS created, s."locale"::text AS locale,
+raw AS (SELECT s."id" AS id, s."email"::text AS email, (s."last_activity_at") AS la,
+               (s."created_at") AS created, s."locale"::text AS locale,
                coalesce(s."billing_status" = $4, false) AS billing_ok,
                coalesce(((s.plan <> 'staff')), false) AS elig,
-               'never_active'::text AS rule, s."created_at"::timestamptz AS ord
+               'never_active'::text AS rule, (s."created_at") AS ord
           FROM "public"."subscribers" s
          WHERE s."last_activity_at" IS NULL
-           AND s."created_at" >= coalesce((SELECT ts FROM mk), '-infinity')
-           AND (s."created_at" > (SELECT ts FROM mk) OR s."id" > (SELECT id FROM mk)
+           AND s."created_at" >= (coalesce((SELECT ts FROM mk), '-infinity'))
+           AND (s."created_at" > ((SELECT ts FROM mk)) OR s."id" > (SELECT id FROM mk)
                 OR (SELECT ts FROM mk) IS NULL)
-           AND s."created_at" <= now() - $2::interval AND s."created_at" <= now() - $3::interval
+           AND s."created_at" <= (now() - $2::interval)
+           AND s."created_at" <= (now() - $3::interval)
          ORDER BY s."created_at", s."id" ),
 cand AS (SELECT r.*, a.state AS astate, a.confirmed_at,
                 e.subscriber_id IS NOT NULL AND (e.until IS NULL OR e.until > now()) AS exempt,

@@ -7,7 +7,7 @@
 -- $4 = active
 -- $5 = limit
 WITH raw AS (SELECT a.subscriber_id AS id, s."email"::text AS email,
-               s."last_activity_at"::timestamptz AS la, s."created_at"::timestamptz AS created,
+               (s."last_activity_at") AS la, (s."created_at") AS created,
                s."locale"::text AS locale,
                coalesce(s."billing_status" = $4, false) AS billing_ok,
                coalesce(((s.plan <> 'staff')), false) AS elig,

@@ -11,16 +11,16 @@
 -- $8 = limit
 WITH mk AS (SELECT CASE WHEN rescan THEN NULL ELSE inactive_mark END AS ts,
               CASE WHEN rescan THEN NULL ELSE inactive_mark_id END AS id FROM "Dm_x".control),
-raw AS (SELECT s."id" AS id, s."email"::text AS email, s."last_activity_at"::timestamptz AS la,
-               s."created_at"::timestamptz AS created, s."locale"::text AS locale,
+raw AS (SELECT s."id" AS id, s."email"::text AS email, (s."last_activity_at") AS la,
+               (s."created_at") AS created, s."locale"::text AS locale,
                coalesce(s."billing_status" = $4, false) AS billing_ok,
                coalesce(((s.plan <> 'staff')), false) AS elig,
-               'inactive'::text AS rule, s."last_activity_at"::timestamptz AS ord
+               'inactive'::text AS rule, (s."last_activity_at") AS ord
           FROM "public"."subscribers" s
-         WHERE s."last_activity_at" >= coalesce($6::timestamptz, '-infinity')
-           AND (s."last_activity_at" > $6::timestamptz OR s."id" > $7
+         WHERE s."last_activity_at" >= (coalesce($6::timestamptz, '-infinity'))
+           AND (s."last_activity_at" > ($6::timestamptz) OR s."id" > $7
                 OR $6::timestamptz IS NULL)
-           AND s."last_activity_at" <= now() - $1::interval
+           AND s."last_activity_at" <= (now() - $1::interval)
          ORDER BY s."last_activity_at", s."id" LIMIT $8::integer),
 cand AS (SELECT r.*, a.state AS astate, a.confirmed_at,
                 e.subscriber_id IS NOT NULL AND (e.until IS NULL OR e.until > now()) AS exempt,
@@ -63,7 +63,9 @@ acc AS (INSERT INTO "Dm_x".account AS a (subscriber_id, state, cycle, rule, requ
                requested_at = now(), request_outbox_id = EXCLUDED.request_outbox_id,
                delivered_at = NULL, deadline = NULL, reminders_sent = 0,
                next_reminder_at = NULL, suspended_at = NULL, confirmed_at = NULL,
-               recheck_at = NULL, updated_at = now()
+               recheck_at = NULL, confirm_within = NULL, reminders = NULL,
+               reminder_outbox_id = NULL, used_while_suspended_at = NULL,
+               updated_at = now()
          WHERE a.state = 'active'
         RETURNING a.subscriber_id, a.cycle),
 ok AS (SELECT p.*, acc.cycle FROM pick p JOIN acc ON acc.subscriber_id = p.id),

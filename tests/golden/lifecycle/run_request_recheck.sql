@@ -8,7 +8,7 @@
 -- $5 = url
 -- $6 = limit
 WITH raw AS (SELECT a.subscriber_id AS id, s."email"::text AS email,
-               s."last_activity_at"::timestamptz AS la, s."created_at"::timestamptz AS created,
+               (s."last_activity_at") AS la, (s."created_at") AS created,
                s."locale"::text AS locale,
                coalesce(s."billing_status" = $4, false) AS billing_ok,
                coalesce(((s.plan <> 'staff')), false) AS elig,
@@ -58,7 +58,9 @@ acc AS (INSERT INTO "Dm_x".account AS a (subscriber_id, state, cycle, rule, requ
                requested_at = now(), request_outbox_id = EXCLUDED.request_outbox_id,
                delivered_at = NULL, deadline = NULL, reminders_sent = 0,
                next_reminder_at = NULL, suspended_at = NULL, confirmed_at = NULL,
-               recheck_at = NULL, updated_at = now()
+               recheck_at = NULL, confirm_within = NULL, reminders = NULL,
+               reminder_outbox_id = NULL, used_while_suspended_at = NULL,
+               updated_at = now()
          WHERE a.state = 'active'
         RETURNING a.subscriber_id, a.cycle),
 ok AS (SELECT p.*, acc.cycle FROM pick p JOIN acc ON acc.subscriber_id = p.id),

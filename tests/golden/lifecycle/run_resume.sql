@@ -4,17 +4,17 @@
 -- $1 = limit
 WITH mk AS (SELECT activity_mark FROM "Dm_x".control),
 due AS (SELECT * FROM (
-  SELECT a.subscriber_id AS id, a.cycle, a.requested_at, s."last_activity_at"::timestamptz AS la
+  SELECT a.subscriber_id AS id, a.cycle, a.requested_at, (s."last_activity_at") AS la
     FROM "public"."subscribers" s CROSS JOIN LATERAL
          (SELECT * FROM "Dm_x".account a WHERE a.subscriber_id = s."id"
-             AND a.state = 'pending' AND s."last_activity_at" > a.requested_at OFFSET 0) a
-   WHERE s."last_activity_at" > coalesce((SELECT activity_mark FROM mk), '-infinity')
+             AND a.state = 'pending' AND (s."last_activity_at") > a.requested_at OFFSET 0) a
+   WHERE s."last_activity_at" > (coalesce((SELECT activity_mark FROM mk), '-infinity'))
      AND EXISTS (SELECT 1 FROM "Dm_x".account WHERE state = 'pending')
   UNION
-  SELECT a.subscriber_id, a.cycle, a.requested_at, s."last_activity_at"::timestamptz
+  SELECT a.subscriber_id, a.cycle, a.requested_at, (s."last_activity_at")
     FROM "Dm_x".account a JOIN "public"."subscribers" s ON s."id" = a.subscriber_id
    WHERE a.state = 'pending' AND (a.deadline <= now() OR a.next_reminder_at <= now())
-     AND s."last_activity_at" > a.requested_at) u
+     AND (s."last_activity_at") > a.requested_at) u
   ORDER BY la, id LIMIT $1::integer)
 ,
 acc AS (UPDATE "Dm_x".account a SET state = 'active', next_reminder_at = NULL,
@@ -32,7 +32,7 @@ ev AS (INSERT INTO "Dm_x".event (subscriber_id, kind, cycle, actor, detail)
                                  'requested_at', due.requested_at)
          FROM acc JOIN due ON due.id = acc.subscriber_id),
 mark AS (UPDATE "Dm_x".control
-            SET activity_mark = (SELECT max(s."last_activity_at") FROM "public"."subscribers" s WHERE s."last_activity_at" <= now())
+            SET activity_mark = (SELECT (max(s."last_activity_at")) FROM "public"."subscribers" s WHERE s."last_activity_at" <= (now()))
           WHERE (SELECT count(*) FROM due) < $1::integer)
  SELECT (SELECT count(*) FROM acc) AS moved, (SELECT count(*) FROM due) < $1::integer AS done,
         0 AS notified

@@ -104,4 +104,66 @@ COMMENT ON COLUMN "Dm_x".event.db_user IS 'dormant: the database role that wrote
 
 
 ALTER TABLE "Dm_x".meta ADD COLUMN IF NOT EXISTS source_table text,
-  ADD COLUMN IF NOT EXISTS source_columns jsonb
+  ADD COLUMN IF NOT EXISTS source_columns jsonb;
+
+
+
+
+
+
+ALTER TABLE "Dm_x".account
+  ADD COLUMN confirm_within interval,
+  ADD COLUMN reminders interval[],
+  ADD COLUMN reminder_outbox_id bigint,
+  ADD COLUMN used_while_suspended_at timestamptz;
+COMMENT ON COLUMN "Dm_x".account.reminders IS
+  'dormant: the reminder offsets of this request, longest first, fixed at its delivery';
+UPDATE "Dm_x".account a SET confirm_within = c.confirm_within,
+       reminders = ARRAY(SELECT r FROM unnest(c.reminders) r ORDER BY r DESC)
+  FROM "Dm_x".control c WHERE a.state = 'pending' AND a.delivered_at IS NOT NULL;
+
+
+
+CREATE OR REPLACE FUNCTION "Dm_x".outbox_delivered() RETURNS trigger LANGUAGE plpgsql
+  SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+  dl timestamptz;
+  cw interval;
+  rem interval[];
+BEGIN
+  IF NEW.delivered_at IS NOT NULL AND OLD.delivered_at IS NULL THEN
+    INSERT INTO "Dm_x".event (subscriber_id, kind, cycle, actor, detail)
+    VALUES (NEW.subscriber_id, 'delivered', NEW.cycle, 'daemon',
+            jsonb_build_object('outbox_id', NEW.id, 'type', NEW.type,
+              'channel', CASE WHEN cardinality(NEW.channels_done) = 0 THEN 'outbox'
+                              ELSE array_to_string(NEW.channels_done, ',') END,
+              'at', NEW.delivered_at));
+    IF NEW.type = 'confirmation.requested' THEN
+      SELECT c.confirm_within, ARRAY(SELECT r FROM unnest(c.reminders) r ORDER BY r DESC)
+        INTO cw, rem FROM "Dm_x".control c;
+      dl := GREATEST(NEW.delivered_at + cw, (NEW.payload #>> '{data,deadline}')::timestamptz);
+      UPDATE "Dm_x".account a
+         SET delivered_at = NEW.delivered_at, deadline = dl,
+             confirm_within = cw, reminders = rem, reminders_sent = 0,
+             reminder_outbox_id = NULL, next_reminder_at = dl - rem[1],
+             updated_at = now()
+       WHERE a.subscriber_id = NEW.subscriber_id AND a.request_outbox_id = NEW.id
+         AND a.state = 'pending' AND a.delivered_at IS NULL;
+    ELSIF NEW.type = 'confirmation.reminder' THEN
+
+      UPDATE "Dm_x".account a
+         SET deadline = GREATEST(a.deadline, NEW.delivered_at + a.reminders[a.reminders_sent]),
+             next_reminder_at = GREATEST(a.deadline,
+                                         NEW.delivered_at + a.reminders[a.reminders_sent])
+                                - a.reminders[a.reminders_sent + 1],
+             reminder_outbox_id = NULL, updated_at = now()
+       WHERE a.subscriber_id = NEW.subscriber_id AND a.reminder_outbox_id = NEW.id
+         AND a.state = 'pending';
+    END IF;
+    IF NEW.payload IS NOT NULL THEN
+      NEW.payload := NEW.payload #- '{data,confirm_url}';
+    END IF;
+  END IF;
+  RETURN NEW;
+END
+$fn$;

@@ -6,13 +6,21 @@
 -- $3 = me
 -- $4 = lease
 -- $5 = confirm
-WITH due AS (
-  SELECT id FROM "Dm_x".outbox
+WITH cand AS (
+  SELECT id, type, subscriber_id, cycle FROM "Dm_x".outbox
    WHERE delivered_at IS NULL AND dead_at IS NULL AND next_attempt_at <= now()
      AND (claimed_until IS NULL OR claimed_until < now())
      AND NOT (channels_done @> $1::text[])
      AND NOT COALESCE((SELECT paused FROM "Dm_x".control LIMIT 1), false)
    ORDER BY next_attempt_at LIMIT $2::int FOR UPDATE SKIP LOCKED),
+ gone AS (
+  UPDATE "Dm_x".outbox o SET dead_at = now(),
+         last_error = 'superseded: the subscriber is no longer pending'
+    FROM cand c WHERE o.id = c.id AND c.type LIKE 'confirmation.%'
+     AND NOT EXISTS (SELECT 1 FROM "Dm_x".account a WHERE a.subscriber_id = c.subscriber_id
+                        AND a.state = 'pending' AND a.cycle = c.cycle)
+  RETURNING o.id),
+ due AS (SELECT id FROM cand WHERE id NOT IN (SELECT id FROM gone)),
  claimed AS (
   UPDATE "Dm_x".outbox o SET claimed_by = $3, claimed_until = now() + $4::interval,
          payload = COALESCE(jsonb_set(o.payload, '{data,email}', to_jsonb(

@@ -3,6 +3,6 @@
 -- (the module binds its values by name).
 -- $1 = table
 -- $2 = column
-SELECT format_type(a.atttypid, a.atttypmod) FROM pg_attribute a
+SELECT format_type(a.atttypid, NULL) FROM pg_attribute a
  WHERE a.attrelid = to_regclass($1) AND a.attname = $2
    AND a.attnum > 0 AND NOT a.attisdropped
