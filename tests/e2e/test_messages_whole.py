@@ -108,7 +108,10 @@ class WholeMessages(DeliveryTestCase):
         self.psql(dsn, 'INSERT INTO public.subscribers (id, email, created_at,'
                   ' last_activity_at, locale) VALUES (%s, %s, now(), NULL, %s)',
                   (sid, email or 'user%d@example.com' % sid, locale))
+        # A request or reminder goes out only while its cycle is pending, so
+        # the account is written with it, in the same statement.
         return self.scalar(dsn, '''
+            WITH o AS (
             INSERT INTO dormant.outbox (type, subscriber_id, cycle, payload)
             VALUES (%(type)s, %(sid)s, 1, jsonb_build_object('type', %(type)s,
               'timestamp', '2026-11-28T23:00:00Z',
@@ -117,7 +120,15 @@ class WholeMessages(DeliveryTestCase):
                  'confirm_url', %(link)s::text, 'deadline', %(deadline)s::text,
                  'last_activity_at', %(la)s::text, 'rule', %(rule)s::text,
                  'reason', %(reason)s::text))))
-            RETURNING id''', {'type': type_, 'sid': sid, 'locale': locale, 'link': link,
+            RETURNING id, subscriber_id),
+            a AS (
+            INSERT INTO dormant.account (subscriber_id, state, cycle, rule, requested_at,
+                                         request_outbox_id)
+            SELECT o.subscriber_id, 'pending', 1, %(rule)s, now(),
+                   CASE WHEN %(type)s = 'confirmation.requested' THEN o.id END
+              FROM o WHERE %(type)s IN ('confirmation.requested', 'confirmation.reminder')
+            RETURNING 1)
+            SELECT id FROM o''', {'type': type_, 'sid': sid, 'locale': locale, 'link': link,
                               'email': email or 'user%d@example.com' % sid,
                               'deadline': DEADLINE if type_ in WITH_LINK else None,
                               'la': LAST_ACTIVITY if rule == 'inactive' else None,
