@@ -278,7 +278,7 @@ out:
     if (ctl.conn != NULL)
         PQclear(PQexec(ctl.conn, dm_sql(DM_SQL_TX_ROLLBACK)));
     for (size_t a = 0; a < N_ACTIONS; a++)
-        for (int i = 0; i < 3; i++)
+        for (size_t i = 0; i < sizeof pa[a].rows / sizeof pa[a].rows[0]; i++)
             PQclear(pa[a].rows[i]);
     dm_ctl_close(&ctl);
     dm_lifecycle_free(&lc);
