@@ -2,7 +2,6 @@
 #include "http.h"
 
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
@@ -12,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "answer.h"
 #include "cidr.h"
@@ -22,11 +20,9 @@
 #include "interval.h"
 #include "log.h"
 #include "metrics.h"
+#include "page.h"
 #include "ratelimit.h"
 #include "sql.h"
-#include "strbuf.h"
-#include "localdate.h"
-#include "template.h"
 #include "token.h"
 #include "util.h"
 
@@ -54,50 +50,6 @@
 #define BLOCKED_PENDING 32
 /* X-Forwarded-For lines read at most (the last ones count). */
 #define XFF_LINES 8
-/* Locales with their own page directory that we keep at most. */
-#define MAX_LOCALES 32
-
-/* The pages a subscriber can see; one file each under templates/<locale>/. */
-enum page {
-    PAGE_ASK,         /* the question, with the two buttons */
-    PAGE_KEPT,        /* after "keep" */
-    PAGE_PAUSED,      /* after "pause" */
-    PAGE_NOTFOUND,    /* unknown, used, expired or erased link */
-    PAGE_UNAVAILABLE, /* database unreachable: try again later */
-    PAGE_TOOMANY,     /* too many failed attempts from this address */
-    PAGE_COUNT,
-};
-
-static const char *const page_files[PAGE_COUNT] = {
-    "page.html", "kept.html", "paused.html", "notfound.html", "unavailable.html", "toomany.html",
-};
-
-/* Used when even the English file is missing, so the page always answers. */
-static const char *const page_builtin[PAGE_COUNT] = {
-    "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Keep your "
-    "subscription?</title></head><body><h1>Do you want to keep your subscription?</h1><p>If you "
-    "do nothing, billing stops on {{deadline_date}} at {{deadline_time}} (UTC).</p><form "
-    "method=\"post\"><input type=\"hidden\" name=\"action\" value=\"keep\"><button "
-    "type=\"submit\">Keep my subscription</button></form><form method=\"post\"><input "
-    "type=\"hidden\" name=\"action\" value=\"pause\"><button type=\"submit\">Pause billing "
-    "now</button></form></body></html>\n",
-    "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Your subscription "
-    "continues</title></head><body><h1>Thank you: your subscription continues</h1></body></html>\n",
-    "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Billing is "
-    "paused</title></head><body><h1>Billing is paused</h1></body></html>\n",
-    "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Link not "
-    "valid</title></head><body><h1>This link is not valid</h1></body></html>\n",
-    "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Please try again "
-    "later</title></head><body><h1>Please try again later</h1></body></html>\n",
-    "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Too many "
-    "attempts</title></head><body><h1>Too many attempts</h1></body></html>\n",
-};
-
-/* The pages of one locale; NULL entries fall back to English. */
-struct page_set {
-    char locale[17];
-    char *text[PAGE_COUNT];
-};
 
 /* What a request waiting for the database is for. */
 enum job {
@@ -116,10 +68,9 @@ struct dm_http {
     struct evhttp *http;
     struct evhttp_bound_socket *sock; /* NULL once stopped */
     char *listen;                     /* the "host:port" sock is bound to */
-    struct page_set *sets;            /* sets[0] is English */
-    size_t nsets;
-    struct dm_ratelimit *limit; /* failed token attempts per client address */
-    struct dm_cidr *proxies;    /* http.trusted_proxies, parsed */
+    struct dm_pages *pages;           /* every language's pages (lib/page.c) */
+    struct dm_ratelimit *limit;       /* failed token attempts per client address */
+    struct dm_cidr *proxies;          /* http.trusted_proxies, parsed */
     size_t nproxies;
     struct pending *pending;   /* requests waiting for the database */
     size_t npending;           /* how many are linked in pending */
@@ -140,7 +91,7 @@ struct pending {
     struct evhttp_request *req;
     struct event *timer; /* gives up with a 503 after DB_WAIT_MS */
     enum job job;
-    char lang[17];   /* locale of the error pages, from Accept-Language (the page sets may be
+    char lang[17];   /* language of the error pages, from Accept-Language (the pages may be
                         reloaded while the request waits: kept by name) */
     char client[64]; /* rate-limit key */
     bool blocked;    /* the client was over its failed-token budget (counted in nblocked) */
@@ -169,120 +120,6 @@ struct conn_guard {
     struct evhttp_connection *evcon; /* NULL until adopted */
     struct event *timer;
 };
-
-/* -- pages ------------------------------------------------------------- */
-
-static void sets_free(struct page_set *sets, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        for (int p = 0; p < PAGE_COUNT; p++)
-            free(sets[i].text[p]);
-    free(sets);
-}
-
-/* True for a directory name that can be a locale: "en", "fr", "pt-BR". */
-static bool locale_name(const char *s)
-{
-    size_t n = strlen(s);
-    if (n < 2 || n > 16)
-        return false;
-    for (const char *p = s; *p; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || *p == '-' || *p == '_'))
-            return false;
-    return true;
-}
-
-/* Reads templates/<locale>/<page> for one locale, with the shared style
- * sheet put in place of {{style}} (the CSP allows inline styles only);
- * true when any file was found. */
-static bool load_set(const char *dir, const char *locale, const char *style, struct page_set *set)
-{
-    char path[4096];
-    bool any = false;
-    const struct dm_subst subst[] = {{"{{style}}", style}};
-    memset(set, 0, sizeof *set);
-    snprintf(set->locale, sizeof set->locale, "%s", locale);
-    for (int p = 0; p < PAGE_COUNT; p++) {
-        snprintf(path, sizeof path, "%s/%s/%s", dir, locale, page_files[p]);
-        char *raw = dm_read_file(path, NULL);
-        if (raw == NULL)
-            continue;
-        set->text[p] = dm_subst(raw, subst, 1);
-        free(raw);
-        any = true;
-    }
-    return any;
-}
-
-/* Loads every locale's pages from the templates directory; English first.
- * Missing files fall back to English, then to built-in text. */
-static void load_pages(struct dm_http *h)
-{
-    const char *dir = h->env.cfg->email.templates;
-    struct page_set *sets = calloc(MAX_LOCALES, sizeof *sets);
-    size_t n = 1;
-    if (sets == NULL)
-        abort();
-    char css_path[4096];
-    snprintf(css_path, sizeof css_path, "%s/page.css", dir);
-    char *style = dm_read_file(css_path, NULL);
-    if (!load_set(dir, "en", style ? style : "", &sets[0]))
-        dm_log_warning("no English page templates: using the built-in pages",
-                       DM_S("templates", dir));
-    for (int p = 0; p < PAGE_COUNT; p++)
-        if (sets[0].text[p] == NULL) {
-            sets[0].text[p] = strdup(page_builtin[p]);
-            if (sets[0].text[p] == NULL)
-                abort();
-        }
-    DIR *dh = opendir(dir);
-    struct dirent *de;
-    while (dh && (de = readdir(dh)) != NULL && n < MAX_LOCALES)
-        if (locale_name(de->d_name) && strcmp(de->d_name, "en") != 0 &&
-            load_set(dir, de->d_name, style ? style : "", &sets[n]))
-            n++;
-    if (dh)
-        closedir(dh);
-    free(style);
-    sets_free(h->sets, h->nsets);
-    h->sets = sets;
-    h->nsets = n;
-}
-
-/* The page set for a locale tag ("fr", "fr-CA", "FR"); English when none fits. */
-static const struct page_set *set_for(const struct dm_http *h, const char *tag)
-{
-    if (tag == NULL)
-        return &h->sets[0];
-    for (size_t i = 0; i < h->nsets; i++) {
-        size_t n = strlen(h->sets[i].locale);
-        if (strncasecmp(tag, h->sets[i].locale, n) == 0 &&
-            (tag[n] == '\0' || tag[n] == '-' || tag[n] == '_' || tag[n] == ';' || tag[n] == ',' ||
-             tag[n] == ' '))
-            return &h->sets[i];
-    }
-    return &h->sets[0];
-}
-
-/* The first language of Accept-Language we have pages for; English otherwise. */
-static const struct page_set *negotiate(const struct dm_http *h, struct evhttp_request *req)
-{
-    const char *al = evhttp_find_header(evhttp_request_get_input_headers(req), "Accept-Language");
-    for (const char *p = al; p && *p;) {
-        while (*p == ' ' || *p == ',')
-            p++;
-        const struct page_set *s = set_for(h, p);
-        if (s != &h->sets[0] || strncasecmp(p, "en", 2) == 0)
-            return s;
-        p = strchr(p, ',');
-    }
-    return &h->sets[0];
-}
-
-static const char *page_text(const struct dm_http *h, const struct page_set *set, enum page p)
-{
-    return set->text[p] ? set->text[p] : h->sets[0].text[p];
-}
 
 /* -- responses --------------------------------------------------------- */
 
@@ -314,25 +151,20 @@ static void respond(struct evhttp_request *req, int code, const char *reason,
     evbuffer_free(buf);
 }
 
-/* Sends one of the HTML pages, with the deadline filled in where it appears. */
+/* Sends page p in language lang (a name from lib/page.c), with the
+ * deadline (ISO 8601 UTC, or NULL) shown in email.timezone where it appears. */
 static void respond_page(struct dm_http *h, struct evhttp_request *req, int code,
-                         const char *reason, const struct page_set *set, enum page p,
-                         const char *deadline_date, const char *deadline_time)
+                         const char *reason, const char *lang, enum dm_page p, const char *deadline)
 {
-    const struct dm_template_var vars[] = {
-        {"deadline_date", deadline_date},
-        {"deadline_time", deadline_time},
-    };
-    char *body = dm_template_expand(page_text(h, set, p), vars, 2, true);
+    char *body = dm_page_render(h->pages, lang, p, deadline, h->env.cfg->email.timezone);
     respond(req, code, reason, "text/html; charset=utf-8", body);
     free(body);
 }
 
-static void respond_unavailable(struct dm_http *h, struct evhttp_request *req,
-                                const struct page_set *set)
+static void respond_unavailable(struct dm_http *h, struct evhttp_request *req, const char *lang)
 {
     evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "30");
-    respond_page(h, req, 503, "Service Unavailable", set, PAGE_UNAVAILABLE, NULL, NULL);
+    respond_page(h, req, 503, "Service Unavailable", lang, DM_PAGE_UNAVAILABLE, NULL);
 }
 
 static void respond_method(struct evhttp_request *req, const char *allow)
@@ -427,7 +259,7 @@ static void client_key(const struct dm_http *h, struct evhttp_request *req, char
  * address did. Logs once when the address trips the limit.
  */
 static void refuse(struct dm_http *h, struct evhttp_request *req, const char *client,
-                   const struct page_set *lang)
+                   const char *lang)
 {
     int64_t now = dm_now_ms();
     bool blocked = dm_ratelimit_blocked(h->limit, client, now);
@@ -437,14 +269,14 @@ static void refuse(struct dm_http *h, struct evhttp_request *req, const char *cl
             dm_log_warning("too many invalid confirmation links from one address: refusing them "
                            "for a while",
                            DM_S("client", client));
-        respond_page(h, req, 404, "Not Found", lang, PAGE_NOTFOUND, NULL, NULL);
+        respond_page(h, req, 404, "Not Found", lang, DM_PAGE_NOTFOUND, NULL);
         return;
     }
     char after[24];
     snprintf(after, sizeof after, "%lld",
              (long long)(dm_ratelimit_retry_ms(h->limit, client, now) + 999) / 1000);
     evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", after);
-    respond_page(h, req, 429, "Too Many Requests", lang, PAGE_TOOMANY, NULL, NULL);
+    respond_page(h, req, 429, "Too Many Requests", lang, DM_PAGE_TOOMANY, NULL);
 }
 
 /* -- waiting for the database ----------------------------------------- */
@@ -514,7 +346,7 @@ static void respond_no_db(struct dm_http *h, struct pending *p)
         break;
     }
     default:
-        respond_unavailable(h, p->req, set_for(h, p->lang));
+        respond_unavailable(h, p->req, p->lang);
     }
 }
 
@@ -569,26 +401,19 @@ static void result_cb(void *arg, PGresult *res)
     switch (p->job) {
     case JOB_SHOW:
         if (PQntuples(res) == 0) {
-            refuse(h, req, p->client, set_for(h, p->lang));
+            refuse(h, req, p->client, p->lang);
         } else {
             const char *locale = PQgetisnull(res, 0, 3) ? "en" : PQgetvalue(res, 0, 3);
-            const struct page_set *set = set_for(h, locale);
-            /* The deadline, in UTC from the lookup, shown in email.timezone. */
-            char iso[64], date[128], time[64];
-            const char *tz = h->env.cfg->email.timezone;
+            /* The deadline, in UTC from the lookup. */
+            char iso[64];
             snprintf(iso, sizeof iso, "%sT%s:00Z", PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2));
-            if (!dm_localdate_format(iso, set->locale, tz, DM_DATE_FULL, date, sizeof date) ||
-                !dm_localdate_format(iso, set->locale, tz, DM_TIME_SHORT, time, sizeof time)) {
-                snprintf(date, sizeof date, "%s", PQgetvalue(res, 0, 1));
-                snprintf(time, sizeof time, "%s UTC", PQgetvalue(res, 0, 2));
-            }
-            respond_page(h, req, 200, "OK", set, PAGE_ASK, date, time);
+            respond_page(h, req, 200, "OK", dm_pages_language(h->pages, locale), DM_PAGE_ASK, iso);
         }
         break;
     case JOB_KEEP:
     case JOB_PAUSE:
         if (PQntuples(res) == 0) {
-            refuse(h, req, p->client, set_for(h, p->lang));
+            refuse(h, req, p->client, p->lang);
         } else {
             bool keep = p->job == JOB_KEEP;
             h->env.metrics->transitions[keep ? DM_T_CONFIRMED : DM_T_DECLINED]++;
@@ -598,8 +423,8 @@ static void result_cb(void *arg, PGresult *res)
                         DM_S("outbox_id", PQgetvalue(res, 0, 1)));
             /* In the subscriber's language, as the question was. */
             const char *locale = PQgetisnull(res, 0, 3) ? p->lang : PQgetvalue(res, 0, 3);
-            respond_page(h, req, 200, "OK", set_for(h, locale), keep ? PAGE_KEPT : PAGE_PAUSED,
-                         NULL, NULL);
+            respond_page(h, req, 200, "OK", dm_pages_language(h->pages, locale),
+                         keep ? DM_PAGE_KEPT : DM_PAGE_PAUSED, NULL);
         }
         break;
     case JOB_HEALTH:
@@ -644,8 +469,8 @@ static void result_cb(void *arg, PGresult *res)
  * failed-token budget (blocked). Returns without answering otherwise:
  * result_cb will. */
 static void submit(struct dm_http *h, struct evhttp_request *req, enum job job, const char *sql,
-                   int nparams, const char *const *params, const struct page_set *lang,
-                   const char *client, bool blocked)
+                   int nparams, const char *const *params, const char *lang, const char *client,
+                   bool blocked)
 {
     struct pending *p = calloc(1, sizeof *p);
     if (p == NULL)
@@ -653,7 +478,7 @@ static void submit(struct dm_http *h, struct evhttp_request *req, enum job job, 
     p->h = h;
     p->req = req;
     p->job = job;
-    snprintf(p->lang, sizeof p->lang, "%s", lang->locale);
+    snprintf(p->lang, sizeof p->lang, "%s", lang);
     snprintf(p->client, sizeof p->client, "%s", client ? client : "");
     if (h->npending >= MAX_PENDING || (blocked && h->nblocked >= BLOCKED_PENDING) ||
         !dm_db_up(h->env.db) || !dm_db_send(h->env.db, sql, nparams, params, result_cb, p)) {
@@ -803,7 +628,8 @@ static bool parse_action(struct evhttp_request *req, enum job *job)
 static void handle_confirm(struct dm_http *h, struct evhttp_request *req, const char *token)
 {
     enum evhttp_cmd_type method = evhttp_request_get_command(req);
-    const struct page_set *lang = negotiate(h, req);
+    const char *lang = dm_pages_negotiate(
+        h->pages, evhttp_find_header(evhttp_request_get_input_headers(req), "Accept-Language"));
     char client[64];
 
     if (method != EVHTTP_REQ_GET && method != EVHTTP_REQ_HEAD && method != EVHTTP_REQ_POST) {
@@ -823,8 +649,7 @@ static void handle_confirm(struct dm_http *h, struct evhttp_request *req, const 
     bool blocked = dm_ratelimit_blocked(h->limit, client, dm_now_ms());
     enum job job = JOB_SHOW;
     if (method == EVHTTP_REQ_POST && !parse_action(req, &job)) {
-        respond(req, 400, "Bad Request", "text/plain; charset=utf-8",
-                "expected action=keep or action=pause\n");
+        respond_page(h, req, 400, "Bad Request", lang, DM_PAGE_BADREQUEST, NULL);
         return;
     }
     if (job != JOB_SHOW && h->env.hooks.dry_run(h->env.hooks.owner)) {
@@ -854,12 +679,12 @@ static void handle_health(struct dm_http *h, struct evhttp_request *req)
         respond_health_down(req, "down");
         return;
     }
-    submit(h, req, JOB_HEALTH, h->sql_health, 1, params, &h->sets[0], NULL, false);
+    submit(h, req, JOB_HEALTH, h->sql_health, 1, params, "en", NULL, false);
 }
 
 static void handle_metrics(struct dm_http *h, struct evhttp_request *req)
 {
-    submit(h, req, JOB_METRICS, h->sql_metrics, 0, NULL, &h->sets[0], NULL, false);
+    submit(h, req, JOB_METRICS, h->sql_metrics, 0, NULL, "en", NULL, false);
 }
 
 /* Every request comes here. Paths are never logged as they are: a
@@ -890,7 +715,11 @@ static void request_cb(struct evhttp_request *req, void *arg)
             handle_metrics(h, req);
         return;
     }
-    respond_page(h, req, 404, "Not Found", negotiate(h, req), PAGE_NOTFOUND, NULL, NULL);
+    respond_page(
+        h, req, 404, "Not Found",
+        dm_pages_negotiate(
+            h->pages, evhttp_find_header(evhttp_request_get_input_headers(req), "Accept-Language")),
+        DM_PAGE_NOTFOUND, NULL);
 }
 
 /* -- lifecycle --------------------------------------------------------- */
@@ -966,7 +795,8 @@ struct dm_http *dm_http_new(const struct dm_env *env, char *err, size_t errlen)
         goto fail;
     h->listen = strdup(env->cfg->http.listen);
     h->limit = dm_ratelimit_new(LIMIT_SLOTS, LIMIT_BURST, LIMIT_REFILL_MS);
-    load_pages(h);
+    dm_pages_free(h->pages);
+    h->pages = dm_pages_load(h->env.cfg->email.templates);
     load_proxies(h);
     build_sql(h);
     return h;
@@ -981,7 +811,8 @@ void dm_http_reconfigure(struct dm_http *h, const struct dm_config *cfg,
     char err[512];
     h->env.cfg = cfg;
     h->env.names = names;
-    load_pages(h);
+    dm_pages_free(h->pages);
+    h->pages = dm_pages_load(h->env.cfg->email.templates);
     load_proxies(h);
     build_sql(h);
     if (h->sock == NULL || strcmp(h->listen, h->env.cfg->http.listen) == 0)
@@ -1035,7 +866,7 @@ void dm_http_free(struct dm_http *h)
         evhttp_free(h->http); /* closes every connection: their guards go */
     while (h->guards)         /* accepted in the last loop iteration, never adopted */
         guard_free(h->guards);
-    sets_free(h->sets, h->nsets);
+    dm_pages_free(h->pages);
     free(h->proxies);
     dm_ratelimit_free(h->limit);
     free(h->listen);

@@ -1,10 +1,10 @@
 """Every page of the confirmation flow, in every shipped language, passes
 axe-core's WCAG 2.1 AA rules in a real headless chromium, and works without
-JavaScript on a 320 px wide screen: the question, kept, paused and not-found
-pages come from the running daemon (the buttons pressed with the mouse, page
-scripts disabled); too-many-tries, unavailable and bad-request, which need
-an overload or a bad client to appear, are the shipped files rendered the
-way the daemon renders them.
+JavaScript on a 320 px wide screen: the question, kept, paused, not-found,
+bad-request and too-many-tries pages come from the running daemon (the
+buttons pressed with the mouse, page scripts disabled); "unavailable", which
+needs the database down, is the shipped file set in the shipped layout the
+way lib/page.c does it.
 
 axe-core is npm's package, installed by scripts/test into build/npm (never
 committed); the test skips without chromium or axe-core."""
@@ -25,8 +25,8 @@ AXE = next((p for p in (os.path.join(os.path.dirname(os.environ.get('DORMANTD', 
                         os.path.join(harness.SOURCE_DIR, 'build', AXE_IN)) if os.path.exists(p)),
            os.path.join('build', AXE_IN))
 TEMPLATES = os.path.join(harness.SOURCE_DIR, 'etc', 'templates')
-# The pages that only an overload or a bad client shows.
-RENDERED = ['toomany', 'unavailable', 'badrequest']
+# The page that only a database outage shows.
+RENDERED = ['unavailable']
 RUN_AXE = ("axe.run(document, {runOnly: {type: 'tag', values: "
            "['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}, resultTypes: ['violations']})"
            ".then(r => JSON.stringify(r.violations.map(v => ({id: v.id, impact: v.impact,"
@@ -99,17 +99,20 @@ class PageAxe(BrowserMixin, pagelib.PageTestCase):
         self.audited.append((lang, what))
 
     def rendered(self, lang, name):
-        """A page file rendered as the daemon renders it (the style sheet inlined)."""
-        with open(os.path.join(TEMPLATES, 'page.css')) as f:
-            style = f.read()
-        path = os.path.join(TEMPLATES, lang, name + '.html')
-        with open(path) as f:
-            html = f.read().replace('{{style}}', style)
+        """A page file set in the layout as lib/page.c does it (style inline)."""
+        def read(*parts):
+            with open(os.path.join(TEMPLATES, *parts)) as f:
+                return f.read()
+        title, content = read(lang, name + '.html').split('\n\n', 1)
+        html = (read('page-layout.html').replace('{{lang}}', lang)
+                .replace('{{title}}', title[len('Title: '):])
+                .replace('{{{content}}}', content.rstrip('\n'))
+                .replace('{{style}}', read('page.css')))
         return 'data:text/html;charset=utf-8;base64,' + base64.b64encode(html.encode()).decode()
 
     def check_language(self, lang):
         self.audited = []
-        self.start(subscribers=[1, 2], locale=lang)
+        self.start(subscribers=[1, 2, 3], locale=lang)
         keep, pause = self.pending_request(1), self.pending_request(2)
         b = self.open_browser(lang)
 
@@ -124,10 +127,30 @@ class PageAxe(BrowserMixin, pagelib.PageTestCase):
         self.assertEqual(states, {1: 'active', 2: 'suspended'}, 'the buttons work without scripts')
         self.go(b, self.http_url + '/c/' + keep)
         self.audit(b, lang, 'not found')
+        # A form the page cannot understand (the visitor's browser sent a
+        # bad action): a styled 400 in their language.
+        other = self.pending_request(3)
+        self.go(b, self.http_url + '/c/' + other)
+        b.evaluate("document.querySelector('button.keep').form.action.value = 'bogus'")
+        self.press(b, 'button.keep')
+        self.audit(b, lang, 'bad request')
+        self.assertIn('400', str(self.http('/c/' + other, method='POST',
+                                           data={'action': 'bogus'})[0]))
+        # Too many bad links from this address: 429, in their language.
+        for _ in range(30):
+            if self.http('/c/' + pagelib.new_token())[0] == 429:
+                break
+        self.go(b, self.http_url + '/c/' + pagelib.new_token())
+        self.assertEqual(b.evaluate('document.title'), self.titles(lang, 'toomany'))
+        self.audit(b, lang, 'too many tries')
         for name in RENDERED:
             self.go(b, self.rendered(lang, name))
             self.audit(b, lang, name)
-        self.assertEqual(len(self.audited), 4 + len(RENDERED))
+        self.assertEqual(len(self.audited), 6 + len(RENDERED))
+
+    def titles(self, lang, name):
+        with open(os.path.join(TEMPLATES, lang, name + '.html')) as f:
+            return f.readline()[len('Title: '):].strip()
 
     def test_the_audit_sees_a_bad_page(self):
         """The audit is real: a page with grey-on-white text, a nameless
