@@ -4,8 +4,6 @@ status; a killed leader is replaced within the lease time; a leader whose
 lease was taken over cannot commit a pass step."""
 
 import json
-import os
-import re
 import signal
 import time
 
