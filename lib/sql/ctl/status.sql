@@ -17,7 +17,9 @@ WITH s AS (SELECT state, count(*) AS n FROM {S}.account GROUP BY state),
           'version', i.version, 'started_at', i.started_at, 'last_seen_at', i.last_seen_at,
           'leader', i.id = l.holder AND NOT l.expired, 'paused', i.paused,
           'paused_at', i.paused_at, 'disabled_endpoints', to_jsonb(i.disabled_endpoints),
-          'dry_run', i.dry_run, 'stale', i.stale_at < now())
+          'dry_run', i.dry_run,
+          -- a leader in a long pass reports less often, but renews its lease
+          'stale', i.stale_at < now() AND NOT (i.id = l.holder AND NOT l.expired))
           ORDER BY i.started_at, i.id), '[]') AS a
          FROM {S}.instance i, l)
  SELECT jsonb_build_object(

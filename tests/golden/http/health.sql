@@ -15,7 +15,8 @@ SELECT json_build_object('db', 'up', 'paused', c.paused OR $1::boolean,
  'instances', (SELECT coalesce(json_agg(json_build_object('id', x.id, 'host', x.host,
    'pid', x.pid, 'version', x.version, 'leader', x.id = l.holder AND l.live,
    'paused', x.paused, 'disabled_endpoints', x.disabled_endpoints,
-   'stale', x.stale_at < now()) ORDER BY x.started_at, x.id), '[]')
+   'stale', x.stale_at < now() AND NOT (x.id = l.holder AND l.live))
+   ORDER BY x.started_at, x.id), '[]')
    FROM "Dm_x".instance x))::text
  FROM "Dm_x".control c,
       (SELECT *, expires_at > now() AS live FROM "Dm_x".lease) l
