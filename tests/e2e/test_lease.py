@@ -118,30 +118,42 @@ class Lease(EngineTestCase):
         self.assertTrue(self.one('SELECT expires_at <= now() FROM dormant.lease'))
 
     def test_a_leader_whose_lease_was_taken_commits_nothing(self):
-        self.setup_db()
+        # A long pass: 3000 requests in batches of 10, one transaction each.
+        self.setup_db(limits__batch_size=10)
+        self.q("INSERT INTO subscribers (id, email, created_at, last_activity_at, locale,"
+               " billing_status)"
+               " SELECT i, 'user' || i || '@example.com', now() - interval '4 years',"
+               "        now() - interval '3 years' + i * interval '1 second', 'en', 'active'"
+               "   FROM generate_series(1, 3000) i")
         a = self.start_daemon()
         self.wait_log(r'msg="scanning leader')
+        self.wait_for(lambda: len(self.pending()) >= 100, what='the pass under way')
         # Another holder takes the lease over behind the leader's back, as an
-        # instance would after a long stall of this one (a network partition,
-        # a stopped VM): the fence must stop the old leader's next step.
+        # instance would after a long stall of this one (a stopped VM, a
+        # partition): the fence of the leader's next step refuses it, and
+        # nothing more is committed.
+        epoch = self.one('SELECT epoch FROM dormant.lease')
+        holder = self.one('SELECT holder FROM dormant.lease')
         self.q("UPDATE dormant.lease SET holder = 'intruder0000', epoch = epoch + 1,"
                " acquired_at = now(), expires_at = now() + interval '1 hour'")
-        epoch = self.one('SELECT epoch FROM dormant.lease') - 1
-        holder = self.one('SELECT id FROM dormant.instance')
-        # The fence every pass step runs first refuses the old holder's epoch.
+        moved = len(self.pending())
+        self.wait_log(r'msg="lost the scanning lease')
+        self.wait_log(r'msg="pass failed".*lost the scanning lease')
+        time.sleep(3)
+        self.assertEqual(len(self.pending()), moved)
+        self.assertLess(moved, 3000)
+        self.assertIsNone(a.poll())
+        # The fence refuses the old epoch in any transaction.
         with self.assertRaises(harness.psycopg2.Error) as cm:
             self.q('SELECT dormant.lease_fence(%s, %s, %s)', (holder, epoch, '5 seconds'))
         self.assertEqual(cm.exception.pgcode, 'DL001')
-        self.add_subscribers(self.dsn, [1, 2, 3])
-        self.wait_log(r'msg="lost the scanning lease')
-        time.sleep(3)
-        self.assertEqual(self.pending(), [])
-        self.assertEqual(self.one('SELECT count(*) FROM dormant.outbox'), 0)
-        self.assertIsNone(a.poll())
-        # The lease expires: the instance takes it back with a new epoch.
+        # The intruder's lease expires: the instance takes it back with the
+        # next epoch and finishes; nobody was asked twice.
         self.q("UPDATE dormant.lease SET expires_at = now()")
-        self.wait_for(lambda: len(self.pending()) == 3, what='requests after the takeover')
+        self.wait_for(lambda: len(self.pending()) == 3000, what='the rest after the takeover')
+        self.assertEqual(self.one('SELECT epoch FROM dormant.lease'), epoch + 2)
         self.assertEqual(self.stop_daemon(a), 0)
+        self.assert_exactly_once('requested', range(1, 3001), 'confirmation.requested')
 
 
 if __name__ == '__main__':
