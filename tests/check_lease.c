@@ -11,19 +11,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
 #include "db.h"
 #include "lease.h"
-#include "schema.h"
 #include "sql.h"
 #include "testlib.h"
 
 struct world {
-    char *dir, *conninfo;
-    struct event_base *base;
-    struct dm_config *cfg;
-    struct dm_sql_names names;
-    struct dm_db *db;
+    struct dm_test_module m;  /* database, loop, migrated configuration, connection */
     struct dm_lease_state st; /* the last poll's outcome */
     int answers;              /* polls answered */
     bool paused;              /* what the report says */
@@ -31,37 +25,25 @@ struct world {
 
 static void prepare(struct world *w)
 {
-    char err[512], text[2048];
+    char text[1024];
     memset(w, 0, sizeof *w);
-    w->dir = dm_test_tmpdir();
-    w->conninfo = dm_test_db_create("check_lease");
-    w->base = event_base_new();
-    PQclear(dm_test_exec(w->conninfo, "CREATE TABLE subs (id bigint PRIMARY KEY, email text,"
-                                      " created_at timestamptz, last_activity_at timestamptz,"
-                                      " billing text)"));
+    dm_test_module_init(&w->m, "check_lease");
+    PQclear(dm_test_exec(w->m.conninfo, "CREATE TABLE subs (id bigint PRIMARY KEY, email text,"
+                                        " created_at timestamptz, last_activity_at timestamptz,"
+                                        " billing text)"));
     snprintf(text, sizeof text,
              "database = { conninfo = \"%s\"; schema = \"dm\"; };\n"
              "source = { table = \"subs\"; id = \"id\"; email = \"email\";"
              " billing = { column = \"billing\"; active = \"active\"; suspended = \"off\"; }; };\n"
              "limits = { poll_interval = \"1 second\"; };\n",
-             w->conninfo);
-    char *path = dm_test_write_file(w->dir, "dormant.conf", text);
-    w->cfg = dm_config_load(path, err, sizeof err);
-    free(path);
-    ck_assert_msg(w->cfg != NULL, "%s", err);
-    PGconn *conn = PQconnectdb(w->conninfo);
-    FILE *devnull = fopen("/dev/null", "w");
-    ck_assert_int_eq(dm_schema_migrate(conn, w->cfg, false, devnull, err, sizeof err), 0);
-    fclose(devnull);
-    PQfinish(conn);
-    ck_assert(dm_sql_names_build(&w->names, w->cfg, err, sizeof err));
-    w->db = dm_db_new(w->base, "lease", w->conninfo);
-    dm_db_start(w->db);
+             w->m.conninfo);
+    dm_test_module_config(&w->m, "lease", text);
+    dm_db_start(w->m.env.db);
 }
 
 static bool up(void *arg)
 {
-    return dm_db_up(((struct world *)arg)->db);
+    return dm_db_up(((struct world *)arg)->m.env.db);
 }
 
 static void poll_cb(void *arg, const struct dm_lease_state *st)
@@ -85,14 +67,14 @@ static void report(void *owner, struct dm_lease_report *r)
 static void poll(struct world *w, struct dm_lease *l, bool want)
 {
     w->answers = 0;
-    ck_assert(dm_lease_poll(l, w->db, w->cfg, &w->names, false, want, poll_cb, w));
-    ck_assert(dm_test_loop_until(w->base, answered, w, 10000));
+    ck_assert(dm_lease_poll(l, w->m.env.db, w->m.cfg, &w->m.names, false, want, poll_cb, w));
+    ck_assert(dm_test_loop_until(w->m.base, answered, w, 10000));
     ck_assert_msg(w->st.ok, "%s", w->st.error);
 }
 
 static void expect(struct world *w, const char *sql, const char *want)
 {
-    char *v = dm_test_scalar(w->conninfo, sql);
+    char *v = dm_test_scalar(w->m.conninfo, sql);
     ck_assert_msg(v != NULL && strcmp(v, want) == 0, "%s: %s, want %s", sql, v ? v : "NULL", want);
     free(v);
 }
@@ -101,8 +83,8 @@ static void expect(struct world *w, const char *sql, const char *want)
  * or "" when it renewed the lease. */
 static void fence(struct world *w, const struct dm_lease *l, char state[6])
 {
-    char *begin = dm_lease_begin(l, w->cfg, &w->names, true);
-    PGconn *conn = PQconnectdb(w->conninfo);
+    char *begin = dm_lease_begin(l, w->m.cfg, &w->m.names, true);
+    PGconn *conn = PQconnectdb(w->m.conninfo);
     PGresult *r = PQexec(conn, begin);
     const char *s = PQresultErrorField(r, PG_DIAG_SQLSTATE);
     snprintf(state, 6, "%s", PQresultStatus(r) == PGRES_TUPLES_OK ? "" : s ? s : "?");
@@ -114,15 +96,8 @@ static void fence(struct world *w, const struct dm_lease *l, char state[6])
 
 static void finish(struct world *w)
 {
-    dm_db_close(w->db);
-    dm_db_free(w->db);
-    event_base_free(w->base);
-    dm_sql_names_free(&w->names);
-    dm_config_free(w->cfg);
-    dm_test_db_drop(w->conninfo);
-    free(w->conninfo);
-    dm_test_rmtree(w->dir);
-    free(w->dir);
+    dm_test_module_close(&w->m);
+    dm_test_module_free(&w->m);
 }
 
 START_TEST(one_holder_fenced_takeover)
@@ -131,9 +106,9 @@ START_TEST(one_holder_fenced_takeover)
     struct world w;
     char state[6];
     prepare(&w);
-    ck_assert(dm_test_loop_until(w.base, up, &w, 10000));
+    ck_assert(dm_test_loop_until(w.m.base, up, &w, 10000));
     struct dm_lease *a = dm_lease_new(report, &w), *b = dm_lease_new(NULL, NULL);
-    ck_assert_int_eq(dm_lease_ms(w.cfg), DM_LEASE_MIN_MS);
+    ck_assert_int_eq(dm_lease_ms(w.m.cfg), DM_LEASE_MIN_MS);
     ck_assert_str_ne(dm_lease_id(a), dm_lease_id(b));
 
     w.paused = true;
@@ -157,7 +132,7 @@ START_TEST(one_holder_fenced_takeover)
 
     /* a stalls past its lease: b takes over with the next epoch, and a's
      * fence refuses from then on. */
-    PQclear(dm_test_exec(w.conninfo, "UPDATE dm.lease SET expires_at = now()"));
+    PQclear(dm_test_exec(w.m.conninfo, "UPDATE dm.lease SET expires_at = now()"));
     poll(&w, b, true);
     ck_assert(w.st.leader && w.st.taken);
     expect(&w, "SELECT epoch FROM dm.lease", "2");
@@ -168,7 +143,7 @@ START_TEST(one_holder_fenced_takeover)
 
     /* A release ends b's lease and its row at once; a takes over. */
     w.answers = 0;
-    ck_assert(dm_lease_release(b, w.db, &w.names, NULL, NULL));
+    ck_assert(dm_lease_release(b, w.m.env.db, &w.m.names, NULL, NULL));
     poll(&w, a, true);
     ck_assert(w.st.leader && w.st.taken);
     expect(&w, "SELECT epoch FROM dm.lease", "3");
