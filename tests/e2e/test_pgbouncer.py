@@ -67,6 +67,7 @@ class Pooled(EngineTestCase, DeliveryTestCase):
         self.setup_db(overrides=overrides)
         pooled = self.bouncer.dsn(self.dsn)
         self.bulk(600)
+        self.start_feed(self.dsn)  # promise 1: suspensions wait for a live feed
         procs, ports, confs = [], [], []
         for i in range(INSTANCES):
             conf = self.write_config(overrides, dsn=pooled, name='i%d.conf' % i)
