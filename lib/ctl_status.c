@@ -36,7 +36,9 @@ int dm_ctl_status(const struct dm_config *cfg, int argc, char **argv)
         dm_ctl_query(&ctl, DM_SQL_CTL_STATUS_ACCOUNTS, params, values, "formatting status", &rc);
     PGresult *grd =
         dm_ctl_query(&ctl, DM_SQL_CTL_STATUS_GUARDS, params, values, "formatting status", &rc);
-    if (sum != NULL && acc != NULL && grd != NULL) {
+    PGresult *ins =
+        dm_ctl_query(&ctl, DM_SQL_CTL_STATUS_INSTANCES, params, values, "formatting status", &rc);
+    if (sum != NULL && acc != NULL && grd != NULL && ins != NULL) {
         printf("dormant status (schema %s; times in UTC)\n", cfg->database.schema);
         dm_ctl_print_record(stdout, sum, "  ");
         printf("accounts\n");
@@ -45,7 +47,12 @@ int dm_ctl_status(const struct dm_config *cfg, int argc, char **argv)
         printf("guards\n");
         static const char *const grd_titles[] = {"GUARD", "STATE", "DETAIL"};
         dm_ctl_print_table(stdout, grd, grd_titles, "  ");
+        printf("instances\n");
+        static const char *const ins_titles[] = {"INSTANCE", "PROCESS",   "VERSION", "ROLE",
+                                                 "PAUSED",   "LAST SEEN", "STATE",   "DISABLED"};
+        dm_ctl_print_table(stdout, ins, ins_titles, "  ");
     }
+    PQclear(ins);
     PQclear(sum);
     PQclear(acc);
     PQclear(grd);

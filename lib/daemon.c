@@ -12,6 +12,7 @@
 #include "db.h"
 #include "env.h"
 #include "http.h"
+#include "lease.h"
 #include "log.h"
 #include "outbox.h"
 #include "pass.h"
@@ -209,6 +210,17 @@ void dm_daemon_stop(struct dm_daemon *d, int exit_code)
     stop_tick_cb(-1, 0, d);
 }
 
+/* Tells the database at once of this instance's own pause (dormantctl
+ * status), on the page's connection: the pass's may be busy. The poll
+ * repeats it anyway. */
+static void report_now(struct dm_daemon *d)
+{
+    if (!d->stopping && dm_db_up(d->db_http) &&
+        !dm_lease_poll(d->lease, d->db_http, d->cfg, &d->names, dm_daemon_dry_run(d), false, NULL,
+                       NULL))
+        dm_log_debug("cannot report the pause now; the next poll will");
+}
+
 static void signal_cb(evutil_socket_t sig, short what, void *arg)
 {
     struct dm_daemon *d = arg;
@@ -234,12 +246,14 @@ static void signal_cb(evutil_socket_t sig, short what, void *arg)
         d->paused_local = true;
         dm_log_info("paused by SIGUSR1: no requests, reminders, suspensions, erasures or "
                     "deliveries until SIGUSR2");
+        report_now(d);
         break;
     case SIGUSR2:
         d->paused_local = false;
         dm_log_info("resumed by SIGUSR2", DM_B("still_paused_in_database", d->paused_db));
         if (!d->stopping)
             dm_outbox_kick(d->outbox);
+        report_now(d);
         break;
     }
 }
@@ -301,6 +315,14 @@ static void hook_fatal(void *owner, int exit_code)
     dm_daemon_stop(owner, exit_code);
 }
 
+/* What this instance says of itself at each report (lib/lease.h). */
+static void report_cb(void *owner, struct dm_lease_report *r)
+{
+    struct dm_daemon *d = owner;
+    r->paused = d->paused_local;
+    r->webhook_disabled = d->outbox != NULL && dm_outbox_webhook_disabled(d->outbox);
+}
+
 /* A module's world: the loop, its connection, the configuration, the hooks. */
 static struct dm_env env_for(struct dm_daemon *d, struct dm_db *db)
 {
@@ -311,6 +333,7 @@ static struct dm_env env_for(struct dm_daemon *d, struct dm_db *db)
         .names = &d->names,
         .metrics = &d->metrics,
         .once = d->opt.once,
+        .lease = d->lease,
         .hooks =
             {
                 .owner = d,
@@ -383,6 +406,7 @@ int dm_daemon_init(struct dm_daemon *d, const struct dm_options *opt, struct dm_
     d->db_outbox = dm_db_new(d->base, "outbox", cfg->database.conninfo);
     d->db_http = dm_db_new(d->base, "http", cfg->database.conninfo);
     dm_db_on_state(d->db_pass, on_pass_db_state, d);
+    d->lease = dm_lease_new(report_cb, d);
 
     if (!opt->once) {
         struct dm_env env = env_for(d, d->db_http);
@@ -434,6 +458,8 @@ void dm_daemon_cleanup(struct dm_daemon *d)
     dm_db_close(d->db_http);
     if (d->pass)
         dm_pass_free(d->pass);
+    if (d->lease)
+        dm_lease_free(d->lease);
     if (d->outbox)
         dm_outbox_free(d->outbox);
     if (d->http)

@@ -17,6 +17,7 @@ struct dm_pass;
 struct dm_outbox;
 struct dm_http;
 struct dm_reload_check;
+struct dm_lease;
 
 /* Flags from the command line that outlive configuration reloads. */
 struct dm_options {
@@ -40,10 +41,11 @@ struct dm_daemon {
     struct dm_sql_names names;            /* cfg's names, quoted for SQL; replaced with it */
     struct dm_reload_check *reload_check; /* a reload waiting for the database's verdict */
 
-    struct dm_db *db_pass;   /* the scanning leader's connection (passes, leader lock) */
+    struct dm_db *db_pass;   /* passes, the instance's report and the scanning lease */
     struct dm_db *db_outbox; /* delivery: claims, acknowledgements, LISTEN dormant_outbox */
     struct dm_db *db_http;   /* the confirmation page, health checks, metrics */
 
+    struct dm_lease *lease; /* this instance in the database: report, scanning lease */
     struct dm_pass *pass;
     struct dm_outbox *outbox;
     struct dm_http *http;

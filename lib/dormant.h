@@ -11,6 +11,7 @@ enum dm_exit {
     DM_EXIT_USAGE = 64,       /* bad flags or arguments */
     DM_EXIT_DATAERR = 65,     /* unknown subscriber id, bad timestamp */
     DM_EXIT_UNAVAILABLE = 69, /* database unreachable */
+    DM_EXIT_TEMPFAIL = 75,    /* --once while another instance holds the scanning lead */
     DM_EXIT_CONFIG = 78,      /* configuration error */
 };
 

@@ -7,6 +7,7 @@
 struct event_base;
 struct dm_config;
 struct dm_db;
+struct dm_lease;
 struct dm_metrics;
 struct dm_sql_names;
 
@@ -42,6 +43,8 @@ struct dm_env {
     const struct dm_sql_names *names; /* cfg's names; replaced with it */
     struct dm_metrics *metrics;       /* counters the module keeps */
     bool once;                        /* --once: one pass, deliver what is due, exit */
+    struct dm_lease *lease;           /* this instance in the database (lib/lease.h); the
+                                       * pass makes its own when NULL */
     struct dm_hooks hooks;
 };
 

@@ -971,6 +971,11 @@ int dm_outbox_inflight(const struct dm_outbox *o)
     return o->njobs;
 }
 
+bool dm_outbox_webhook_disabled(const struct dm_outbox *o)
+{
+    return o->webhook_gone;
+}
+
 void dm_outbox_free(struct dm_outbox *o)
 {
     if (o == NULL)

@@ -30,6 +30,9 @@ void dm_outbox_stop(struct dm_outbox *o);
 /* Number of deliveries in flight. */
 int dm_outbox_inflight(const struct dm_outbox *o);
 
+/* True while a 410 Gone keeps the webhook disabled (until reload). */
+bool dm_outbox_webhook_disabled(const struct dm_outbox *o);
+
 void dm_outbox_free(struct dm_outbox *o);
 
 #endif

@@ -13,6 +13,7 @@
 #include "db.h"
 #include "env.h"
 #include "guards.h"
+#include "lease.h"
 #include "lifecycle.h"
 #include "log.h"
 #include "metrics.h"
@@ -33,8 +34,8 @@ enum phase {
     PH_IDLE,     /* waiting for the next tick */
     PH_CHECK,    /* the configuration checked against the database (lib/validate.c) */
     PH_CLOCK,    /* reading the source's time column types (promise 2) */
-    PH_SETUP,    /* session settings and the control row's configuration */
-    PH_LOCK,     /* competing for the scanning lock */
+    PH_SETUP,    /* a look at the schema, and the control row's configuration */
+    PH_LOCK,     /* polling the scanning lease (report, take or renew) */
     PH_GUARDS,   /* reading the guards */
     PH_ELIGIBLE, /* counting eligible subscribers for the backlog guard */
     PH_STEP,     /* running a lifecycle step */
@@ -66,17 +67,25 @@ struct dm_pass {
     enum phase phase;          /* PH_IDLE unless a statement is out */
     bool up;                   /* env.db is connected */
     bool setup_done;           /* session and control set up since the last connect/reload */
-    bool checked;          /* the configuration fits the database, since the last connect/reload */
-    bool ever_checked;     /* it did once: a later misfit does not stop the daemon */
-    bool reported_check;   /* the misfit was logged */
-    bool leader;           /* this session holds the scanning lock */
-    bool stopped;          /* dm_pass_stop() was called */
-    bool in_pass;          /* a pass is in progress */
-    bool once_done;        /* --once: the one pass has finished */
-    int64_t wait_since_ms; /* --once: when waiting for the database began */
-    bool reported_setup;   /* the setup error was logged (once per outage) */
-    char leader_name[300]; /* host:pid, written to control.leader */
-    char lock_key[300];    /* text hashed into the advisory lock key */
+    bool checked;           /* the configuration fits the database, since the last connect/reload */
+    bool ever_checked;      /* it did once: a later misfit does not stop the daemon */
+    bool reported_check;    /* the misfit was logged */
+    bool leader;            /* this instance holds the scanning lease */
+    bool stopped;           /* dm_pass_stop() was called */
+    bool in_pass;           /* a pass is in progress */
+    bool once_done;         /* --once: the one pass has finished */
+    int64_t wait_since_ms;  /* --once: when waiting for the database began */
+    bool reported_setup;    /* the setup error was logged (once per outage) */
+    struct dm_lease *lease; /* env.lease, or own_lease */
+    struct dm_lease *own_lease; /* made here when env.lease is NULL (tests) */
+    bool releasing;             /* the lease's release is in flight (graceful stop) */
+    bool standing_by;           /* the last poll found another instance leading */
+    /* The fenced transaction in flight (lib/lease.h): its statement's
+     * result, kept until COMMIT answers, and what to call then. */
+    dm_db_result_fn fenced_fn;
+    PGresult *fenced_res; /* a copy of the statement's result; NULL = none */
+    char fenced_err[512]; /* the fence's or the statement's error ("" = none) */
+    bool fence_lost;      /* the fence said the lease is no longer ours */
     /* The pass in progress. */
     int64_t started_ms;
     struct dm_guards g;
@@ -132,6 +141,89 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
     tick(arg);
 }
 
+static void lease_lost(struct dm_pass *p, const char *why);
+static void end_pass(struct dm_pass *p, const char *cause);
+
+static void fence_cb(void *arg, PGresult *res)
+{
+    struct dm_pass *p = arg;
+    if (dm_db_ok(res))
+        return;
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    p->fence_lost = state != NULL && strcmp(state, DM_LEASE_LOST_SQLSTATE) == 0;
+    snprintf(p->fenced_err, sizeof p->fenced_err, "%s", dm_db_error(res));
+}
+
+static void fenced_stmt_cb(void *arg, PGresult *res)
+{
+    struct dm_pass *p = arg;
+    if (p->fenced_err[0] != '\0')
+        return; /* the fence failed: this is "transaction aborted" */
+    if (!dm_db_ok(res)) {
+        const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+        snprintf(p->fenced_err, sizeof p->fenced_err, "%s%s%s%s", dm_db_error(res),
+                 state ? " (SQLSTATE " : "", state ? state : "", state ? ")" : "");
+        return;
+    }
+    p->fenced_res = PQcopyResult(res, PG_COPYRES_ATTRS | PG_COPYRES_TUPLES);
+    if (p->fenced_res == NULL)
+        snprintf(p->fenced_err, sizeof p->fenced_err, "out of memory");
+}
+
+/* COMMIT answered: only now does the pass learn what its statement did. */
+static void fenced_commit_cb(void *arg, PGresult *res)
+{
+    struct dm_pass *p = arg;
+    dm_db_result_fn fn = p->fenced_fn;
+    PGresult *kept = p->fenced_res;
+    char err[512];
+    bool lost = p->fence_lost;
+    snprintf(err, sizeof err, "%s", p->fenced_err);
+    p->fenced_res = NULL;
+    p->fenced_err[0] = '\0';
+    p->fence_lost = false;
+    p->fenced_fn = NULL;
+    /* An aborted transaction answers COMMIT with the tag ROLLBACK. */
+    if (err[0] == '\0' && (!dm_db_ok(res) || PQcmdStatus(res)[0] != 'C'))
+        snprintf(err, sizeof err, "%s",
+                 dm_db_ok(res) ? "the transaction was rolled back" : dm_db_error(res));
+    if (err[0] != '\0') {
+        PQclear(kept);
+        if (lost)
+            lease_lost(p, err);
+        if (p->in_pass)
+            end_pass(p, lost ? "lost the scanning lease: nothing of this step was committed" : err);
+        else
+            p->phase = PH_IDLE;
+        return;
+    }
+    fn(p, kept);
+    PQclear(kept);
+}
+
+/* Sends sql as one transaction of the pass: begin (settings for this
+ * transaction, and the lease's fence unless in a dry run), sql, COMMIT.
+ * fn gets sql's result once COMMIT answered. False when the connection is
+ * down. */
+static bool send_fenced(struct dm_pass *p, const char *sql, int nparams, const char *const *values,
+                        dm_db_result_fn fn)
+{
+    const struct dm_env *e = &p->env;
+    char *begin = dm_lease_begin(p->lease, e->cfg, e->names, !dry_run(p));
+    p->fenced_fn = fn;
+    p->fenced_err[0] = '\0';
+    p->fence_lost = false;
+    bool sent = dm_db_send(e->db, begin, 0, NULL, fence_cb, p);
+    free(begin);
+    if (!sent)
+        return false;
+    /* Queued behind the begin on an open connection: refused only if it
+     * closed in between, and then the begin is called back with NULL. */
+    if (!dm_db_send(e->db, sql, nparams, values, fenced_stmt_cb, p))
+        snprintf(p->fenced_err, sizeof p->fenced_err, "connection lost");
+    return dm_db_send(e->db, dm_sql(DM_SQL_TX_COMMIT), 0, NULL, fenced_commit_cb, p);
+}
+
 /* Sends st with the configuration's values and the call's: limit and, for
  * a request step, its watermark; false (pass failed) when the connection
  * is down. */
@@ -147,7 +239,7 @@ static bool send_stmt(struct dm_pass *p, const struct dm_stmt *st, long limit, i
         .write = !dry_run(p),
     };
     dm_lifecycle_params(&p->lc, st, &call, limit_buf, sizeof limit_buf, values);
-    return dm_db_send(p->env.db, st->sql, st->nparams, values, fn, p);
+    return send_fenced(p, st->sql, st->nparams, values, fn);
 }
 
 /* Replaces one watermark (k: 0 inactive, 1 never active) with res's
@@ -239,7 +331,7 @@ static void end_pass(struct dm_pass *p, const char *cause)
     p->in_pass = false;
     p->phase = PH_IDLE;
 
-    if (!dry_run(p) && dm_db_up(e->db) && !p->stopped) {
+    if (!dry_run(p) && dm_db_up(e->db) && !p->stopped && p->leader) {
         char msstr[32], last[600];
         refresh_guards(p);
         dm_guards_json(&p->g, e->cfg, gj, sizeof gj);
@@ -260,7 +352,7 @@ static void end_pass(struct dm_pass *p, const char *cause)
         const char *bound[DM_SQL_MAX_PARAMS];
         dm_sql_render(&st, dm_sql(DM_SQL_PASS_FINISH), e->names, names);
         dm_stmt_bind(&st, vals, bound);
-        bool sent = dm_db_send(e->db, st.sql, st.nparams, bound, finish_cb, p);
+        bool sent = send_fenced(p, st.sql, st.nparams, bound, finish_cb);
         dm_stmt_free(&st);
         if (sent)
             p->phase = PH_FINISH;
@@ -553,35 +645,78 @@ static void start_pass(struct dm_pass *p)
         end_pass(p, "connection lost");
 }
 
-static void lock_cb(void *arg, PGresult *res)
+/* The lease is no longer this instance's: stand by (the pass in flight,
+ * if any, has committed nothing past the fence that refused). */
+static void lease_lost(struct dm_pass *p, const char *why)
+{
+    if (p->leader)
+        dm_log_warning("lost the scanning lease: another instance may run the passes",
+                       DM_S("instance", dm_lease_id(p->lease)), DM_S("why", why));
+    p->leader = false;
+    p->env.metrics->leader = false;
+    dm_lease_forget(p->lease);
+}
+
+/* --once beside a leader: one line naming it, exit 75 (DESIGN §3). */
+static void once_beside_leader(struct dm_pass *p, const struct dm_lease_state *st)
+{
+    const struct dm_env *e = &p->env;
+    char pid[32];
+    snprintf(pid, sizeof pid, "%lld", st->pid);
+    const char *host = st->host[0] ? st->host : "?", *pids = st->pid ? pid : "?";
+    dm_log_error("--once: another instance holds the scanning lead; not running a pass",
+                 DM_S("instance", st->holder), DM_S("host", host), DM_S("pid", pids),
+                 DM_S("lease_until", st->expires));
+    if (strcmp(e->cfg->log.destination, "stderr") != 0)
+        fprintf(stderr,
+                "dormantd: --once: another instance holds the scanning lead: instance=%s "
+                "host=%s pid=%s (lease until %s)\n",
+                st->holder, host, pids, st->expires);
+    e->hooks.fatal(e->hooks.owner, DM_EXIT_TEMPFAIL);
+}
+
+static void lease_cb(void *arg, const struct dm_lease_state *st)
 {
     struct dm_pass *p = arg;
     const struct dm_env *e = &p->env;
+    bool dry = dry_run(p);
     p->phase = PH_IDLE;
-    if (!dm_db_ok(res)) {
-        if (res != NULL)
-            dm_log_error("cannot take the scanning lock", DM_S("error", dm_db_error(res)));
+    if (p->stopped)
+        return;
+    if (!st->ok) {
+        if (strcmp(st->error, "connection lost") != 0)
+            dm_log_error("cannot poll the scanning lease", DM_S("error", st->error));
+        lease_lost(p, st->error);
         schedule(p, poll_ms(p));
         return;
     }
-    bool got = bval(res, 0);
     /* Standing-by instances learn of dormantctl pause here, each poll
      * interval, so that their deliveries honour it too. */
-    db_paused(p, bval(res, 2));
-    if (got != p->leader) {
-        if (got)
-            dm_log_info("scanning leader: this instance runs the passes",
-                        DM_S("leader", p->leader_name));
-        else
-            dm_log_info("another instance runs the passes; standing by");
-    }
-    p->leader = got;
-    e->metrics->leader = got;
-    if (!got) {
-        schedule(p, poll_ms(p));
+    db_paused(p, st->paused_db);
+    if (st->leader && (!p->leader || st->taken))
+        dm_log_info("scanning leader: this instance runs the passes",
+                    DM_S("leader", dm_lease_name(p->lease)),
+                    DM_S("instance", dm_lease_id(p->lease)), DM_B("takeover", st->taken));
+    else if (!st->leader && p->leader)
+        lease_lost(p, "another instance took the lease over");
+    else if (!st->leader && !dry && !p->standing_by && st->held)
+        dm_log_info("another instance runs the passes; standing by",
+                    DM_S("leader_instance", st->holder), DM_S("leader_host", st->host),
+                    DM_I("leader_pid", st->pid));
+    p->leader = st->leader;
+    p->standing_by = !st->leader && st->held;
+    e->metrics->leader = st->leader;
+    /* A dry run writes nothing, so it needs no lease: its passes only read. */
+    if (!st->leader && !dry) {
+        if (e->once && st->held) {
+            once_beside_leader(p, st);
+            return;
+        }
+        /* Free but taken by another at the same moment: look again soon. */
+        schedule(p, st->held ? poll_ms(p) : WAIT_TICK_MS);
         return;
     }
-    tick(p);
+    start_pass(p);
 }
 
 /* The configuration against the database: source.table and the columns
@@ -659,11 +794,17 @@ static void send_setup(struct dm_pass *p)
     dm_sql_render(&session, dm_sql(DM_SQL_PASS_SESSION), e->names, NULL);
     p->phase = PH_SETUP;
     bool ok;
-    if (dry_run(p))
+    if (dry_run(p)) {
         ok = dm_db_send(e->db, session.sql, 0, NULL, setup_cb, p);
-    else
+    } else {
+        /* Not fenced: every instance writes the configuration it runs. */
+        const char *values[DM_P_COUNT];
+        char limit_buf[32];
+        const struct dm_lc_call call = {.write = true};
+        dm_lifecycle_params(&p->lc, &p->lc.setup, &call, limit_buf, sizeof limit_buf, values);
         ok = dm_db_send(e->db, session.sql, 0, NULL, NULL, NULL) &&
-             send_stmt(p, &p->lc.setup, 0, -1, setup_cb);
+             dm_db_send(e->db, p->lc.setup.sql, p->lc.setup.nparams, values, setup_cb, p);
+    }
     dm_stmt_free(&session);
     if (!ok) {
         p->phase = PH_IDLE;
@@ -795,23 +936,12 @@ static void tick(struct dm_pass *p)
     }
     if (!p->lc_ok)
         return;
-    if (!p->leader) {
-        static const char *const names[] = {"key", "leader", "write", NULL};
-        const char *vals[] = {p->lock_key, p->leader_name, dry_run(p) ? "false" : "true"};
-        struct dm_stmt lock;
-        const char *bound[DM_SQL_MAX_PARAMS];
-        dm_sql_render(&lock, dm_sql(DM_SQL_PASS_LOCK), e->names, names);
-        dm_stmt_bind(&lock, vals, bound);
-        p->phase = PH_LOCK;
-        bool sent = dm_db_send(e->db, lock.sql, lock.nparams, bound, lock_cb, p);
-        dm_stmt_free(&lock);
-        if (!sent) {
-            p->phase = PH_IDLE;
-            schedule(p, WAIT_TICK_MS);
-        }
-        return;
+    /* Every poll: report, and take or renew the lease (lib/lease.h). */
+    p->phase = PH_LOCK;
+    if (!dm_lease_poll(p->lease, e->db, e->cfg, e->names, dry_run(p), !dry_run(p), lease_cb, p)) {
+        p->phase = PH_IDLE;
+        schedule(p, WAIT_TICK_MS);
     }
-    start_pass(p);
 }
 
 static void on_db_state(void *arg, bool up)
@@ -819,26 +949,18 @@ static void on_db_state(void *arg, bool up)
     struct dm_pass *p = arg;
     p->up = up;
     if (!up) {
-        /* The session, and with it the lock, is gone. */
+        /* The lease stays this instance's until it expires: the next
+         * poll renews it if nobody took it over meanwhile. */
         p->setup_done = false;
         p->checked = false;
-        if (p->leader)
-            dm_log_warning("lost the scanning lock with the database connection");
         p->leader = false;
+        p->standing_by = false;
         p->env.metrics->leader = false;
+        dm_lease_forget(p->lease);
         return;
     }
     p->wait_since_ms = 0;
     tick(p);
-}
-
-static void set_identity(struct dm_pass *p)
-{
-    char host[256] = "";
-    if (gethostname(host, sizeof host - 1) != 0)
-        snprintf(host, sizeof host, "unknown");
-    snprintf(p->leader_name, sizeof p->leader_name, "%s:%ld", host, (long)getpid());
-    snprintf(p->lock_key, sizeof p->lock_key, "dormant pass %s", p->env.cfg->database.schema);
 }
 
 struct dm_pass *dm_pass_new(const struct dm_env *env)
@@ -848,7 +970,9 @@ struct dm_pass *dm_pass_new(const struct dm_env *env)
     p->env.cfg = dm_config_ref(env->cfg);
     p->timer = evtimer_new(env->base, timer_cb, p);
     /* The statements are built at set-up, once the column types are known. */
-    set_identity(p);
+    p->lease = env->lease;
+    if (p->lease == NULL)
+        p->lease = p->own_lease = dm_lease_new(NULL, NULL);
     dm_db_on_state(env->db, on_db_state, p);
     schedule(p, 0);
     return p;
@@ -869,8 +993,7 @@ bool dm_pass_check_config(const struct dm_pass *p, const struct dm_config *next,
  * is in flight, so a pass ends on the configuration and statements it
  * started with. The next set-up reads the column types again and builds the
  * statements for the new configuration (clock_cb); the control row gets the
- * new confirm_within and reminders before the next pass. A different schema
- * name means a different lock. */
+ * new confirm_within and reminders before the next pass. */
 static void adopt_config(struct dm_pass *p)
 {
     const struct dm_config *cfg = p->next_cfg;
@@ -881,13 +1004,6 @@ static void adopt_config(struct dm_pass *p)
     p->env.cfg = cfg;
     p->setup_done = false;
     p->checked = false;
-    char old[300];
-    snprintf(old, sizeof old, "%s", p->lock_key);
-    set_identity(p);
-    if (strcmp(old, p->lock_key) != 0 && p->leader) {
-        p->leader = false;
-        p->env.metrics->leader = false;
-    }
 }
 
 void dm_pass_reconfigure(struct dm_pass *p, const struct dm_config *cfg,
@@ -901,15 +1017,30 @@ void dm_pass_reconfigure(struct dm_pass *p, const struct dm_config *cfg,
         tick(p);
 }
 
+static void release_cb(void *arg, PGresult *res)
+{
+    struct dm_pass *p = arg;
+    p->releasing = false;
+    if (res != NULL && !dm_db_ok(res))
+        dm_log_warning("cannot give the scanning lease up; it expires by itself",
+                       DM_S("error", dm_db_error(res)));
+}
+
 void dm_pass_stop(struct dm_pass *p)
 {
     p->stopped = true;
     evtimer_del(p->timer);
+    /* After whatever is in flight: the lease ends now (another instance
+     * takes over at its next poll) and the instance's row goes. */
+    if (dm_db_up(p->env.db) && dm_lease_release(p->lease, p->env.db, p->env.names, release_cb, p))
+        p->releasing = true;
+    p->leader = false;
+    p->env.metrics->leader = false;
 }
 
 bool dm_pass_busy(const struct dm_pass *p)
 {
-    return p->phase != PH_IDLE;
+    return p->phase != PH_IDLE || p->releasing;
 }
 
 void dm_pass_free(struct dm_pass *p)
@@ -928,5 +1059,7 @@ void dm_pass_free(struct dm_pass *p)
         free(p->mark_ts[k]);
         free(p->mark_id[k]);
     }
+    PQclear(p->fenced_res);
+    dm_lease_free(p->own_lease);
     free(p);
 }

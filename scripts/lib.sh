@@ -20,7 +20,8 @@ dm_log() {
 DM_DEPS=(build-essential cmake pkg-config libpq-dev libevent-dev libconfig-dev check
     libcurl4-openssl-dev libssl-dev libsystemd-dev postgresql-15 python3
     python3-aiosmtpd python3-psycopg2 python3-yaml prometheus wrk valgrind systemd
-    clang-format curl openssl debhelper dpkg-dev lintian clang libclang-rt-14-dev libicu-dev)
+    clang-format curl openssl debhelper dpkg-dev lintian clang libclang-rt-14-dev libicu-dev
+    pgbouncer)
 
 # Why the packages that are large, or that a reader would not guess, are in
 # the lists; printed before they are installed. The rest are the compiler,
@@ -39,6 +40,7 @@ declare -gA DM_WHY=(
     [libclang-rt-14-dev]="clang's fuzzer and sanitizer runtime, for the same"
     [libicu-dev]="ICU writes the dates in messages and pages in each language and time zone"
     [npm]="installs axe-core, which audits the confirmation pages' accessibility"
+    [pgbouncer]="the pooler the lease tests run several instances behind (tests/e2e/test_pgbouncer.py)"
     [chromium]="the browser tests drive the confirmation page in it (large: about 300 MB with its libraries)"
 )
 

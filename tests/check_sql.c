@@ -19,6 +19,7 @@
 #include "answer.h"
 #include "clock.h"
 #include "config.h"
+#include "lease.h"
 #include "lifecycle.h"
 #include "quote.h"
 #include "sql.h"
@@ -195,12 +196,21 @@ static void render_all(const char *dir)
     add("answer/lookup", lookup, lookup_params, 2);
     free(lookup);
 
+    /* A pass transaction's opening, fenced and for a dry run (lib/lease.h). */
+    char *begin = dm_lease_begin_sql(&names, "0123456789ab", 7, 5000);
+    add("lease/begin_fenced", begin, NULL, 0);
+    free(begin);
+    begin = dm_lease_begin_sql(&names, NULL, 0, 5000);
+    add("lease/begin_dry_run", begin, NULL, 0);
+    free(begin);
+
     /* Every other file is one statement of its own ({TYPE}: a column type
      * migrate reads from the database). */
     const struct dm_sql_slot slots[] = {{"TYPE", "text"}};
     for (int f = 0; f < DM_SQL_FILE_COUNT; f++) {
         const char *file = dm_sql_file_names[f];
-        if (strncmp(file, "lifecycle/", 10) == 0 || strncmp(file, "answer/", 7) == 0)
+        if (strncmp(file, "lifecycle/", 10) == 0 || strncmp(file, "answer/", 7) == 0 ||
+            strcmp(file, "lease/begin") == 0 || strcmp(file, "lease/fence") == 0)
             continue;
         char pnames[DM_SQL_MAX_PARAMS][32];
         const char *list[DM_SQL_MAX_PARAMS + 1];
@@ -294,8 +304,8 @@ START_TEST(every_statement_matches_its_golden_render)
             differ++;
         }
     }
-    const char *subs[] = {"answer", "ctl",  "http",   "lifecycle", "migrations",
-                          "outbox", "pass", "schema", "tx"};
+    const char *subs[] = {"answer",     "ctl",    "http", "lease",  "lifecycle",
+                          "migrations", "outbox", "pass", "schema", "tx"};
     for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++)
         check_stale(subs[i], update);
     ck_assert_msg(differ == 0,

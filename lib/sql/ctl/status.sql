@@ -9,7 +9,19 @@ WITH s AS (SELECT state, count(*) AS n FROM {S}.account GROUP BY state),
  u AS (SELECT count(*) AS n FROM {S}.account a JOIN {S}.outbox ob
          ON ob.id = a.request_outbox_id
         WHERE a.state = 'pending' AND ob.dead_at IS NOT NULL AND ob.delivered_at IS NULL),
- x AS (SELECT count(*) AS n FROM {S}.exemption WHERE until IS NULL OR until > now())
+ x AS (SELECT count(*) AS n FROM {S}.exemption WHERE until IS NULL OR until > now()),
+ -- The instances as they last reported (lib/lease.h), and the lease.
+ l AS (SELECT l.*, l.expires_at <= now() AS expired, i.host, i.pid
+         FROM {S}.lease l LEFT JOIN {S}.instance i ON i.id = l.holder),
+ i AS (SELECT coalesce(jsonb_agg(jsonb_build_object('id', i.id, 'host', i.host, 'pid', i.pid,
+          'version', i.version, 'started_at', i.started_at, 'last_seen_at', i.last_seen_at,
+          'leader', i.id = l.holder AND NOT l.expired, 'paused', i.paused,
+          'paused_at', i.paused_at, 'disabled_endpoints', to_jsonb(i.disabled_endpoints),
+          'dry_run', i.dry_run,
+          -- a leader in a long pass reports less often, but renews its lease
+          'stale', i.stale_at < now() AND NOT (i.id = l.holder AND NOT l.expired))
+          ORDER BY i.started_at, i.id), '[]') AS a
+         FROM {S}.instance i, l)
  SELECT jsonb_build_object(
    'schema_version', m.version,
    'accounts', jsonb_build_object(
@@ -31,5 +43,9 @@ WITH s AS (SELECT state, count(*) AS n FROM {S}.account GROUP BY state),
                                'last_round_rows', c.sweep_last_rows,
                                'round_started_at', c.sweep_started_at,
                                'rows_this_round', c.sweep_rows),
-   'leader', c.leader)
-   FROM {S}.control c, {S}.meta m, o, u, x
+   'leader', c.leader,
+   'lease', jsonb_build_object('holder', l.holder, 'host', l.host, 'pid', l.pid,
+                               'epoch', l.epoch, 'acquired_at', l.acquired_at,
+                               'expires_at', l.expires_at, 'expired', l.expired),
+   'instances', i.a)
+   FROM {S}.control c, {S}.meta m, o, u, x, l, i

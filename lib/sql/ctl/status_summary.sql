@@ -1,13 +1,24 @@
 -- The readable summary of the status document.
 SELECT CASE WHEN (j->>'paused')::boolean
    THEN 'YES, by ' || coalesce(j->>'paused_by', '?') || ' since ' || to_char((j#>>'{paused_at}')::timestamptz, 'YYYY-MM-DD HH24:MI:SS"Z"')
-   ELSE 'no' END AS "paused",
+   ELSE 'no' || coalesce(', but ' || nullif((SELECT count(*) FROM jsonb_array_elements(j->'instances') e
+          WHERE (e->>'paused')::boolean AND NOT (e->>'stale')::boolean), 0)
+        || CASE WHEN (SELECT count(*) FROM jsonb_array_elements(j->'instances') e
+          WHERE (e->>'paused')::boolean AND NOT (e->>'stale')::boolean) = 1
+        THEN ' instance is' ELSE ' instances are' END || ' paused (SIGUSR1)', '') END AS "paused",
  coalesce(to_char((j#>>'{last_pass,at}')::timestamptz, 'YYYY-MM-DD HH24:MI:SS"Z"') || ', ' || (j#>>'{last_pass,duration_ms}') || ' ms, '
    || coalesce(j#>>'{last_pass,outcome}', '?'), 'never') AS "last pass",
  coalesce((SELECT string_agg(key || '=' || value, ' ' ORDER BY key)
              FROM jsonb_each_text(CASE jsonb_typeof(j#>'{last_pass,counts}')
                WHEN 'object' THEN j#>'{last_pass,counts}' END)), '-') AS "last pass did",
- coalesce(j->>'leader', '-') AS "leader",
+ CASE WHEN j#>>'{lease,holder}' IS NULL THEN '-'
+   WHEN (j#>>'{lease,expired}')::boolean THEN 'none (the lease of ' || coalesce(j#>>'{lease,host}', '?')
+     || ':' || coalesce(j#>>'{lease,pid}', '?') || ' expired at '
+     || to_char((j#>>'{lease,expires_at}')::timestamptz, 'YYYY-MM-DD HH24:MI:SS"Z"') || ')'
+   ELSE coalesce(j#>>'{lease,host}', '?') || ':' || coalesce(j#>>'{lease,pid}', '?')
+     || ' (instance ' || (j#>>'{lease,holder}') || ', epoch ' || (j#>>'{lease,epoch}')
+     || ', lease until ' || to_char((j#>>'{lease,expires_at}')::timestamptz, 'HH24:MI:SS"Z"') || ')'
+   END AS "leader",
  CASE WHEN (j->>'rescan_requested')::boolean THEN 'requested for the next pass'
    ELSE 'no' END AS "rescan",
  coalesce('last round done '

@@ -167,3 +167,48 @@ BEGIN
   RETURN NEW;
 END
 $fn$;
+
+-- And the scanning lead is a lease row, not a session lock, so that it
+-- holds behind PgBouncer in transaction pooling; and every instance
+-- reports into the database (dormantctl status, /healthz). Only adds.
+CREATE TABLE {S}.lease (
+  singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+  holder text,
+  epoch bigint NOT NULL DEFAULT 0,
+  acquired_at timestamptz,
+  expires_at timestamptz NOT NULL DEFAULT '-infinity');
+COMMENT ON TABLE {S}.lease IS
+  'dormant: the scanning lead: holder instance, fencing epoch (one more at each takeover), expiry';
+INSERT INTO {S}.lease DEFAULT VALUES;
+
+CREATE TABLE {S}.instance (
+  id text PRIMARY KEY,
+  host text NOT NULL,
+  pid integer NOT NULL,
+  version text NOT NULL,
+  started_at timestamptz NOT NULL DEFAULT now(),
+  last_seen_at timestamptz NOT NULL DEFAULT now(),
+  stale_at timestamptz NOT NULL,
+  paused boolean NOT NULL DEFAULT false,
+  paused_at timestamptz,
+  disabled_endpoints text[] NOT NULL DEFAULT '{}',
+  dry_run boolean NOT NULL DEFAULT false);
+COMMENT ON TABLE {S}.instance IS
+  'dormant: one row per running dormantd, written at each poll; stale past stale_at';
+
+-- The fence of every pass transaction: renews the lease of instance
+-- p_holder at epoch p_epoch for p_lease, or fails (SQLSTATE DL001) when that
+-- lease lapsed or another instance took over, so that the transaction
+-- commits nothing. The row lock it takes makes a takeover wait for the
+-- transaction's end.
+CREATE FUNCTION {S}.lease_fence(p_holder text, p_epoch bigint, p_lease interval)
+  RETURNS void LANGUAGE plpgsql AS $fn$
+BEGIN
+  UPDATE {S}.lease l SET expires_at = clock_timestamp() + p_lease
+   WHERE l.holder = p_holder AND l.epoch = p_epoch AND l.expires_at > clock_timestamp();
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'instance % no longer holds the scanning lease of epoch %', p_holder, p_epoch
+      USING ERRCODE = 'DL001';
+  END IF;
+END
+$fn$;

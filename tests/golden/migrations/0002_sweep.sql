@@ -167,3 +167,48 @@ BEGIN
   RETURN NEW;
 END
 $fn$;
+
+
+
+
+CREATE TABLE "Dm_x".lease (
+  singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+  holder text,
+  epoch bigint NOT NULL DEFAULT 0,
+  acquired_at timestamptz,
+  expires_at timestamptz NOT NULL DEFAULT '-infinity');
+COMMENT ON TABLE "Dm_x".lease IS
+  'dormant: the scanning lead: holder instance, fencing epoch (one more at each takeover), expiry';
+INSERT INTO "Dm_x".lease DEFAULT VALUES;
+
+CREATE TABLE "Dm_x".instance (
+  id text PRIMARY KEY,
+  host text NOT NULL,
+  pid integer NOT NULL,
+  version text NOT NULL,
+  started_at timestamptz NOT NULL DEFAULT now(),
+  last_seen_at timestamptz NOT NULL DEFAULT now(),
+  stale_at timestamptz NOT NULL,
+  paused boolean NOT NULL DEFAULT false,
+  paused_at timestamptz,
+  disabled_endpoints text[] NOT NULL DEFAULT '{}',
+  dry_run boolean NOT NULL DEFAULT false);
+COMMENT ON TABLE "Dm_x".instance IS
+  'dormant: one row per running dormantd, written at each poll; stale past stale_at';
+
+
+
+
+
+
+CREATE FUNCTION "Dm_x".lease_fence(p_holder text, p_epoch bigint, p_lease interval)
+  RETURNS void LANGUAGE plpgsql AS $fn$
+BEGIN
+  UPDATE "Dm_x".lease l SET expires_at = clock_timestamp() + p_lease
+   WHERE l.holder = p_holder AND l.epoch = p_epoch AND l.expires_at > clock_timestamp();
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'instance % no longer holds the scanning lease of epoch %', p_holder, p_epoch
+      USING ERRCODE = 'DL001';
+  END IF;
+END
+$fn$;

@@ -1,6 +1,4 @@
 -- Rendered by tests/check_sql.c for its sample configuration. $n as
 -- sent for lifecycle/ and answer/; elsewhere numbered by first use
 -- (the module binds its values by name).
-SET client_connection_check_interval = '2s'; SET jit = off;
- SET DateStyle = 'ISO, YMD';
- SELECT 1 FROM "Dm_x".control
+SELECT 1 FROM "Dm_x".control

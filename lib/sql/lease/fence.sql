@@ -1,0 +1,2 @@
+;
+ SELECT {S}.lease_fence({HOLDER}, {EPOCH}, {LEASE})
