@@ -39,7 +39,10 @@ int dm_ctl_status(const struct dm_config *cfg, int argc, char **argv)
     if (sum != NULL && acc != NULL && grd != NULL) {
         printf("dormant status (schema %s; times in UTC)\n", cfg->database.schema);
         dm_ctl_print_record(stdout, sum, "  ");
-        printf("accounts\n");
+        /* Not the source's size: an account exists only once a pass asked. */
+        printf("accounts (only subscribers dormant has touched; the rest of %s is not "
+               "counted)\n",
+               cfg->source.table);
         static const char *const acc_titles[] = {"STATE", "SUBSCRIBERS"};
         dm_ctl_print_table(stdout, acc, acc_titles, "  ");
         printf("guards\n");

@@ -242,7 +242,10 @@ static void end_pass(struct dm_pass *p, const char *cause)
     if (!dry_run(p) && dm_db_up(e->db) && !p->stopped) {
         char msstr[32], last[600];
         refresh_guards(p);
-        dm_guards_json(&p->g, e->cfg, gj, sizeof gj);
+        /* Read at the start: this pass's own requests count too. */
+        struct dm_guards now = p->g;
+        now.requested_24h = (now.requested_24h < 0 ? 0 : now.requested_24h) + requested;
+        dm_guards_json(&now, e->cfg, gj, sizeof gj);
         snprintf(msstr, sizeof msstr, "%lld", ms);
         snprintf(last, sizeof last,
                  "{\"requested\": %lld, \"reminded\": %lld, \"resumed\": %lld,"

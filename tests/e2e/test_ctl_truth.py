@@ -1,0 +1,146 @@
+#!/usr/bin/python3
+"""The operator's view tells the truth (issue 16): what preview, status,
+/healthz and the logs show is what is true, on a fresh table and a real
+PostgreSQL, with the real dormantctl and dormantd. One test per item of the
+issue, numbered as there."""
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+
+ISO_Z = r'\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ'
+
+
+class CtlTruth(harness.DaemonTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.dsn = self.fresh_db('ctl_truth')
+        self.make_subscribers_table(self.dsn)
+        self.add_subscribers(self.dsn, [1, 2, 3, 4, 5], active_ago='3 years')  # inactive
+        self.add_subscribers(self.dsn, [6, 7, 8, 9, 10, 11, 12], active_ago='1 day')  # active
+        self.write_config()
+        self.ok('migrate')
+
+    def ok(self, *args, env=None):
+        rc, out, err = self.ctl(*args, env=env)
+        self.assertEqual(rc, 0, 'dormantctl %s: %s' % (' '.join(args), err))
+        return out
+
+    def once(self, *args):
+        self.start_daemon(self.config, '--once', *args)
+        self.assertEqual(self.wait_exit(), 0, self.output_tail())
+
+    def preview_json(self, *args):
+        return json.loads(self.ok('preview', '--json', *args))
+
+    def make_suspensions_due(self):
+        self.once()
+        self.psql(self.dsn, 'UPDATE dormant.outbox SET delivered_at = now()')
+        self.psql(self.dsn, "UPDATE dormant.account SET delivered_at = now() - interval '31 days',"
+                  " requested_at = now() - interval '31 days',"
+                  " deadline = now() - interval '1 minute' WHERE state = 'pending'")
+
+    # 1 ---------------------------------------------------------------------
+    def test_01_limit_caps_every_action(self):
+        self.make_suspensions_due()
+        doc = self.preview_json('--limit', '1')
+        self.assertEqual(doc['actions']['suspend']['total'], 5)
+        for action, v in doc['actions'].items():
+            self.assertLessEqual(len(v['subscribers']), 1, action)
+        text = self.ok('preview', '--limit', '1')
+        block = text.split('\nsuspend:')[1].split('\n')
+        self.assertEqual(len([r for r in block[1:4] if re.match(r'  \d', r)]), 1, text)
+        self.assertIn('first 1 shown', block[0])
+
+    # 2 ---------------------------------------------------------------------
+    def test_02_requested_24h_always_counted(self):
+        self.once()
+        self.assertEqual(self.scalar(self.dsn, "SELECT count(*) FROM dormant.account"
+                                     " WHERE state = 'pending'"), 5)
+        # Nothing waits any more: the count must still be true.
+        self.assertEqual(self.preview_json()['guards']['requested_24h'], 5)
+        self.assertIn('5 requested in the last 24 h', self.ok('preview'))
+        status = json.loads(self.ok('status', '--json'))
+        self.assertEqual(status['guards']['rate']['requested_24h'], 5)
+        self.start_daemon()
+        self.wait_http()
+        body = self.http('/healthz')[2]
+        self.assertEqual(json.loads(body)['guards']['rate']['requested_24h'], 5)
+
+    # 3 ---------------------------------------------------------------------
+    def test_03_accept_backlog_on_a_first_run(self):
+        self.write_config({'limits.max_backlog_fraction': 0.1})
+        doc = self.preview_json()
+        self.assertTrue(doc['guards']['backlog_tripped'])
+        out = self.ok('accept-backlog')
+        self.assertIn('5', out)
+        self.assertFalse(self.preview_json()['guards']['backlog_tripped'])
+        self.once()
+        self.assertEqual(self.scalar(self.dsn, "SELECT count(*) FROM dormant.account"
+                                     " WHERE state = 'pending'"), 5)
+
+    # 8 ---------------------------------------------------------------------
+    def test_08_accounts_say_what_they_count(self):
+        text = self.ok('status')
+        self.assertRegex(text, r'accounts \(only subscribers dormant has touched; the rest of'
+                         r' public.subscribers is not counted\)')
+
+    # 10 --------------------------------------------------------------------
+    def test_10_one_time_format_and_null_not_minus_one(self):
+        doc = self.preview_json()
+        self.assertIsNone(doc['guards']['backlog_accepted'])
+        self.assertRegex(doc['guards']['newest_activity'], '^' + ISO_Z + '$')
+        for s in doc['actions']['request']['subscribers']:
+            self.assertRegex(s['since'], '^' + ISO_Z + '$')
+        text = self.ok('preview')
+        self.assertNotRegex(text, r'\d\d:\d\d:\d\d(\.\d+)?[+-]\d\d')
+        self.assertRegex(text, ISO_Z)
+
+    # 11 --------------------------------------------------------------------
+    def test_11_docs(self):
+        for page in ('dormantctl.1', 'dormantd.8', 'dormant.conf.5'):
+            r = subprocess.run(['groff', '-ww', '-man', '-Tutf8',
+                                os.path.join(harness.SOURCE_DIR, 'doc', page)],
+                               capture_output=True, text=True)
+            self.assertEqual(r.stderr, '', page)
+        r = subprocess.run(['groff', '-man', '-Tascii', '-P-cbou',
+                            os.path.join(harness.SOURCE_DIR, 'doc', 'dormantctl.1')],
+                           capture_output=True, text=True)
+        self.assertRegex(r.stdout, r'\n\s+preview \[--limit N\] \[--json\]\n')
+        with open(os.path.join(harness.SOURCE_DIR, 'doc', 'dormantd.8')) as f:
+            d8 = f.read().replace('\\-', '-')
+        with open(os.path.join(harness.SOURCE_DIR, 'README.md')) as f:
+            readme = f.read()
+        # Every statement of the README's two least-privilege blocks (the
+        # ones test_least_privilege.py runs) is in dormantd(8).
+        def statements(text):
+            text = re.sub(r'--[^\n]*', '', text)
+            return [' '.join(st.split()) for st in text.split(';') if st.strip()]
+        blocks = re.findall(r'<!-- least-privilege grants(?: after migrate)?: [^>]*-->\n```sql\n'
+                            r'(.*?)```', readme, re.S)
+        self.assertEqual(len(blocks), 2)
+        page = ' '.join(re.sub(r'--[^\n]*', '', d8).split())
+        wanted = [st for b in blocks for st in statements(b)]
+        self.assertIn('ALTER DEFAULT PRIVILEGES IN SCHEMA dormant GRANT USAGE ON SEQUENCES'
+                      ' TO dormant_daemon', wanted)
+        for st in wanted:
+            self.assertIn(st, page, 'dormantd(8) LEAST PRIVILEGE lacks: ' + st)
+        self.assertIn('never_active_after', d8)
+        demo = os.path.join(harness.SOURCE_DIR, 'scripts', 'demo')
+        r = subprocess.run([demo, '--help'], capture_output=True, text=True)
+        for opt in re.findall(r'--[a-z-]+', r.stdout):
+            if opt == '--help':
+                continue
+            self.assertIn(opt, open(demo).read().split('while (($#))')[1].split('done')[0],
+                          'scripts/demo --help offers %s, which the script rejects' % opt)
+
+
+if __name__ == '__main__':
+    harness.main()
