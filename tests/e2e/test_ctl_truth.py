@@ -86,6 +86,56 @@ class CtlTruth(harness.DaemonTestCase):
         self.assertEqual(self.scalar(self.dsn, "SELECT count(*) FROM dormant.account"
                                      " WHERE state = 'pending'"), 5)
 
+    # 4 ---------------------------------------------------------------------
+    def test_04_pause_reason_shown(self):
+        self.ok('pause', '--reason', 'billing incident INC-42', env={'SUDO_USER': 'ana'})
+        self.assertEqual(json.loads(self.ok('status', '--json'))['paused_reason'],
+                         'billing incident INC-42')
+        self.assertRegex(self.ok('status'), r'paused\s+YES, by operator:ana since ' + ISO_Z
+                         + ': billing incident INC-42')
+        self.start_daemon()
+        self.wait_http()
+        health = json.loads(self.http('/healthz')[2])
+        self.assertEqual(health['paused_reason'], 'billing incident INC-42')
+        self.ok('resume')
+        self.signal_daemon(__import__('signal').SIGUSR1)
+        self.wait_log(r'paused by SIGUSR1')
+        health = json.loads(self.http('/healthz')[2])
+        self.assertTrue(health['paused'])
+        self.assertEqual(health['paused_reason'], 'SIGUSR1 to this process')
+
+    # 7 ---------------------------------------------------------------------
+    def test_07_migrate_errors_name_the_role(self):
+        import psycopg2
+        import secrets
+        dsn = self.fresh_db('ctl_truth_roles')
+        self.make_subscribers_table(dsn)
+        role = 'truth_daemon_%d_%s' % (os.getpid(), secrets.token_hex(3))
+
+        def drop():
+            harness.psql(dsn, 'DROP OWNED BY "%s" CASCADE' % role)
+            harness.psql(harness.admin_dsn(), 'DROP ROLE IF EXISTS "%s"' % role)
+        harness.psql(harness.admin_dsn(), 'CREATE ROLE "%s" LOGIN' % role)
+        self.addCleanup(drop)
+        harness.psql(dsn, 'GRANT USAGE ON SCHEMA public TO "%s"' % role)
+        harness.psql(dsn, 'GRANT SELECT ON public.subscribers TO "%s"' % role)
+        harness.psql(dsn, 'REVOKE CREATE ON DATABASE "%s" FROM PUBLIC'
+                     % psycopg2.extensions.parse_dsn(dsn)['dbname'])
+        conf = self.write_config(dsn=psycopg2.extensions.make_dsn(dsn, user=role),
+                                 name='daemon.conf')
+        rc, out, err = self.ctl('migrate', config=conf)
+        self.assertNotEqual(rc, 0)
+        self.assertIn('permission denied', err)
+        self.assertIn('connected as %s' % role, err)
+        self.assertIn('run migrate as the role that owns the schema', err)
+        # As the schema's owner, indexes still need the table's owner.
+        harness.psql(dsn, 'GRANT CREATE ON DATABASE "%s" TO "%s"'
+                     % (psycopg2.extensions.parse_dsn(dsn)['dbname'], role))
+        rc, out, err = self.ctl('migrate', '--create-indexes', config=conf)
+        self.assertNotEqual(rc, 0)
+        self.assertIn('must be owner', err)
+        self.assertIn('--create-indexes needs the owner of public.subscribers (postgres)', err)
+
     # 8 ---------------------------------------------------------------------
     def test_08_accounts_say_what_they_count(self):
         text = self.ok('status')

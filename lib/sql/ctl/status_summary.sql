@@ -1,6 +1,7 @@
 -- The readable summary of the status document.
 SELECT CASE WHEN (j->>'paused')::boolean
-   THEN 'YES, by ' || coalesce(j->>'paused_by', '?') || ' since ' || to_char((j#>>'{paused_at}')::timestamptz, 'YYYY-MM-DD HH24:MI:SS"Z"')
+   THEN 'YES, by ' || coalesce(j->>'paused_by', '?') || ' since ' || to_char((j#>>'{paused_at}')::timestamptz, 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+     || coalesce(': ' || (j->>'paused_reason'), '')
    ELSE 'no' END AS "paused",
  coalesce(to_char((j#>>'{last_pass,at}')::timestamptz, 'YYYY-MM-DD HH24:MI:SS"Z"') || ', ' || (j#>>'{last_pass,duration_ms}') || ' ms, '
    || coalesce(j#>>'{last_pass,outcome}', '?'), 'never') AS "last pass",
