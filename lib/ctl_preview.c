@@ -252,6 +252,25 @@ static void print_text(const struct dm_guards *g, const struct preview_action *p
     }
 }
 
+/* The one command to run next, after what preview showed. */
+static const char *next_command(const struct dm_guards *g, const struct preview_action *pa)
+{
+    long long total = 0;
+    for (size_t a = 0; a < N_ACTIONS; a++)
+        total += pa[a].total;
+    if (g->paused)
+        return "dormantctl resume   (once the cause of the pause is dealt with)";
+    if (g->backlog_tripped)
+        return "dormantctl accept-backlog   (if the requests above are right)";
+    if (g->stale)
+        return "check what writes last_activity_at (limits.max_activity_lag), then "
+               "dormantctl preview";
+    if (total == 0)
+        return "nothing: no one is due; dormantctl status shows the rest";
+    return "nothing, or dormantctl pause to stop it: dormantd's next pass does the above "
+           "(systemctl start dormantd if it is not running)";
+}
+
 int dm_ctl_preview(const struct dm_config *cfg, int argc, char **argv)
 {
     const char *limit_text = "20";
@@ -295,8 +314,10 @@ int dm_ctl_preview(const struct dm_config *cfg, int argc, char **argv)
             goto out;
     if (json)
         print_json(&g, pa, cfg);
-    else
+    else {
         print_text(&g, pa, cfg);
+        printf("next: %s\n", next_command(&g, pa));
+    }
 out:
     if (ctl.conn != NULL)
         PQclear(PQexec(ctl.conn, dm_sql(DM_SQL_TX_ROLLBACK)));

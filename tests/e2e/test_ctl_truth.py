@@ -79,6 +79,7 @@ class CtlTruth(harness.DaemonTestCase):
         self.write_config({'limits.max_backlog_fraction': 0.1})
         doc = self.preview_json()
         self.assertTrue(doc['guards']['backlog_tripped'])
+        self.assertRegex(self.ok('preview').splitlines()[-1], r'^next: dormantctl accept-backlog')
         out = self.ok('accept-backlog')
         self.assertIn('5', out)
         self.assertFalse(self.preview_json()['guards']['backlog_tripped'])
@@ -190,6 +191,30 @@ class CtlTruth(harness.DaemonTestCase):
                 continue
             self.assertIn(opt, open(demo).read().split('while (($#))')[1].split('done')[0],
                           'scripts/demo --help offers %s, which the script rejects' % opt)
+
+    # Beyond: status's first three lines say what is wrong and what to run.
+    def test_status_first_three_lines(self):
+        def head():
+            return self.ok('status').splitlines()[:3]
+        lines = head()
+        self.assertEqual(lines[0], 'dormant: NOT STARTED')
+        self.assertIn('systemctl start dormantd', lines[2])
+        self.once()
+        self.assertEqual(head()[0], 'dormant: OK')
+        self.ok('pause', '--reason', 'INC-42')
+        lines = head()
+        self.assertEqual(lines[0], 'dormant: PAUSED')
+        self.assertIn('INC-42', lines[1])
+        self.assertIn('dormantctl resume', lines[2])
+        self.ok('resume')
+        self.psql(self.dsn, "UPDATE dormant.control SET guards ="
+                  " '{\"backlog\": {\"tripped\": true, \"count\": 1234}}'")
+        lines = head()
+        self.assertEqual(self.ok('preview').splitlines()[-1],
+                         'next: nothing: no one is due; dormantctl status shows the rest')
+        self.assertEqual(head()[0], 'dormant: HELD')
+        self.assertIn('1234', lines[1])
+        self.assertIn('dormantctl accept-backlog', lines[2])
 
 
 if __name__ == '__main__':
