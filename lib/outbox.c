@@ -551,9 +551,14 @@ static void webhook_done(void *arg, CURL *easy, CURLcode rc)
         j->result[DM_CH_WEBHOOK] = CH_GONE;
         if (!o->webhook_gone)
             dm_log_error("webhook endpoint answered 410 Gone: webhook delivery disabled until "
-                         "the configuration is reloaded; messages wait",
-                         DM_S("outbox_id", j->id), DM_S("channel", "webhook"));
+                         "the configuration is reloaded (fix webhook.url, then reload)",
+                         DM_S("outbox_id", j->id), DM_S("channel", "webhook"),
+                         DM_S("messages", configured(o, DM_CH_EMAIL)
+                                              ? "e-mail still sent; none counts as delivered "
+                                                "(no deadline starts) until the webhook takes it"
+                                              : "wait undelivered (no deadline starts)"));
         o->webhook_gone = true;
+        o->env.metrics->endpoint_disabled[DM_CH_WEBHOOK] = true;
         break;
     }
     dm_webhook_request_free(j->wh);
@@ -947,6 +952,7 @@ void dm_outbox_reconfigure(struct dm_outbox *o, const struct dm_config *cfg,
     if (o->webhook_gone)
         dm_log_info("webhook delivery enabled again after reload");
     o->webhook_gone = false;
+    o->env.metrics->endpoint_disabled[DM_CH_WEBHOOK] = false;
     o->dry_logged = false;
     build_sql(o);
     claim(o);

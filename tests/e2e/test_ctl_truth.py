@@ -105,6 +105,27 @@ class CtlTruth(harness.DaemonTestCase):
         self.assertTrue(health['paused'])
         self.assertEqual(health['paused_reason'], 'SIGUSR1 to this process')
 
+    # 5 ---------------------------------------------------------------------
+    def test_05_webhook_disabled_is_visible(self):
+        import signal
+        from webhook_sink import WebhookSink, read_whsec
+        sink = WebhookSink(read_whsec(os.path.join(self.tmp, 'webhook.secret')))
+        self.addCleanup(sink.close)
+        sink.default = 410
+        self.write_config({'webhook.url': sink.url})
+        self.start_daemon()
+        self.wait_log(r'webhook endpoint answered 410 Gone.*messages="wait undelivered')
+        metrics = self.http('/metrics')[2].decode()
+        self.assertIn('dormant_endpoint_disabled{channel="webhook"} 1\n', metrics)
+        self.assertEqual(json.loads(self.http('/healthz')[2])['endpoints_disabled'], ['webhook'])
+        sink.default = 200
+        mark = self.log_mark()
+        self.signal_daemon(signal.SIGHUP)
+        self.wait_log(r'webhook delivery enabled again', since=mark)
+        metrics = self.http('/metrics')[2].decode()
+        self.assertIn('dormant_endpoint_disabled{channel="webhook"} 0\n', metrics)
+        self.assertEqual(json.loads(self.http('/healthz')[2])['endpoints_disabled'], [])
+
     # 7 ---------------------------------------------------------------------
     def test_07_migrate_errors_name_the_role(self):
         import psycopg2
