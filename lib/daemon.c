@@ -52,8 +52,8 @@ static void log_settings(const struct dm_daemon *d)
 {
     const struct dm_config *c = d->cfg;
     char poll[80], inactive[80];
-    dm_interval_sql(&c->limits.poll_interval, poll, sizeof poll);
-    dm_interval_sql(&c->policy.inactive_after, inactive, sizeof inactive);
+    dm_interval_human(&c->limits.poll_interval, poll, sizeof poll);
+    dm_interval_human(&c->policy.inactive_after, inactive, sizeof inactive);
     dm_log_debug("configuration in force", DM_S("source", c->source.table),
                  DM_S("schema", c->database.schema), DM_S("inactive_after", inactive),
                  DM_S("poll_interval", poll), DM_I("batch_size", c->limits.batch_size),

@@ -415,7 +415,7 @@ static void job_finish(struct job *j)
     const struct dm_config *cfg = o->env.cfg;
     bool delivered = true, dead = false, count = false, any_ok = false;
     int64_t delay_ms = -1;
-    char delay[128] = "", last_error[512] = "", dead_channel[16] = "";
+    char delay[128] = "", delay_human[128] = "", last_error[512] = "", dead_channel[16] = "";
 
     for (int ch = 0; ch < DM_CH_COUNT; ch++) {
         if (j->result[ch] == CH_OK) {
@@ -456,19 +456,22 @@ static void job_finish(struct job *j)
             continue;
         }
         int64_t ms;
-        char d[128];
+        char d[128], human[128];
         if (j->retry_after_s[ch] >= 0) {
             int64_t s =
                 j->retry_after_s[ch] > RETRY_AFTER_MAX_S ? RETRY_AFTER_MAX_S : j->retry_after_s[ch];
             ms = s * 1000;
-            snprintf(d, sizeof d, "%" PRId64 " seconds", s);
+            snprintf(d, sizeof d, "%" PRId64 " second%s", s, s == 1 ? "" : "s");
+            snprintf(human, sizeof human, "%s", d);
         } else {
             ms = dm_interval_ms(&list->items[j->attempts]);
             dm_interval_sql(&list->items[j->attempts], d, sizeof d);
+            dm_interval_human(&list->items[j->attempts], human, sizeof human);
         }
         if (ms > delay_ms) {
             delay_ms = ms;
             snprintf(delay, sizeof delay, "%s", d);
+            snprintf(delay_human, sizeof delay_human, "%s", human);
         }
     }
     if (delivered)
@@ -499,7 +502,7 @@ static void job_finish(struct job *j)
         else
             dm_log_warning("delivery failed, will retry", DM_S("outbox_id", j->id),
                            DM_S("channel", dm_channel_names[ch]), DM_S("cause", j->cause[ch]),
-                           DM_I("attempt", j->attempts + 1), DM_S("retry_in", delay));
+                           DM_I("attempt", j->attempts + 1), DM_S("retry_in", delay_human));
     }
     if (delivered)
         dm_log_debug("delivered", DM_S("outbox_id", j->id), DM_S("type", j->type));

@@ -126,6 +126,25 @@ class CtlTruth(harness.DaemonTestCase):
         self.assertIn('dormant_endpoint_disabled{channel="webhook"} 0\n', metrics)
         self.assertEqual(json.loads(self.http('/healthz')[2])['endpoints_disabled'], [])
 
+    # 6 ---------------------------------------------------------------------
+    def test_06_durations_read_as_words(self):
+        import signal
+        from webhook_sink import WebhookSink, read_whsec
+        sink = WebhookSink(read_whsec(os.path.join(self.tmp, 'webhook.secret')))
+        self.addCleanup(sink.close)
+        sink.default = 500
+        self.write_config({'webhook.url': sink.url, 'log.level': 'debug',
+                           'webhook.retry': ['5 minutes']})
+        self.start_daemon()
+        self.wait_log(r'msg="configuration in force"')
+        self.wait_log(r'delivery failed, will retry')
+        text = self.log_text()
+        self.assertRegex(text, r'msg="configuration in force".* inactive_after="2 years"'
+                         r' poll_interval="1 second"')
+        self.assertRegex(text, r'delivery failed, will retry.* retry_in="5 minutes"')
+        self.assertNotIn('microseconds', text)
+        self.stop_daemon()
+
     # 7 ---------------------------------------------------------------------
     def test_07_migrate_errors_name_the_role(self):
         import psycopg2
