@@ -9,6 +9,7 @@
 #include "ctl_util.h"
 #include "guards.h"
 #include "lifecycle.h"
+#include "strbuf.h"
 
 /* The actions an operator cares about, each made of one or more pass steps
  * (the three ways a request comes about share the action "request"). */
@@ -96,6 +97,70 @@ static bool read_action(struct dm_ctl *ctl, const struct dm_lifecycle *lc, size_
     return true;
 }
 
+/* What preview warns about: requests dead on arrival, rows that
+ * source.eligible leaves out only for a NULL (-1: not counted). */
+struct preview_warnings {
+    long long dead;          /* of the requests checked */
+    long long checked;       /* requests whose address was checked */
+    long long eligible_null; /* source rows, up to 100000 */
+};
+
+/* At most this many request candidates have their address checked. */
+#define CHECK_MAX 100000
+
+static bool read_warnings(struct dm_ctl *ctl, const struct dm_lifecycle *lc,
+                          const struct preview_action *req, struct preview_warnings *w, int *rc)
+{
+    struct dm_strbuf ids = {0};
+    dm_strbuf_str(&ids, "{");
+    w->checked = 0;
+    long left = req->total > CHECK_MAX ? CHECK_MAX : (long)req->total;
+    for (int i = 0; i < actions[0].nsteps && left > 0; i++) {
+        enum dm_step s = actions[0].steps[i];
+        if (lc->preview[s].sql == NULL)
+            continue;
+        PGresult *r = run_stmt(ctl, lc, &lc->preview[s], left, "checking addresses", rc);
+        if (r == NULL) {
+            free(ids.s);
+            return false;
+        }
+        for (int t = 0; t < PQntuples(r); t++, w->checked++) {
+            dm_strbuf_printf(&ids, "%s\"", w->checked ? "," : "");
+            for (const char *c = PQgetvalue(r, t, 0); *c; c++)
+                dm_strbuf_printf(&ids, "%s%c", *c == '"' || *c == '\\' ? "\\" : "", *c);
+            dm_strbuf_printf(&ids, "\"");
+        }
+        left -= PQntuples(r);
+        PQclear(r);
+    }
+    dm_strbuf_str(&ids, "}");
+    static const char *const params[] = {"ids", "eligible_set", NULL};
+    const char *values[] = {ids.s, ctl->cfg->source.eligible[0] ? "true" : "false"};
+    PGresult *r =
+        dm_ctl_query(ctl, DM_SQL_CTL_PREVIEW_WARNINGS, params, values, "checking addresses", rc);
+    free(ids.s);
+    if (r == NULL)
+        return false;
+    w->dead = num(r, 0, 0);
+    w->eligible_null = num(r, 1, -1);
+    PQclear(r);
+    return true;
+}
+
+static void print_warnings(const struct preview_warnings *w)
+{
+    if (w->dead > 0)
+        printf("warning: %lld of the %lld requests checked would be dead on arrival: no usable "
+               "e-mail address (NULL, or not an address); they wait undeliverable and are "
+               "never suspended\n",
+               w->dead, w->checked);
+    if (w->eligible_null > 0)
+        printf("warning: source.eligible is NULL (not false) for %lld%s rows: a NULL in its "
+               "columns leaves them out as ineligible; use coalesce() or IS DISTINCT FROM if "
+               "they should be asked\n",
+               w->eligible_null, w->eligible_null >= CHECK_MAX ? " or more" : "");
+}
+
 /* What holds an action back under these guards, or NULL. The rate is not
  * a hold here: the requests it leaves for later are said as "only N now". */
 static const char *held(size_t a, const struct dm_guards *g)
@@ -140,7 +205,7 @@ static int rows_of(const struct preview_action *pa, int i, int shown)
 }
 
 static void print_json(const struct dm_guards *g, const struct preview_action *pa,
-                       const struct dm_config *cfg)
+                       const struct preview_warnings *w, const struct dm_config *cfg)
 {
     char iso[32], accepted[32];
     printf("{\n  \"guards\": {\"paused\": %s, \"stale_activity\": %s, \"newest_activity\": ",
@@ -191,7 +256,13 @@ static void print_json(const struct dm_guards *g, const struct preview_action *p
         }
         printf("%s]}", first ? "" : "\n    ");
     }
-    printf("\n  }\n}\n");
+    printf("\n  },\n  \"warnings\": {\"dead_on_arrival\": %lld, \"checked\": %lld,"
+           " \"eligible_null\": ",
+           w->dead, w->checked);
+    if (w->eligible_null >= 0)
+        printf("%lld}\n}\n", w->eligible_null);
+    else
+        printf("null}\n}\n");
 }
 
 static void print_text(const struct dm_guards *g, const struct preview_action *pa,
@@ -291,6 +362,8 @@ int dm_ctl_preview(const struct dm_config *cfg, int argc, char **argv)
     struct dm_ctl ctl;
     struct preview_action pa[N_ACTIONS];
     struct dm_guards g;
+    struct preview_warnings w;
+    memset(&w, 0, sizeof w);
     memset(&lc, 0, sizeof lc);
     memset(pa, 0, sizeof pa);
     memset(&g, 0, sizeof g);
@@ -312,10 +385,13 @@ int dm_ctl_preview(const struct dm_config *cfg, int argc, char **argv)
     for (size_t a = 0; a < N_ACTIONS; a++)
         if (!read_action(&ctl, &lc, a, limit, &pa[a], &rc))
             goto out;
+    if (!read_warnings(&ctl, &lc, &pa[0], &w, &rc))
+        goto out;
     if (json)
-        print_json(&g, pa, cfg);
+        print_json(&g, pa, &w, cfg);
     else {
         print_text(&g, pa, cfg);
+        print_warnings(&w);
         printf("next: %s\n", next_command(&g, pa));
     }
 out:

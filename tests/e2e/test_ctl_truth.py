@@ -183,6 +183,38 @@ class CtlTruth(harness.DaemonTestCase):
         self.assertRegex(text, r'accounts \(only subscribers dormant has touched; the rest of'
                          r' public.subscribers is not counted\)')
 
+    # 9 ---------------------------------------------------------------------
+    def test_09_template_without_link_fails_check_config(self):
+        import shutil
+        dst = os.path.join(self.tmp, 'templates')
+        shutil.copytree(os.path.join(harness.SOURCE_DIR, 'etc', 'templates'), dst)
+        path = os.path.join(dst, 'en', 'confirmation.requested.txt')
+        with open(path) as f:
+            text = f.read()
+        with open(path, 'w') as f:
+            f.write(text.replace('{{confirm_url}}', 'https://example.com/account'))
+        conf = self.write_config({'email.templates': dst,
+                                  'email.smtp_url': 'smtp://127.0.0.1:%d' % harness.free_port()})
+        r = subprocess.run([harness.DORMANTD, '-c', conf, '--check-config'],
+                           capture_output=True, text=True)
+        self.assertEqual(r.returncode, 78, r.stdout + r.stderr)
+        self.assertIn('en/confirmation.requested.txt', r.stderr)
+        self.assertIn('{{confirm_url}}', r.stderr)
+
+    def test_09_preview_warns_dead_on_arrival_and_null_eligibility(self):
+        self.psql(self.dsn, 'ALTER TABLE subscribers ADD COLUMN tier text')
+        self.psql(self.dsn, "UPDATE subscribers SET tier = 'gold' WHERE id <> 3")
+        self.psql(self.dsn, 'UPDATE subscribers SET email = NULL WHERE id = 1')
+        self.psql(self.dsn, "UPDATE subscribers SET email = 'nobody' WHERE id = 2")
+        self.write_config({'source.eligible': "s.tier <> 'staff'"})
+        doc = self.preview_json()
+        self.assertEqual(doc['actions']['request']['total'], 4)  # 3 has a NULL tier
+        self.assertEqual(doc['warnings'], {'dead_on_arrival': 2, 'checked': 4,
+                                           'eligible_null': 1})
+        text = self.ok('preview', '--limit', '1')
+        self.assertIn('warning: 2 of the 4 requests checked would be dead on arrival', text)
+        self.assertIn('warning: source.eligible is NULL (not false) for 1 rows', text)
+
     # 10 --------------------------------------------------------------------
     def test_10_one_time_format_and_null_not_minus_one(self):
         doc = self.preview_json()
