@@ -264,6 +264,46 @@ class CtlTruth(harness.DaemonTestCase):
             self.assertIn(opt, open(demo).read().split('while (($#))')[1].split('done')[0],
                           'scripts/demo --help offers %s, which the script rejects' % opt)
 
+    # forget (GDPR art. 17, DESIGN §3) ------------------------------------
+    def test_forget_erases_now_and_is_never_asked_again(self):
+        self.once()  # 1..5 pending, their requests in the outbox
+        self.psql(self.dsn, 'UPDATE dormant.outbox SET delivered_at = now()'
+                  ' WHERE subscriber_id = 1')
+        self.psql(self.dsn, "INSERT INTO dormant.token (hash, subscriber_id, cycle)"
+                  " VALUES ('\\x01', 1, 1)")
+        rc, out, err = self.ctl('forget', '1')
+        self.assertEqual(rc, 64, err)
+        rc, out, err = self.ctl('forget', '999', '--reason', 'x')
+        self.assertEqual(rc, 65, err)
+        out = self.ok('forget', '1', '--reason', 'GDPR request, ticket 7', env={'SUDO_USER': 'ana'})
+        self.assertIn('subscriber 1 forgotten', out)
+        one = 'WHERE subscriber_id = 1'
+        self.assertEqual(self.scalar(self.dsn, 'SELECT state FROM dormant.account ' + one),
+                         'erased')
+        self.assertEqual(self.scalar(self.dsn, 'SELECT count(*) FROM dormant.token ' + one), 0)
+        self.assertEqual(self.psql(self.dsn, 'SELECT type FROM dormant.outbox ' + one
+                                   + ' AND payload IS NOT NULL'), [('subscriber.erased',)])
+        ev = self.psql(self.dsn, "SELECT kind, actor, detail FROM dormant.event " + one
+                       + " ORDER BY id")
+        self.assertEqual(ev[-1], ('forgotten', 'operator:ana',
+                                  {'reason': 'GDPR request, ticket 7', 'session_user': 'postgres'}))
+        self.assertTrue(all(d == {} for k, a, d in ev[:-1]), ev)
+        self.assertEqual(self.psql(self.dsn, 'SELECT email, billing_status FROM subscribers'
+                                   ' WHERE id = 1'), [(None, 'active')])
+        # Others untouched.
+        self.assertEqual(self.scalar(self.dsn, "SELECT state FROM dormant.account"
+                                     " WHERE subscriber_id = 2"), 'pending')
+        # Billing stays active: the sweep must not take them back, nor a pass ask them.
+        self.write_config({'limits.sweep_period': '1 second'})
+        for _ in range(2):
+            self.once()
+        self.assertEqual(self.scalar(self.dsn, 'SELECT state FROM dormant.account ' + one),
+                         'erased')
+        self.assertEqual(self.psql(self.dsn, "SELECT kind FROM dormant.event " + one
+                                   + " AND id > (SELECT max(id) FROM dormant.event"
+                                   " WHERE kind = 'forgotten')"), [])
+        self.assertIn('forgotten', self.ok('show', '1'))
+
     # Beyond: status's first three lines say what is wrong and what to run.
     def test_status_first_three_lines(self):
         def head():
