@@ -4,7 +4,8 @@
 -- asks the subscriber again; its times and rule go. Tokens and the
 -- exemption go; message payloads go (a message not yet delivered is dead,
 -- superseded); every event's detail goes; then the event forgotten with
--- the operator, the reason and the database's session_user, and a
+-- the operator and the reason (its db_user, the session_user, is set by the
+-- audit trail's trigger, 0003_audit.sql), and a
 -- subscriber.erased message for the application, as at erasure. The sweep
 -- never takes a forgotten subscriber back (sweep_write.sql): billing that
 -- stays active is the application's business, not a comeback to ask.
@@ -31,7 +32,7 @@ evx AS (UPDATE {S}.event e SET detail = '{}' FROM acc
          WHERE e.subscriber_id = acc.subscriber_id AND e.detail <> '{}' RETURNING 1),
 ev AS (INSERT INTO {S}.event (subscriber_id, kind, cycle, actor, detail)
        SELECT acc.subscriber_id, 'forgotten', acc.cycle, $(actor),
-              jsonb_build_object('reason', $(reason)::text, 'session_user', session_user::text)
+              jsonb_build_object('reason', $(reason)::text)
          FROM acc),
 msg AS (INSERT INTO {S}.outbox (type, subscriber_id, cycle, payload)
         SELECT 'subscriber.erased', acc.subscriber_id, acc.cycle,

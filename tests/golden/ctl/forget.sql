@@ -27,7 +27,7 @@ evx AS (UPDATE "Dm_x".event e SET detail = '{}' FROM acc
          WHERE e.subscriber_id = acc.subscriber_id AND e.detail <> '{}' RETURNING 1),
 ev AS (INSERT INTO "Dm_x".event (subscriber_id, kind, cycle, actor, detail)
        SELECT acc.subscriber_id, 'forgotten', acc.cycle, $2,
-              jsonb_build_object('reason', $3::text, 'session_user', session_user::text)
+              jsonb_build_object('reason', $3::text)
          FROM acc),
 msg AS (INSERT INTO "Dm_x".outbox (type, subscriber_id, cycle, payload)
         SELECT 'subscriber.erased', acc.subscriber_id, acc.cycle,
