@@ -250,6 +250,19 @@ class CtlTruth(harness.DaemonTestCase):
         self.assertNotRegex(text, r'\d\d:\d\d:\d\d(\.\d+)?[+-]\d\d')
         self.assertRegex(text, ISO_Z)
 
+    def test_10_idle_daemon_does_not_log_pass_done_every_poll(self):
+        self.once()
+        mark = self.log_mark()
+        self.start_daemon()
+        self.wait_http()
+        for _ in range(4):
+            self.wait_next_pass(self.dsn)
+        self.ok('pause', '--reason', 'test')  # a change is news again
+        self.wait_log(r'msg="pass done".*paused=true', since=mark)
+        self.stop_daemon()
+        lines = [line for line in self._text_since(mark).splitlines() if 'pass done' in line]
+        self.assertEqual(len(lines), 2, '\n'.join(lines))
+
     # 11 --------------------------------------------------------------------
     def test_11_docs(self):
         for page in ('dormantctl.1', 'dormantd.8', 'dormant.conf.5'):
