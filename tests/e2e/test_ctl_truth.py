@@ -155,9 +155,17 @@ class CtlTruth(harness.DaemonTestCase):
         self.assertEqual(r.returncode, 78, r.stdout + r.stderr)
         self.assertIn('email.starttls is "required" but the SMTP server 127.0.0.1:%d does not'
                       ' offer STARTTLS' % smtp.port, r.stderr)
-        self.start_daemon()
+        self.start_daemon()  # five requests, all failing for the same cause
         self.wait_log(r'level=error msg="e-mail cannot be delivered: fix email.starttls')
+        self.wait_log(r'Requested SSL level failed')
+        time.sleep(4)  # the retries of all five, twice over
         self.stop_daemon()
+        retries = [line for line in self.log_text().splitlines()
+                   if 'cause="Requested SSL level failed"' in line]
+        # One message stands for the five: not five lines a round.
+        self.assertEqual({re.search(r'outbox_id=(\d+)', r).group(1) for r in retries}, {'1'},
+                         '\n'.join(retries))
+        self.assertNotIn('microseconds', retries[0])
         # "never" passes; an unreachable server is only a warning.
         conf = self.write_config({'email.smtp_url': smtp.url, 'email.starttls': 'never'})
         r = subprocess.run([harness.DORMANTD, '-c', conf, '--check-config'],
