@@ -41,11 +41,14 @@ class CtlTruth(harness.DaemonTestCase):
         return json.loads(self.ok('preview', '--json', *args))
 
     def make_suspensions_due(self):
+        self.write_config({'policy.reminders': []})  # no reminder notice to wait for
         self.once()
         self.psql(self.dsn, 'UPDATE dormant.outbox SET delivered_at = now()')
         self.psql(self.dsn, "UPDATE dormant.account SET delivered_at = now() - interval '31 days',"
                   " requested_at = now() - interval '31 days',"
                   " deadline = now() - interval '1 minute' WHERE state = 'pending'")
+        # The feed must reach past the deadlines (p11: the feed's horizon).
+        self.psql(self.dsn, 'UPDATE subscribers SET last_activity_at = now() WHERE id > 5')
 
     # 1 ---------------------------------------------------------------------
     def test_01_limit_caps_every_action(self):
