@@ -8,6 +8,7 @@
 #include "daemon.h"
 #include "dormant.h"
 #include "log.h"
+#include "smtp_probe.h"
 
 static void usage(FILE *out)
 {
@@ -82,6 +83,19 @@ int main(int argc, char **argv)
         return DM_EXIT_CONFIG;
     }
     if (check_only) {
+        /* The configured server, when reachable: does it offer what
+         * email.starttls requires? Unreachable is only a warning. */
+        switch (dm_smtp_probe(cfg, 5000, err, sizeof err)) {
+        case DM_PROBE_NO_STARTTLS:
+            fprintf(stderr, "%s: %s\n", opt.config_path, err);
+            dm_config_free(cfg);
+            return DM_EXIT_CONFIG;
+        case DM_PROBE_UNREACHABLE:
+            fprintf(stderr, "%s: warning: %s\n", opt.config_path, err);
+            break;
+        case DM_PROBE_OK:
+            break;
+        }
         printf("%s: ok\n", opt.config_path);
         dm_config_free(cfg);
         return DM_EXIT_OK;

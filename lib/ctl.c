@@ -9,6 +9,7 @@
 #include "config.h"
 #include "ctl_actions.h"
 #include "ctl_delivery.h"
+#include "ctl_forget.h"
 #include "ctl_preview.h"
 #include "ctl_status.h"
 #include "ctl_subscriber.h"
@@ -70,6 +71,8 @@ static const struct dm_ctl_command commands[] = {
      dm_ctl_accept_backlog},
     {"rescan", "", "re-examine the whole source table on the next pass", dm_ctl_rescan},
     {"export", "ID", "everything dormant holds about a subscriber, as JSON", dm_ctl_export},
+    {"forget", "ID --reason TEXT", "erase now what dormant holds about a subscriber (GDPR)",
+     dm_ctl_forget},
 };
 
 const struct dm_ctl_command *dm_ctl_find(const char *name)

@@ -6,7 +6,10 @@
 
 #include "answer.h"
 #include "config.h"
+#include "ctl_preview.h"
 #include "ctl_util.h"
+#include "guards.h"
+#include "lifecycle.h"
 
 /* Each action is one statement (lib/sql/ctl): the change and its audit
  * event commit together or not at all. */
@@ -73,9 +76,24 @@ int dm_ctl_accept_backlog(const struct dm_config *cfg, int argc, char **argv)
     int rc = dm_ctl_open(&ctl, cfg, "accept-backlog");
     if (rc != DM_EXIT_OK)
         return rc;
-    static const char *const params[] = {"actor", NULL};
-    const char *values[] = {ctl.actor};
-    PGresult *r = act(&ctl, DM_SQL_CTL_ACCEPT_BACKLOG, params, values, &rc);
+    /* The backlog counted now, as preview and the next pass see it: a first
+     * run is tripped before any pass has counted anything. */
+    struct dm_lifecycle lc;
+    struct dm_guards g;
+    char err[512], count[32];
+    PGresult *r = NULL;
+    memset(&lc, 0, sizeof lc);
+    if (!dm_lifecycle_build(cfg, &ctl.names, &lc, err, sizeof err)) {
+        fprintf(stderr, "dormantctl accept-backlog: %s\n", err);
+        rc = DM_EXIT_CONFIG;
+        goto out;
+    }
+    if (!dm_ctl_read_guards(&ctl, &lc, &g, &rc))
+        goto out;
+    snprintf(count, sizeof count, "%lld", g.backlog);
+    static const char *const params[] = {"actor", "count", NULL};
+    const char *values[] = {ctl.actor, g.backlog_tripped ? count : NULL};
+    r = act(&ctl, DM_SQL_CTL_ACCEPT_BACKLOG, params, values, &rc);
     if (r != NULL) {
         if (!PQgetisnull(r, 0, 0))
             printf("accepted a backlog of %s subscribers: the next passes request them "
@@ -84,8 +102,10 @@ int dm_ctl_accept_backlog(const struct dm_config *cfg, int argc, char **argv)
         else
             printf("the backlog guard is not tripped; nothing to accept\n");
     }
+out:
     PQclear(r);
     dm_ctl_close(&ctl);
+    dm_lifecycle_free(&lc);
     return rc;
 }
 

@@ -38,10 +38,19 @@ int dm_ctl_status(const struct dm_config *cfg, int argc, char **argv)
         dm_ctl_query(&ctl, DM_SQL_CTL_STATUS_GUARDS, params, values, "formatting status", &rc);
     PGresult *ins =
         dm_ctl_query(&ctl, DM_SQL_CTL_STATUS_INSTANCES, params, values, "formatting status", &rc);
-    if (sum != NULL && acc != NULL && grd != NULL && ins != NULL) {
+    PGresult *ver =
+        dm_ctl_query(&ctl, DM_SQL_CTL_STATUS_VERDICT, params, values, "formatting status", &rc);
+    if (sum != NULL && acc != NULL && grd != NULL && ins != NULL && ver != NULL) {
+        /* Three lines first, like systemctl status: is anything wrong, what,
+         * and the command to run. */
+        printf("dormant: %s\n  act on: %s\n  run:    %s\n", PQgetvalue(ver, 0, 0),
+               PQgetvalue(ver, 0, 1), PQgetvalue(ver, 0, 2));
         printf("dormant status (schema %s; times in UTC)\n", cfg->database.schema);
         dm_ctl_print_record(stdout, sum, "  ");
-        printf("accounts\n");
+        /* Not the source's size: an account exists only once a pass asked. */
+        printf("accounts (only subscribers dormant has touched; the rest of %s is not "
+               "counted)\n",
+               cfg->source.table);
         static const char *const acc_titles[] = {"STATE", "SUBSCRIBERS"};
         dm_ctl_print_table(stdout, acc, acc_titles, "  ");
         printf("guards\n");
@@ -56,6 +65,7 @@ int dm_ctl_status(const struct dm_config *cfg, int argc, char **argv)
     PQclear(sum);
     PQclear(acc);
     PQclear(grd);
+    PQclear(ver);
     PQclear(doc);
 out:
     dm_ctl_close(&ctl);

@@ -1,6 +1,7 @@
 /* What dormantctl's commands share: connection, actor, errors, tables. */
 #include "ctl_util.h"
 
+#include <ctype.h>
 #include <getopt.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -228,6 +229,26 @@ void dm_ctl_print_table(FILE *out, const PGresult *r, const char *const *titles,
         fputc('\n', out);
     }
     free(w);
+}
+
+const char *dm_ctl_iso_time(const char *pg, char *buf, size_t len)
+{
+    /* YYYY-MM-DD HH:MM:SS, then an optional fraction, then +00 (UTC). */
+    static const char shape[] = "dddd-dd-dd dd:dd:dd";
+    size_t n = sizeof shape - 1;
+    if (strlen(pg) < n || len < n + 2)
+        return pg;
+    for (size_t i = 0; i < n; i++)
+        if (shape[i] == 'd' ? !isdigit((unsigned char)pg[i]) : pg[i] != shape[i])
+            return pg;
+    const char *rest = pg + n;
+    if (*rest == '.')
+        for (rest++; isdigit((unsigned char)*rest); rest++)
+            ;
+    if (strcmp(rest, "+00") != 0 && strcmp(rest, "Z") != 0)
+        return pg;
+    snprintf(buf, len, "%.10sT%.8sZ", pg, pg + 11);
+    return buf;
 }
 
 void dm_ctl_print_record(FILE *out, const PGresult *r, const char *indent)

@@ -92,6 +92,14 @@ void dm_ctl_print_table(FILE *out, const PGresult *r, const char *const *titles,
  * of row 0: the readable form of one record. */
 void dm_ctl_print_record(FILE *out, const PGresult *r, const char *indent);
 
+/*
+ * A timestamp as PostgreSQL prints it in the UTC session of dormantctl
+ * ("2026-11-29 03:07:01.350707+00") in the one format dormantctl shows,
+ * ISO 8601 UTC to the second ("2026-11-29T03:07:01Z"), into buf; any other
+ * text is returned as it is. Returns what to print.
+ */
+const char *dm_ctl_iso_time(const char *pg, char *buf, size_t len);
+
 /* One flag a command accepts. */
 struct dm_ctl_flag {
     const char *name;   /* long option name, without the dashes */

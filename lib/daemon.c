@@ -17,6 +17,7 @@
 #include "outbox.h"
 #include "pass.h"
 #include "sdnotify.h"
+#include "smtp_probe.h"
 #include "util.h"
 #include "validate.h"
 
@@ -47,14 +48,32 @@ static bool apply_logging(const struct dm_daemon *d, const struct dm_config *cfg
     return true;
 }
 
+/* What would make every e-mail fail, said once at start and reload, naming
+ * the key: the configured server lacks what email.starttls requires. */
+static void probe_smtp(const struct dm_config *cfg)
+{
+    char why[512];
+    switch (dm_smtp_probe(cfg, 3000, why, sizeof why)) {
+    case DM_PROBE_NO_STARTTLS:
+        dm_log_error("e-mail cannot be delivered: fix email.starttls or the SMTP server",
+                     DM_S("detail", why));
+        break;
+    case DM_PROBE_UNREACHABLE:
+        dm_log_warning("email.starttls not checked", DM_S("detail", why));
+        break;
+    case DM_PROBE_OK:
+        break;
+    }
+}
+
 /* Logs, at debug level, the settings an operator most often wants to confirm
  * after a start or reload. */
 static void log_settings(const struct dm_daemon *d)
 {
     const struct dm_config *c = d->cfg;
     char poll[80], inactive[80];
-    dm_interval_sql(&c->limits.poll_interval, poll, sizeof poll);
-    dm_interval_sql(&c->policy.inactive_after, inactive, sizeof inactive);
+    dm_interval_human(&c->limits.poll_interval, poll, sizeof poll);
+    dm_interval_human(&c->policy.inactive_after, inactive, sizeof inactive);
     dm_log_debug("configuration in force", DM_S("source", c->source.table),
                  DM_S("schema", c->database.schema), DM_S("inactive_after", inactive),
                  DM_S("poll_interval", poll), DM_I("batch_size", c->limits.batch_size),
@@ -90,6 +109,7 @@ static void finish_reload(struct dm_daemon *d, struct dm_config *next, struct dm
                 DM_S("log_level", dm_log_level_name(d->cfg->log.level)),
                 DM_B("dry_run", dm_daemon_dry_run(d)));
     log_settings(d);
+    probe_smtp(d->cfg);
     dm_sdnotify("READY=1");
 }
 
@@ -434,6 +454,7 @@ int dm_daemon_init(struct dm_daemon *d, const struct dm_options *opt, struct dm_
                 DM_S("listen", opt->once ? "" : cfg->http.listen), DM_B("once", opt->once),
                 DM_B("dry_run", dm_daemon_dry_run(d)), DM_I("pid", getpid()));
     log_settings(d);
+    probe_smtp(cfg);
     dm_sdnotify("READY=1");
     return DM_EXIT_OK;
 }

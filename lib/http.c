@@ -676,12 +676,13 @@ static void handle_confirm(struct dm_http *h, struct evhttp_request *req, const 
 static void handle_health(struct dm_http *h, struct evhttp_request *req)
 {
     const char *params[] = {h->env.hooks.paused(h->env.hooks.owner) ? "true" : "false",
-                            h->env.lease ? dm_lease_id(h->env.lease) : ""};
+                            h->env.lease ? dm_lease_id(h->env.lease) : "",
+                            h->env.metrics->endpoint_disabled[DM_CH_WEBHOOK] ? "true" : "false"};
     if (!dm_db_up(h->env.db)) {
         respond_health_down(req, "down");
         return;
     }
-    submit(h, req, JOB_HEALTH, h->sql_health, 2, params, "en", NULL, false);
+    submit(h, req, JOB_HEALTH, h->sql_health, 3, params, "en", NULL, false);
 }
 
 static void handle_metrics(struct dm_http *h, struct evhttp_request *req)
@@ -744,7 +745,7 @@ static void load_proxies(struct dm_http *h)
 
 static void build_sql(struct dm_http *h)
 {
-    static const char *const health_params[] = {"paused", "instance", NULL};
+    static const char *const health_params[] = {"paused", "instance", "webhook_disabled", NULL};
     const struct dm_sql_names *n = h->env.names;
     struct dm_stmt health, metrics;
     free(h->sql_lookup);

@@ -138,6 +138,40 @@ void dm_interval_sql(const struct dm_interval *iv, char *buf, size_t len)
              iv->days, iv->usec);
 }
 
+void dm_interval_human(const struct dm_interval *iv, char *buf, size_t len)
+{
+    if (!iv->set) {
+        snprintf(buf, len, "off");
+        return;
+    }
+    const int64_t us = iv->usec < 0 ? -iv->usec : iv->usec;
+    const struct {
+        int64_t n;
+        const char *unit;
+    } parts[] = {
+        {iv->months / 12, "year"},
+        {iv->months % 12, "month"},
+        {iv->days, "day"},
+        {us / (3600 * USEC_PER_SEC), "hour"},
+        {us / (60 * USEC_PER_SEC) % 60, "minute"},
+        {us / USEC_PER_SEC % 60, "second"},
+        {us / 1000 % 1000, "millisecond"},
+    };
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0] && used < len; i++) {
+        if (parts[i].n == 0)
+            continue;
+        int w = snprintf(buf + used, len - used, "%s%" PRId64 " %s%s", used ? " " : "", parts[i].n,
+                         parts[i].unit, parts[i].n == 1 || parts[i].n == -1 ? "" : "s");
+        if (w < 0)
+            break;
+        used += (size_t)w;
+    }
+    if (buf[0] == '\0')
+        snprintf(buf, len, "0 seconds");
+}
+
 int64_t dm_interval_usec(const struct dm_interval *iv)
 {
     if (!iv->set)

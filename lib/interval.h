@@ -32,6 +32,12 @@ bool dm_interval_parse(const char *text, struct dm_interval *out, char *err,
  * `$1::interval`, e.g. "18 months 0 days 0 microseconds". */
 void dm_interval_sql(const struct dm_interval *iv, char *buf, size_t len);
 
+/* Writes the interval for a person to read, largest units first and
+ * zero parts left out: "5 minutes", "1 year 6 months", "1 day 12 hours",
+ * "250 milliseconds", "0 seconds"; "off" when unset. PostgreSQL reads it
+ * too, but dm_interval_sql() is what SQL gets. */
+void dm_interval_human(const struct dm_interval *iv, char *buf, size_t len);
+
 /* Approximate length in microseconds (a month counts 30 days, a day 24 h),
  * for timers that run on the daemon's side only. */
 int64_t dm_interval_usec(const struct dm_interval *iv);

@@ -67,6 +67,11 @@ char *dm_metrics_render(const struct dm_metrics *m, const struct dm_metrics_scra
     fprintf(f, "dormant_poll_interval_seconds %.3f\n", s->poll_interval_seconds);
     family(f, "leader", "gauge", "1 while this process holds the scanning lease.");
     fprintf(f, "dormant_leader %d\n", m->leader ? 1 : 0);
+    family(f, "endpoint_disabled", "gauge",
+           "1 while this process does not deliver on the channel (webhook after 410 Gone, "
+           "until reload); its messages wait.");
+    fprintf(f, "dormant_endpoint_disabled{channel=\"webhook\"} %d\n",
+            m->endpoint_disabled[DM_CH_WEBHOOK] ? 1 : 0);
 
     family(f, "database_up", "gauge", "1 while the connection is up, by connection.");
     fprintf(f, "dormant_database_up{connection=\"pass\"} %d\n", m->db_up ? 1 : 0);

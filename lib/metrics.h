@@ -50,6 +50,9 @@ struct dm_metrics {
     bool guards[DM_GUARD_COUNT];
     bool db_up;  /* the pass connection is up */
     bool leader; /* this process holds the scanning lease */
+    /* a channel this process stopped using (the webhook after 410 Gone,
+     * until reload): its messages wait */
+    bool endpoint_disabled[DM_CH_COUNT];
 };
 
 /* Where an outbox row stands. */

@@ -121,10 +121,15 @@ struct dm_outbox {
     bool asking_next;  /* the next-due query is in flight */
     bool stopped;      /* dm_outbox_stop(): claim nothing new */
     bool webhook_gone; /* a 410 disabled the webhook until reload */
-    bool once_drain;   /* --once: report when nothing due is left */
-    bool drained;      /* the outbox_drained hook was called */
-    bool dry_logged;   /* the dry-run notice was logged */
-    struct job *jobs;  /* claimed, not yet written back */
+    /* the last retry logged per channel: one cause failing hundreds of
+     * messages is one line a minute, not one per message */
+    char logged_cause[DM_CH_COUNT][160];
+    char logged_id[DM_CH_COUNT][32];
+    int64_t logged_ms[DM_CH_COUNT];
+    bool once_drain;  /* --once: report when nothing due is left */
+    bool drained;     /* the outbox_drained hook was called */
+    bool dry_logged;  /* the dry-run notice was logged */
+    struct job *jobs; /* claimed, not yet written back */
     int njobs;
     struct job *queue;   /* claimed, not started yet, oldest first */
     int running;         /* jobs started whose transfers have not all ended */
@@ -407,6 +412,21 @@ static void outcomes_written(void *arg, PGresult *res)
     maybe_drained(o);
 }
 
+/* Whether cause was logged for another message on channel ch less than a
+ * minute ago (the message logged keeps being logged, one line a round); if
+ * not, this message and cause are the ones logged now. */
+static bool repeated(struct dm_outbox *o, int ch, const char *id, const char *cause)
+{
+    int64_t now = dm_now_ms();
+    if (strncmp(o->logged_cause[ch], cause, sizeof o->logged_cause[ch] - 1) == 0 &&
+        now - o->logged_ms[ch] < 60000 && strcmp(o->logged_id[ch], id) != 0)
+        return true;
+    snprintf(o->logged_cause[ch], sizeof o->logged_cause[ch], "%s", cause);
+    snprintf(o->logged_id[ch], sizeof o->logged_id[ch], "%s", id);
+    o->logged_ms[ch] = now;
+    return false;
+}
+
 /* Every transfer of the job has ended: decide the row's outcome and write
  * it in one statement. */
 static void job_finish(struct job *j)
@@ -415,7 +435,7 @@ static void job_finish(struct job *j)
     const struct dm_config *cfg = o->env.cfg;
     bool delivered = true, dead = false, count = false, any_ok = false;
     int64_t delay_ms = -1;
-    char delay[128] = "", last_error[512] = "", dead_channel[16] = "";
+    char delay[128] = "", delay_human[128] = "", last_error[512] = "", dead_channel[16] = "";
 
     for (int ch = 0; ch < DM_CH_COUNT; ch++) {
         if (j->result[ch] == CH_OK) {
@@ -456,19 +476,22 @@ static void job_finish(struct job *j)
             continue;
         }
         int64_t ms;
-        char d[128];
+        char d[128], human[128];
         if (j->retry_after_s[ch] >= 0) {
             int64_t s =
                 j->retry_after_s[ch] > RETRY_AFTER_MAX_S ? RETRY_AFTER_MAX_S : j->retry_after_s[ch];
             ms = s * 1000;
-            snprintf(d, sizeof d, "%" PRId64 " seconds", s);
+            snprintf(d, sizeof d, "%" PRId64 " second%s", s, s == 1 ? "" : "s");
+            snprintf(human, sizeof human, "%s", d);
         } else {
             ms = dm_interval_ms(&list->items[j->attempts]);
             dm_interval_sql(&list->items[j->attempts], d, sizeof d);
+            dm_interval_human(&list->items[j->attempts], human, sizeof human);
         }
         if (ms > delay_ms) {
             delay_ms = ms;
             snprintf(delay, sizeof delay, "%s", d);
+            snprintf(delay_human, sizeof delay_human, "%s", human);
         }
     }
     if (delivered)
@@ -487,19 +510,24 @@ static void job_finish(struct job *j)
         o->env.metrics->deliveries[ch][oc]++;
         if (r == CH_GONE)
             continue; /* logged once when the endpoint was disabled */
+        if (!dead && repeated(o, ch, j->id, j->cause[ch]))
+            continue; /* the same cause was just logged for another message */
         if (r == CH_OPERATOR)
             dm_log_error("the mail relay refused the message for a reason that is the "
                          "operator's to fix (sender, relaying, login): it waits and is retried",
                          DM_S("outbox_id", j->id), DM_S("channel", dm_channel_names[ch]),
-                         DM_S("cause", j->cause[ch]), DM_S("retry_in", delay));
+                         DM_S("cause", j->cause[ch]), DM_S("retry_in", delay_human),
+                         DM_S("repeats", "other messages failing so are not logged for a minute"));
         else if (dead)
             dm_log_error("delivery failed for good: message dead", DM_S("outbox_id", j->id),
                          DM_S("channel", dm_channel_names[ch]), DM_S("type", j->type),
                          DM_S("cause", j->cause[ch]), DM_I("attempts", j->attempts + 1));
         else
-            dm_log_warning("delivery failed, will retry", DM_S("outbox_id", j->id),
-                           DM_S("channel", dm_channel_names[ch]), DM_S("cause", j->cause[ch]),
-                           DM_I("attempt", j->attempts + 1), DM_S("retry_in", delay));
+            dm_log_warning(
+                "delivery failed, will retry", DM_S("outbox_id", j->id),
+                DM_S("channel", dm_channel_names[ch]), DM_S("cause", j->cause[ch]),
+                DM_I("attempt", j->attempts + 1), DM_S("retry_in", delay_human),
+                DM_S("repeats", "other messages failing so are not logged for a minute"));
     }
     if (delivered)
         dm_log_debug("delivered", DM_S("outbox_id", j->id), DM_S("type", j->type));
@@ -551,9 +579,14 @@ static void webhook_done(void *arg, CURL *easy, CURLcode rc)
         j->result[DM_CH_WEBHOOK] = CH_GONE;
         if (!o->webhook_gone)
             dm_log_error("webhook endpoint answered 410 Gone: webhook delivery disabled until "
-                         "the configuration is reloaded; messages wait",
-                         DM_S("outbox_id", j->id), DM_S("channel", "webhook"));
+                         "the configuration is reloaded (fix webhook.url, then reload)",
+                         DM_S("outbox_id", j->id), DM_S("channel", "webhook"),
+                         DM_S("messages", configured(o, DM_CH_EMAIL)
+                                              ? "e-mail still sent; none counts as delivered "
+                                                "(no deadline starts) until the webhook takes it"
+                                              : "wait undelivered (no deadline starts)"));
         o->webhook_gone = true;
+        o->env.metrics->endpoint_disabled[DM_CH_WEBHOOK] = true;
         break;
     }
     dm_webhook_request_free(j->wh);
@@ -947,6 +980,7 @@ void dm_outbox_reconfigure(struct dm_outbox *o, const struct dm_config *cfg,
     if (o->webhook_gone)
         dm_log_info("webhook delivery enabled again after reload");
     o->webhook_gone = false;
+    o->env.metrics->endpoint_disabled[DM_CH_WEBHOOK] = false;
     o->dry_logged = false;
     build_sql(o);
     claim(o);

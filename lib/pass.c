@@ -51,6 +51,7 @@ enum phase {
  */
 struct dm_pass {
     struct dm_env env;                /* loop, connection, configuration, counters, hooks */
+    char last_done[128];              /* the last pass's state, to log an idle repeat at debug */
     struct dm_lifecycle lc;           /* statements for env.cfg */
     bool lc_ok;                       /* lc was built */
     const struct dm_config *next_cfg; /* a reload's, taken up once idle (owned reference) */
@@ -313,15 +314,27 @@ static void end_pass(struct dm_pass *p, const char *cause)
         e->metrics->passes++;
         e->metrics->last_pass_seconds = (double)ms / 1000.0;
         e->metrics->last_pass_unix = (double)time(NULL);
-        dm_log_info(
-            "pass done", DM_I("requested", requested), DM_I("reminded", p->moved[DM_STEP_REMIND]),
-            DM_I("resumed", p->moved[DM_STEP_RESUME]), DM_I("suspended", p->moved[DM_STEP_SUSPEND]),
-            DM_I("reactivated", p->moved[DM_STEP_REACTIVATE]),
-            DM_I("erased", p->moved[DM_STEP_ERASE]),
-            DM_I("withdrawn", p->moved[DM_STEP_WITHDRAW] + p->moved[DM_STEP_SWEEP]),
-            DM_I("swept", p->swept), DM_I("found", p->found), DM_I("sweep_ms", p->sweep_ms),
-            DM_I("backlog", p->g.backlog), DM_B("paused", paused(p)), DM_B("dry_run", dry_run(p)),
-            DM_I("duration_ms", ms));
+        /* An idle pass like the last one is no news: debug, so that a quiet
+         * daemon does not write a line every poll. */
+        char key[128];
+        snprintf(key, sizeof key, "%d %d %d %d %lld", paused(p), dry_run(p), p->g.stale,
+                 p->g.backlog_tripped, p->g.backlog);
+        long long moved = p->found;
+        for (int s = 0; s < DM_STEP_COUNT; s++)
+            moved += p->moved[s];
+        enum dm_log_level level =
+            moved > 0 || strcmp(key, p->last_done) != 0 ? DM_LOG_INFO : DM_LOG_DEBUG;
+        snprintf(p->last_done, sizeof p->last_done, "%s", key);
+        dm_log(level, "pass done", DM_I("requested", requested),
+               DM_I("reminded", p->moved[DM_STEP_REMIND]),
+               DM_I("resumed", p->moved[DM_STEP_RESUME]),
+               DM_I("suspended", p->moved[DM_STEP_SUSPEND]),
+               DM_I("reactivated", p->moved[DM_STEP_REACTIVATE]),
+               DM_I("erased", p->moved[DM_STEP_ERASE]),
+               DM_I("withdrawn", p->moved[DM_STEP_WITHDRAW] + p->moved[DM_STEP_SWEEP]),
+               DM_I("swept", p->swept), DM_I("found", p->found), DM_I("sweep_ms", p->sweep_ms),
+               DM_I("backlog", p->g.backlog), DM_B("paused", paused(p)),
+               DM_B("dry_run", dry_run(p)), DM_I("duration_ms", ms));
     } else {
         e->metrics->pass_failures++;
         dm_log_error("pass failed", DM_S("step", p->phase == PH_STEP ? dm_step_names[p->step] : ""),
@@ -334,7 +347,10 @@ static void end_pass(struct dm_pass *p, const char *cause)
     if (!dry_run(p) && dm_db_up(e->db) && !p->stopped && p->leader) {
         char msstr[32], last[600];
         refresh_guards(p);
-        dm_guards_json(&p->g, e->cfg, gj, sizeof gj);
+        /* Read at the start: this pass's own requests count too. */
+        struct dm_guards now = p->g;
+        now.requested_24h = (now.requested_24h < 0 ? 0 : now.requested_24h) + requested;
+        dm_guards_json(&now, e->cfg, gj, sizeof gj);
         snprintf(msstr, sizeof msstr, "%lld", ms);
         snprintf(last, sizeof last,
                  "{\"requested\": %lld, \"reminded\": %lld, \"resumed\": %lld,"

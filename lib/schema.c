@@ -219,6 +219,38 @@ static int check_source(PGconn *conn, const struct dm_config *cfg, const struct 
     return DM_EXIT_OK;
 }
 
+/* After a refusal for lack of privilege, names the role that should run
+ * what failed: the schema's owner for migrate, the table's for indexes. */
+static void hint_role(PGconn *conn, const struct dm_config *cfg, const struct dm_sql_names *n,
+                      char *err, size_t errlen)
+{
+    bool owner = strstr(err, "must be owner") != NULL;
+    if (!owner && strstr(err, "permission denied") == NULL)
+        return;
+    static const char *const params[] = {"schema", "table", NULL};
+    const char *values[] = {cfg->database.schema, n->value[DM_N_SRC]};
+    PGresult *r = query(conn, DM_SQL_SCHEMA_OWNERS, n, params, values);
+    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
+        size_t used = strlen(err);
+        while (used > 0 && (err[used - 1] == '\n' || err[used - 1] == ' '))
+            err[--used] = '\0';
+        const char *who = PQgetvalue(r, 0, 0);
+        if (owner)
+            snprintf(err + used, errlen - used,
+                     " (connected as %s: --create-indexes needs the owner of %s (%s); run it "
+                     "as that role, or run the CREATE INDEX that migrate prints as them)",
+                     who, cfg->source.table, PQgetvalue(r, 0, 2));
+        else
+            snprintf(err + used, errlen - used,
+                     " (connected as %s: run migrate as the role that owns the schema %s (%s), "
+                     "dormant_owner in the README, not as the daemon's role)",
+                     who, cfg->database.schema,
+                     PQgetisnull(r, 0, 1) ? "not created yet: a role with CREATE on the database"
+                                          : PQgetvalue(r, 0, 1));
+    }
+    PQclear(r);
+}
+
 /* Reports (and optionally creates) the source indexes passes need. */
 static int ensure_indexes(PGconn *conn, const struct dm_config *cfg, const struct dm_sql_names *n,
                           bool create, FILE *out, char *err, size_t errlen)
@@ -248,8 +280,10 @@ static int ensure_indexes(PGconn *conn, const struct dm_config *cfg, const struc
         } else {
             fprintf(out, "creating index: %s\n", sql);
             fflush(out);
-            if (!exec(conn, sql, "create index", err, errlen))
+            if (!exec(conn, sql, "create index", err, errlen)) {
                 rc = DM_EXIT_FAILURE;
+                hint_role(conn, cfg, n, err, errlen);
+            }
         }
         free(sql);
         if (rc != DM_EXIT_OK)
@@ -322,6 +356,7 @@ int dm_schema_migrate(PGconn *conn, const struct dm_config *cfg, bool create_ind
     goto done;
 out:
     PQclear(PQexec(conn, dm_sql(DM_SQL_TX_ROLLBACK)));
+    hint_role(conn, cfg, &n, err, errlen);
 done:
     free(id_type);
     dm_sql_names_free(&n);

@@ -231,6 +231,23 @@ static bool plain_locale(const char *s)
     return true;
 }
 
+/* A request or a reminder without the link asks a question nobody can
+ * answer: the subscriber would be suspended for not clicking. */
+static bool has_link(const char *path, const char *type, char *err, size_t errlen)
+{
+    if (strcmp(type, "confirmation.requested") != 0 && strcmp(type, "confirmation.reminder") != 0)
+        return true;
+    char *text = dm_read_file(path, NULL);
+    bool ok = text != NULL && strstr(text, "{{confirm_url}}") != NULL;
+    free(text);
+    if (!ok)
+        snprintf(err, errlen,
+                 "template %s: no {{confirm_url}}: the subscriber could not answer and would be "
+                 "suspended",
+                 path);
+    return ok;
+}
+
 /* Checks <dir>/<locale>/<type>.txt and .html; the English pair must exist. */
 static bool check_pair(const char *dir, const char *locale, const char *type, char *err,
                        size_t errlen)
@@ -248,7 +265,8 @@ static bool check_pair(const char *dir, const char *locale, const char *type, ch
         return true;
     }
     return check_file(txt, dm_template_placeholders, true, err, errlen) &&
-           check_file(html, dm_template_placeholders, false, err, errlen);
+           check_file(html, dm_template_placeholders, false, err, errlen) &&
+           has_link(txt, type, err, errlen) && has_link(html, type, err, errlen);
 }
 
 bool dm_template_check_dir(const char *dir, char *err, size_t errlen)

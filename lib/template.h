@@ -46,8 +46,9 @@ struct dm_message {
  * Checks a templates directory: "en/<type>.txt" and "en/<type>.html" exist
  * for every message type, every "<locale>/<type>.txt" found has its .html
  * beside it and starts with a "Subject: " line, "mail.html" exists, and
- * every template names only known placeholders in balanced sections. On
- * failure writes a one-line reason (naming the file) to err.
+ * every template names only known placeholders in balanced sections, and
+ * the request's and the reminder's carry {{confirm_url}}. On failure writes a one-line reason
+ * (naming the file) to err.
  */
 bool dm_template_check_dir(const char *dir, char *err, size_t errlen) DM_MUST_CHECK;
 

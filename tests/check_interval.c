@@ -76,6 +76,31 @@ START_TEST(test_sql_literal_round_trip)
 }
 END_TEST
 
+/* What a person reads: "5 minutes", not "0 months 0 days 300000000 microseconds". */
+START_TEST(test_human)
+{
+    static const struct {
+        const char *in, *out;
+    } human[] = {
+        {"300 seconds", "5 minutes"},
+        {"1 year 6 months 2 days 3 seconds", "1 year 6 months 2 days 3 seconds"},
+        {"1 second", "1 second"},
+        {"36 hours", "36 hours"},
+        {"90 minutes", "1 hour 30 minutes"},
+        {"250 milliseconds", "250 milliseconds"},
+        {"0 seconds", "0 seconds"},
+        {"", "off"},
+    };
+    for (size_t i = 0; i < sizeof human / sizeof human[0]; i++) {
+        struct dm_interval iv;
+        char err[128], buf[128];
+        ck_assert(dm_interval_parse(human[i].in, &iv, err, sizeof err));
+        dm_interval_human(&iv, buf, sizeof buf);
+        ck_assert_str_eq(buf, human[i].out);
+    }
+}
+END_TEST
+
 START_TEST(test_approximate_length)
 {
     struct dm_interval iv;
@@ -99,6 +124,7 @@ static Suite *interval_suite(void)
     tcase_add_loop_test(tc, test_parse_table, 0, (int)(sizeof cases / sizeof cases[0]));
     tcase_add_test(tc, test_sql_literal_round_trip);
     tcase_add_test(tc, test_approximate_length);
+    tcase_add_test(tc, test_human);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -137,6 +137,21 @@ START_TEST(test_unknown_placeholder_rejected_at_load)
 }
 END_TEST
 
+START_TEST(test_request_without_link_rejected)
+{
+    char *dir = copy_shipped();
+    char sub[512], err[512] = "";
+    snprintf(sub, sizeof sub, "%s/en", dir);
+    free(dm_test_write_file(sub, "confirmation.reminder.txt",
+                            "Subject: Still there?\n\nReply to this e-mail.\n"));
+    ck_assert(!dm_template_check_dir(dir, err, sizeof err));
+    ck_assert_msg(strstr(err, "en/confirmation.reminder.txt") != NULL, "%s", err);
+    ck_assert_msg(strstr(err, "{{confirm_url}}") != NULL, "%s", err);
+    dm_test_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
 START_TEST(test_missing_subject_or_english_rejected)
 {
     char *dir = copy_shipped();
@@ -285,6 +300,7 @@ int main(void)
     tcase_add_test(tc, test_render_french_request);
     tcase_add_test(tc, test_locale_fallbacks);
     tcase_add_test(tc, test_unknown_placeholder_rejected_at_load);
+    tcase_add_test(tc, test_request_without_link_rejected);
     tcase_add_test(tc, test_missing_subject_or_english_rejected);
     tcase_add_test(tc, test_local_dates);
     tcase_add_test(tc, test_sections);

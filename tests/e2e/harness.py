@@ -596,6 +596,13 @@ class DaemonTestCase(unittest.TestCase):
         except urllib.error.HTTPError as e:
             return e.code, e.headers, e.read()
 
+    def wait_next_pass(self, dsn, timeout=None):
+        """Wait for the next pass to be recorded in the control row (an idle
+        pass logs "pass done" at debug only, so the log is no clock)."""
+        before = scalar(dsn, 'SELECT last_pass_at FROM dormant.control')
+        self.wait_for(lambda: scalar(dsn, 'SELECT last_pass_at FROM dormant.control') != before,
+                      timeout=timeout, what='the next pass')
+
     def wait_http(self, path='/healthz', timeout=None):
         """Poll until the HTTP listener answers (any status); return it."""
         def answer():

@@ -47,10 +47,8 @@ class PageWithEngine(pagelib.PageTestCase):
                                      ' WHERE id = 2'), 'suspended')
         # Later passes leave the answers alone: no new request for the one
         # who kept, no reactivation for the one who paused.
-        mark = self.log_mark()
-        self.wait_log(r'msg="pass done"', since=mark)
-        mark = self.log_mark()
-        self.wait_log(r'msg="pass done"', since=mark)
+        self.wait_next_pass(self.dsn)
+        self.wait_next_pass(self.dsn)
         rows = self.psql(self.dsn, 'SELECT subscriber_id, state FROM dormant.account ORDER BY 1')
         self.assertEqual(rows, [(1, 'active'), (2, 'suspended')])
         self.assertEqual(self.psql(self.dsn, "SELECT subscriber_id, kind FROM dormant.event"

@@ -1,5 +1,6 @@
 -- Guard readings at the start of a pass, and the rescan reset when
--- $(write). {BACKLOG}: backlog.sql.
+-- $(write). {BACKLOG}: backlog.sql. requested_24h is always counted (a
+-- partial index, event_requested_at): status and /healthz tell it true.
 WITH ctl AS (SELECT * FROM {S}.control),
 rs AS (UPDATE {S}.control SET rescan = false, inactive_mark = NULL, inactive_mark_id = NULL,
               created_mark = NULL, created_mark_id = NULL
@@ -7,9 +8,8 @@ rs AS (UPDATE {S}.control SET rescan = false, inactive_mark = NULL, inactive_mar
 newest AS (SELECT {NEWEST} AS ts),
 backlog AS (SELECT {BACKLOG} AS n)
  SELECT ctl.paused, n.ts IS NULL OR n.ts < now() - $(lag)::interval AS stale, n.ts AS newest_activity,
-        CASE WHEN b.n > 0 THEN (SELECT count(*) FROM {S}.event
-          WHERE kind = 'requested' AND at > now() - interval '24 hours') END
-          AS requested_24h,
+        (SELECT count(*) FROM {S}.event
+          WHERE kind = 'requested' AND at > now() - interval '24 hours') AS requested_24h,
         b.n AS backlog, ctl.backlog_accepted,
         CASE WHEN (ctl.guards #>> '{backlog,eligible_at}')::timestamptz
                   > now() - interval '1 hour'

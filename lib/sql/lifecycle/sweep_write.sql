@@ -5,7 +5,8 @@
 -- the page's key range whose row is gone (a per-row primary key probe:
 -- OFFSET 0 keeps it from becoming an anti-join over the source), leave the
 -- lifecycle through withdraw_write.sql, which follows; an erased customer
--- whose billing is active again is tracked again.
+-- whose billing is active again is tracked again, unless forgotten
+-- (dormantctl forget: never asked again, with data that was erased).
 ,
 mark AS (INSERT INTO {S}.account AS a (subscriber_id, recheck_at)
          SELECT f.id, least(now(), f.ord + f.after) FROM found f
@@ -18,6 +19,8 @@ back AS (UPDATE {S}.account a SET state = 'active', suspended_at = NULL,
                 confirmed_at = now(), recheck_at = NULL, updated_at = now()
            FROM dec d WHERE d.astate = 'erased' AND d.billing_ok
             AND a.subscriber_id = d.id AND a.state = 'erased'
+            AND NOT EXISTS (SELECT 1 FROM {S}.event f WHERE f.subscriber_id = a.subscriber_id
+                              AND f.kind = 'forgotten')
          RETURNING a.subscriber_id, a.cycle, d.email, d.locale),
 bev AS (INSERT INTO {S}.event (subscriber_id, kind, cycle, actor, detail)
         SELECT back.subscriber_id, 'reactivated', back.cycle, 'daemon',

@@ -34,6 +34,8 @@ WITH s AS (SELECT state, count(*) AS n FROM "Dm_x".account GROUP BY state),
    'outbox', jsonb_build_object('pending', o.pending, 'delivered', o.delivered,
                                 'dead', o.dead),
    'paused', c.paused, 'paused_by', c.paused_by, 'paused_at', c.paused_at,
+   'paused_reason', CASE WHEN c.paused THEN (SELECT e.detail->>'reason' FROM "Dm_x".event e
+                          WHERE e.kind = 'paused' ORDER BY e.id DESC LIMIT 1) END,
    'last_pass', jsonb_build_object('at', c.last_pass_at, 'duration_ms', c.last_pass_ms,
                                    'outcome', c.last_pass_outcome, 'counts', c.last_pass),
    'guards', c.guards,

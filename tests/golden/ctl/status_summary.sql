@@ -3,7 +3,8 @@
 -- (the module binds its values by name).
 -- $1 = doc
 SELECT CASE WHEN (j->>'paused')::boolean
-   THEN 'YES, by ' || coalesce(j->>'paused_by', '?') || ' since ' || to_char((j#>>'{paused_at}')::timestamptz, 'YYYY-MM-DD HH24:MI:SS"Z"')
+   THEN 'YES, by ' || coalesce(j->>'paused_by', '?') || ' since ' || to_char((j#>>'{paused_at}')::timestamptz, 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+     || coalesce(': ' || (j->>'paused_reason'), '')
    ELSE 'no' || coalesce(', but ' || nullif((SELECT count(*) FROM jsonb_array_elements(j->'instances') e
           WHERE (e->>'paused')::boolean AND NOT (e->>'stale')::boolean), 0)
         || CASE WHEN (SELECT count(*) FROM jsonb_array_elements(j->'instances') e

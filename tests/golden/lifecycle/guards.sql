@@ -112,9 +112,8 @@ dec AS (SELECT c.*,
           FROM cand c)
  SELECT count(*) FROM dec d WHERE d.decision = 'request')) AS n)
  SELECT ctl.paused, n.ts IS NULL OR n.ts < now() - $4::interval AS stale, n.ts AS newest_activity,
-        CASE WHEN b.n > 0 THEN (SELECT count(*) FROM "Dm_x".event
-          WHERE kind = 'requested' AND at > now() - interval '24 hours') END
-          AS requested_24h,
+        (SELECT count(*) FROM "Dm_x".event
+          WHERE kind = 'requested' AND at > now() - interval '24 hours') AS requested_24h,
         b.n AS backlog, ctl.backlog_accepted,
         CASE WHEN (ctl.guards #>> '{backlog,eligible_at}')::timestamptz
                   > now() - interval '1 hour'

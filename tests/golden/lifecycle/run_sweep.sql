@@ -71,6 +71,8 @@ back AS (UPDATE "Dm_x".account a SET state = 'active', suspended_at = NULL,
                 confirmed_at = now(), recheck_at = NULL, updated_at = now()
            FROM dec d WHERE d.astate = 'erased' AND d.billing_ok
             AND a.subscriber_id = d.id AND a.state = 'erased'
+            AND NOT EXISTS (SELECT 1 FROM "Dm_x".event f WHERE f.subscriber_id = a.subscriber_id
+                              AND f.kind = 'forgotten')
          RETURNING a.subscriber_id, a.cycle, d.email, d.locale),
 bev AS (INSERT INTO "Dm_x".event (subscriber_id, kind, cycle, actor, detail)
         SELECT back.subscriber_id, 'reactivated', back.cycle, 'daemon',
