@@ -23,8 +23,9 @@ struct dm_purge {
     struct dm_env env;
     struct event *timer;
     struct dm_stmt sql;
-    bool busy;    /* a batch is in flight */
-    bool stopped; /* dm_purge_stop() */
+    struct dm_stmt sql_fold; /* outbox/tally_fold.sql */
+    bool busy;               /* a batch is in flight */
+    bool stopped;            /* dm_purge_stop() */
 };
 
 static void arm(struct dm_purge *p, int64_t ms)
@@ -52,7 +53,14 @@ static void batch_cb(void *arg, PGresult *res)
         n >= DM_PURGE_BATCH ? PURGE_AGAIN_MS : dm_interval_ms(&p->env.cfg->limits.poll_interval));
 }
 
-/* Sends one batch, unless one is in flight or nothing may be written. */
+static void fold_cb(void *arg, PGresult *res)
+{
+    if (res != NULL && !dm_db_ok(res))
+        dm_log_error("outbox: cannot fold the counts", DM_S("error", dm_db_error(res)));
+}
+
+/* Sends one batch (and folds the counts the scrapes read), unless one is in flight or nothing may
+ * be written. */
 static void batch(struct dm_purge *p)
 {
     char keep[128], limit[16];
@@ -69,6 +77,8 @@ static void batch(struct dm_purge *p)
     dm_stmt_bind(&p->sql, values, bound);
     if (dm_db_send(p->env.db, p->sql.sql, p->sql.nparams, bound, batch_cb, p))
         p->busy = true;
+    if (p->busy && !dm_db_send(p->env.db, p->sql_fold.sql, 0, NULL, fold_cb, p))
+        return; /* the connection went: the state callback starts again */
 }
 
 static void timer_cb(evutil_socket_t fd, short what, void *arg)
@@ -86,7 +96,9 @@ static void on_state(void *arg, bool up)
 static void build_sql(struct dm_purge *p)
 {
     dm_stmt_free(&p->sql);
+    dm_stmt_free(&p->sql_fold);
     dm_sql_render(&p->sql, dm_sql(DM_SQL_OUTBOX_PURGE), p->env.names, purge_params);
+    dm_sql_render(&p->sql_fold, dm_sql(DM_SQL_OUTBOX_TALLY_FOLD), p->env.names, NULL);
 }
 
 struct dm_purge *dm_purge_new(const struct dm_env *env)
@@ -119,5 +131,6 @@ void dm_purge_free(struct dm_purge *p)
         return;
     event_free(p->timer);
     dm_stmt_free(&p->sql);
+    dm_stmt_free(&p->sql_fold);
     free(p);
 }

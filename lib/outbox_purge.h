@@ -17,6 +17,8 @@ struct dm_sql_names;
  * batches come back full. The current request of a pending subscriber is
  * kept; the events are never touched. Nothing is deleted under dry_run or
  * --once. Every instance may run it: two batches skip each other's rows.
+ * After each batch it folds the count deltas of the tally table that
+ * /metrics sums (outbox/tally_fold.sql), keeping that table small.
  */
 #define DM_PURGE_BATCH 500
 
