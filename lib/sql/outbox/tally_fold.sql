@@ -1,4 +1,4 @@
--- Folds the count deltas into one row per state (see migration 6), so that
+-- Folds the count deltas into one row per state (see migration 2), so that
 -- a scrape sums a table as small as one poll interval's changes. Rows
 -- appended meanwhile are not seen and stay for the next fold; two folds at
 -- once each take the rows the other did not.
