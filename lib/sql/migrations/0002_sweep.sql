@@ -191,12 +191,16 @@ CREATE TABLE {S}.tally (
   label text NOT NULL,
   n bigint NOT NULL);
 COMMENT ON TABLE {S}.tally IS 'dormant: account and outbox counts by state, as deltas';
+-- A message's state as /metrics and dormantctl status name it.
+CREATE FUNCTION {S}.outbox_state(delivered_at timestamptz, dead_at timestamptz) RETURNS text
+LANGUAGE sql IMMUTABLE AS $fn$
+  SELECT CASE WHEN delivered_at IS NOT NULL THEN 'delivered'
+              WHEN dead_at IS NOT NULL THEN 'dead' ELSE 'pending' END
+$fn$;
 INSERT INTO {S}.tally
 SELECT 'account', state, count(*) FROM {S}.account GROUP BY state
 UNION ALL
-SELECT 'outbox', CASE WHEN delivered_at IS NOT NULL THEN 'delivered'
-  WHEN dead_at IS NOT NULL THEN 'dead' ELSE 'pending' END, count(*)
-  FROM {S}.outbox GROUP BY 2;
+SELECT 'outbox', {S}.outbox_state(delivered_at, dead_at), count(*) FROM {S}.outbox GROUP BY 2;
 
 CREATE FUNCTION {S}.tally_account() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
@@ -227,24 +231,15 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
 BEGIN
   IF TG_OP = 'INSERT' THEN
     INSERT INTO {S}.tally
-    SELECT 'outbox', CASE WHEN delivered_at IS NOT NULL THEN 'delivered'
-             WHEN dead_at IS NOT NULL THEN 'dead' ELSE 'pending' END, count(*)
-      FROM new_rows GROUP BY 2;
+    SELECT 'outbox', {S}.outbox_state(delivered_at, dead_at), count(*) FROM new_rows GROUP BY 2;
   ELSIF TG_OP = 'DELETE' THEN
     INSERT INTO {S}.tally
-    SELECT 'outbox', CASE WHEN delivered_at IS NOT NULL THEN 'delivered'
-             WHEN dead_at IS NOT NULL THEN 'dead' ELSE 'pending' END, -count(*)
-      FROM old_rows GROUP BY 2;
+    SELECT 'outbox', {S}.outbox_state(delivered_at, dead_at), -count(*) FROM old_rows GROUP BY 2;
   ELSE
     INSERT INTO {S}.tally
     SELECT 'outbox', s, sum(d) FROM (
-      SELECT CASE WHEN delivered_at IS NOT NULL THEN 'delivered'
-               WHEN dead_at IS NOT NULL THEN 'dead' ELSE 'pending' END AS s, -1 AS d
-        FROM old_rows
-      UNION ALL
-      SELECT CASE WHEN delivered_at IS NOT NULL THEN 'delivered'
-               WHEN dead_at IS NOT NULL THEN 'dead' ELSE 'pending' END, 1
-        FROM new_rows) x
+      SELECT {S}.outbox_state(delivered_at, dead_at) AS s, -1 AS d FROM old_rows
+      UNION ALL SELECT {S}.outbox_state(delivered_at, dead_at), 1 FROM new_rows) x
      GROUP BY s HAVING sum(d) <> 0;
   END IF;
   RETURN NULL;

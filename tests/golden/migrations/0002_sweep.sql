@@ -191,12 +191,16 @@ CREATE TABLE "Dm_x".tally (
   label text NOT NULL,
   n bigint NOT NULL);
 COMMENT ON TABLE "Dm_x".tally IS 'dormant: account and outbox counts by state, as deltas';
+
+CREATE FUNCTION "Dm_x".outbox_state(delivered_at timestamptz, dead_at timestamptz) RETURNS text
+LANGUAGE sql IMMUTABLE AS $fn$
+  SELECT CASE WHEN delivered_at IS NOT NULL THEN 'delivered'
+              WHEN dead_at IS NOT NULL THEN 'dead' ELSE 'pending' END
+$fn$;
 INSERT INTO "Dm_x".tally
 SELECT 'account', state, count(*) FROM "Dm_x".account GROUP BY state
 UNION ALL
-SELECT 'outbox', CASE WHEN delivered_at IS NOT NULL THEN 'delivered'
-  WHEN dead_at IS NOT NULL THEN 'dead' ELSE 'pending' END, count(*)
-  FROM "Dm_x".outbox GROUP BY 2;
+SELECT 'outbox', "Dm_x".outbox_state(delivered_at, dead_at), count(*) FROM "Dm_x".outbox GROUP BY 2;
 
 CREATE FUNCTION "Dm_x".tally_account() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
@@ -227,24 +231,15 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
 BEGIN
   IF TG_OP = 'INSERT' THEN
     INSERT INTO "Dm_x".tally
-    SELECT 'outbox', CASE WHEN delivered_at IS NOT NULL THEN 'delivered'
-             WHEN dead_at IS NOT NULL THEN 'dead' ELSE 'pending' END, count(*)
-      FROM new_rows GROUP BY 2;
+    SELECT 'outbox', "Dm_x".outbox_state(delivered_at, dead_at), count(*) FROM new_rows GROUP BY 2;
   ELSIF TG_OP = 'DELETE' THEN
     INSERT INTO "Dm_x".tally
-    SELECT 'outbox', CASE WHEN delivered_at IS NOT NULL THEN 'delivered'
-             WHEN dead_at IS NOT NULL THEN 'dead' ELSE 'pending' END, -count(*)
-      FROM old_rows GROUP BY 2;
+    SELECT 'outbox', "Dm_x".outbox_state(delivered_at, dead_at), -count(*) FROM old_rows GROUP BY 2;
   ELSE
     INSERT INTO "Dm_x".tally
     SELECT 'outbox', s, sum(d) FROM (
-      SELECT CASE WHEN delivered_at IS NOT NULL THEN 'delivered'
-               WHEN dead_at IS NOT NULL THEN 'dead' ELSE 'pending' END AS s, -1 AS d
-        FROM old_rows
-      UNION ALL
-      SELECT CASE WHEN delivered_at IS NOT NULL THEN 'delivered'
-               WHEN dead_at IS NOT NULL THEN 'dead' ELSE 'pending' END, 1
-        FROM new_rows) x
+      SELECT "Dm_x".outbox_state(delivered_at, dead_at) AS s, -1 AS d FROM old_rows
+      UNION ALL SELECT "Dm_x".outbox_state(delivered_at, dead_at), 1 FROM new_rows) x
      GROUP BY s HAVING sum(d) <> 0;
   END IF;
   RETURN NULL;
