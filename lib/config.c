@@ -550,13 +550,9 @@ static void load_policy(struct loader *ld, struct dm_config *cfg, const config_s
 
 static void load_limits(struct loader *ld, struct dm_config *cfg, const config_setting_t *root)
 {
-    static const char *const keys[] = {"poll_interval",
-                                       "batch_size",
-                                       "max_requests_per_day",
-                                       "max_activity_lag",
-                                       "max_backlog_fraction",
-                                       "sweep_period",
-                                       NULL};
+    static const char *const keys[] = {
+        "poll_interval",        "batch_size",   "max_requests_per_day", "max_activity_lag",
+        "max_backlog_fraction", "sweep_period", "keep_messages",        NULL};
     const config_setting_t *g = group(ld, root, "limits");
     if (g)
         check_keys(ld, g, "limits", keys);
@@ -570,6 +566,8 @@ static void load_limits(struct loader *ld, struct dm_config *cfg, const config_s
     get_double(ld, g, "limits", "max_backlog_fraction", 0.05, 0.0, 1.0,
                &cfg->limits.max_backlog_fraction);
     get_span(ld, g, "limits", "sweep_period", "1 day", SPAN_POSITIVE, &cfg->limits.sweep_period);
+    get_span(ld, g, "limits", "keep_messages", "90 days", SPAN_POSITIVE,
+             &cfg->limits.keep_messages);
 }
 
 static void load_http(struct loader *ld, struct dm_config *cfg, const config_setting_t *root)

@@ -78,7 +78,8 @@ struct dm_config {
         int max_requests_per_day;
         struct dm_interval max_activity_lag;
         double max_backlog_fraction;
-        struct dm_interval sweep_period; /* every source row examined at least this often */
+        struct dm_interval sweep_period;  /* every source row examined at least this often */
+        struct dm_interval keep_messages; /* delivered or dead outbox rows kept this long */
     } limits;
 
     struct {

@@ -14,6 +14,7 @@
 #include "env.h"
 #include "log.h"
 #include "metrics.h"
+#include "outbox_purge.h"
 #include "sql.h"
 #include "template.h"
 #include "transfer.h"
@@ -110,8 +111,9 @@ struct job {
 struct dm_outbox {
     struct dm_env env; /* loop, connection, configuration, counters, hooks */
     struct dm_transfers *transfers;
-    struct event *timer; /* retries and lease expiries: the next due row */
-    char me[160];        /* claimed_by: host and pid */
+    struct dm_purge *purge; /* limits.keep_messages, on the same connection */
+    struct event *timer;    /* retries and lease expiries: the next due row */
+    char me[160];           /* claimed_by: host and pid */
     struct dm_stmt sql_claim;
     struct dm_stmt sql_next_due;
     struct dm_stmt sql_release;
@@ -963,6 +965,7 @@ struct dm_outbox *dm_outbox_new(const struct dm_env *env)
     snprintf(o->me, sizeof o->me, "%s:%d", host, (int)getpid());
     o->transfers = dm_transfers_new(env->base, env->cfg->webhook.concurrency + 4);
     o->timer = evtimer_new(env->base, timer_cb, o);
+    o->purge = dm_purge_new(env);
     build_sql(o);
     dm_db_on_state(env->db, on_state, o);
     dm_db_on_notify(env->db, on_notify, o);
@@ -982,6 +985,7 @@ void dm_outbox_reconfigure(struct dm_outbox *o, const struct dm_config *cfg,
     o->webhook_gone = false;
     o->env.metrics->endpoint_disabled[DM_CH_WEBHOOK] = false;
     o->dry_logged = false;
+    dm_purge_reconfigure(o->purge, cfg, names);
     build_sql(o);
     claim(o);
 }
@@ -997,6 +1001,7 @@ void dm_outbox_stop(struct dm_outbox *o)
 {
     o->stopped = true;
     evtimer_del(o->timer);
+    dm_purge_stop(o->purge);
     release_queue(o, true);
 }
 
@@ -1015,6 +1020,7 @@ void dm_outbox_free(struct dm_outbox *o)
     if (o == NULL)
         return;
     dm_transfers_free(o->transfers);
+    dm_purge_free(o->purge);
     while (o->jobs != NULL) {
         struct job *j = o->jobs;
         list_remove(&o->jobs, j);

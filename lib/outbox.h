@@ -12,7 +12,8 @@ struct dm_sql_names;
 /* Creates the dispatcher on env->db (env is copied; LISTEN dormant_outbox,
  * retry timer). It asks env's paused and dry_run hooks before each claim,
  * and calls fatal when --once cannot claim. With no channel configured it
- * only keeps the metrics current. */
+ * only keeps the metrics current. Old messages are deleted beside it on the
+ * same connection (outbox_purge.h). */
 struct dm_outbox *dm_outbox_new(const struct dm_env *env);
 
 /* Takes the next configuration and its names (kept alive by the caller):

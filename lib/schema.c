@@ -66,6 +66,17 @@ static char *render(enum dm_sql_file f, const struct dm_sql_names *n, const char
     return st.sql;
 }
 
+/* File f with slots filled, rendered for names n (no parameters). */
+static char *composed(enum dm_sql_file f, const struct dm_sql_slot *slots, size_t nslots,
+                      const struct dm_sql_names *n)
+{
+    char *tmpl = dm_sql_compose(dm_sql(f), slots, nslots);
+    struct dm_stmt st;
+    dm_sql_render(&st, tmpl, n, NULL);
+    free(tmpl);
+    return st.sql;
+}
+
 /* Runs file f (no parameters); on failure fills err with context. */
 static bool exec_file(PGconn *conn, enum dm_sql_file f, const struct dm_sql_names *n,
                       const char *what, char *err, size_t errlen)
@@ -251,6 +262,80 @@ static void hint_role(PGconn *conn, const struct dm_config *cfg, const struct dm
     PQclear(r);
 }
 
+/*
+ * Runs sql, the CREATE INDEX CONCURRENTLY of index name on the source
+ * table. PostgreSQL cannot build an index on a partitioned table
+ * concurrently, so on one the index is built as its documentation says: an
+ * invalid index ON ONLY the parent (no build, a brief lock), then on each
+ * partition concurrently, each attached to the parent's, which becomes valid
+ * with the last. Every step is IF NOT EXISTS or a no-op when done, so an
+ * interrupted run is finished by the next. Partitions that are themselves
+ * partitioned are not descended into.
+ */
+static bool create_index(PGconn *conn, const struct dm_sql_names *n, const char *sql,
+                         const char *name, FILE *out, char *err, size_t errlen)
+{
+    static const char *const params[] = {"table", NULL};
+    const char *values[] = {n->value[DM_N_SRC]};
+    PGresult *parts = query(conn, DM_SQL_SCHEMA_PARTITIONS, n, params, values);
+    if (PQresultStatus(parts) != PGRES_TUPLES_OK) {
+        seterr(err, errlen, "partitions: %s", PQresultErrorMessage(parts));
+        PQclear(parts);
+        return false;
+    }
+    if (PQntuples(parts) == 0) {
+        PQclear(parts);
+        return exec(conn, sql, "create index", err, errlen);
+    }
+    /* sql is "CREATE INDEX CONCURRENTLY IF NOT EXISTS <name> ON <table> <key>". */
+    struct dm_strbuf on = {0};
+    dm_strbuf_printf(&on, "%s ON %s ", name, n->value[DM_N_SRC]);
+    const char *key = strstr(sql, on.s);
+    bool ok = key != NULL;
+    if (!ok)
+        seterr(err, errlen, "create index: unexpected statement %s", sql);
+    else
+        key += strlen(on.s);
+    /* Each partition's index: the parent's name (unquoted, cut short) and
+     * the partition's oid, which no other partition shares. */
+    char base[41];
+    snprintf(base, sizeof base, "%s", name + (name[0] == '"'));
+    base[strcspn(base, "\"")] = '\0';
+    for (int p = -1; ok && p < PQntuples(parts); p++) {
+        char raw[64] = "";
+        if (p >= 0)
+            snprintf(raw, sizeof raw, "%s_p%s", base, PQgetvalue(parts, p, 1));
+        char *pname = PQescapeIdentifier(conn, raw, strlen(raw));
+        const struct dm_sql_slot slots[] = {
+            {"IDXNAME", name},
+            {"KEY", key},
+            {"PNAME", pname},
+            {"PART", p >= 0 ? PQgetvalue(parts, p, 0) : ""},
+            {"SCHEMA", PQgetvalue(parts, 0, 2)},
+            {"PSCHEMA", p >= 0 ? PQgetvalue(parts, p, 3) : ""},
+        };
+        const size_t ns = sizeof slots / sizeof slots[0];
+        if (p < 0) {
+            char *s = composed(DM_SQL_SCHEMA_INDEX_ON_ONLY, slots, ns, n);
+            ok = exec(conn, s, "create index on only the parent", err, errlen);
+            free(s);
+        } else {
+            char *s = composed(DM_SQL_SCHEMA_INDEX_PARTITION, slots, ns, n);
+            fprintf(out, "creating index: %s\n", s);
+            fflush(out);
+            ok = exec(conn, s, "create index on a partition", err, errlen);
+            free(s);
+            s = composed(DM_SQL_SCHEMA_INDEX_ATTACH, slots, ns, n);
+            ok = ok && exec(conn, s, "attach the partition's index", err, errlen);
+            free(s);
+        }
+        PQfreemem(pname);
+    }
+    free(on.s);
+    PQclear(parts);
+    return ok;
+}
+
 /* Reports (and optionally creates) the source indexes passes need. */
 static int ensure_indexes(PGconn *conn, const struct dm_config *cfg, const struct dm_sql_names *n,
                           bool create, FILE *out, char *err, size_t errlen)
@@ -259,9 +344,10 @@ static int ensure_indexes(PGconn *conn, const struct dm_config *cfg, const struc
     const struct {
         enum dm_sql_file create;
         const char *first_column; /* the column an existing index must lead with */
+        enum dm_name name;        /* the index's name */
     } want[] = {
-        {DM_SQL_SCHEMA_INDEX_LAST_ACTIVITY, cfg->source.last_activity_at},
-        {DM_SQL_SCHEMA_INDEX_NEVER_ACTIVE, cfg->source.created_at},
+        {DM_SQL_SCHEMA_INDEX_LAST_ACTIVITY, cfg->source.last_activity_at, DM_N_IDX_LAST_ACTIVITY},
+        {DM_SQL_SCHEMA_INDEX_NEVER_ACTIVE, cfg->source.created_at, DM_N_IDX_NEVER_ACTIVE},
     };
     size_t nwant = cfg->policy.never_active_after.set ? 2 : 1;
     for (size_t i = 0; i < nwant; i++) {
@@ -280,7 +366,7 @@ static int ensure_indexes(PGconn *conn, const struct dm_config *cfg, const struc
         } else {
             fprintf(out, "creating index: %s\n", sql);
             fflush(out);
-            if (!exec(conn, sql, "create index", err, errlen)) {
+            if (!create_index(conn, n, sql, n->value[want[i].name], out, err, errlen)) {
                 rc = DM_EXIT_FAILURE;
                 hint_role(conn, cfg, n, err, errlen);
             }

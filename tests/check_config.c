@@ -77,6 +77,7 @@ START_TEST(test_defaults)
     ck_assert_int_eq(cfg->limits.batch_size, 1000);
     ck_assert_int_eq(cfg->limits.max_requests_per_day, 100000);
     ck_assert_int_eq(cfg->limits.max_activity_lag.days, 1);
+    ck_assert_int_eq(cfg->limits.keep_messages.days, 90);
     ck_assert(cfg->limits.max_backlog_fraction > 0.0499 &&
               cfg->limits.max_backlog_fraction < 0.0501);
 
@@ -193,6 +194,7 @@ static const struct error_case errors[] = {
     /* bad durations */
     {MINIMAL "policy = {\n inactive_after = \"2 yeers\"; };\n", 4, "unknown unit"},
     {MINIMAL "limits = {\n poll_interval = \"0 seconds\"; };\n", 4, "longer than zero"},
+    {MINIMAL "limits = {\n keep_messages = \"0 days\"; };\n", 4, "longer than zero"},
     {MINIMAL "policy = {\n confirm_within = \"\"; };\n", 4, "must not be empty"},
     /* unreadable and malformed secret files */
     {MINIMAL "webhook = { url = \"https://h.example/\";\n secret_file = \"missing.secret\"; };\n",

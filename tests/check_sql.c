@@ -205,8 +205,13 @@ static void render_all(const char *dir)
     free(begin);
 
     /* Every other file is one statement of its own ({TYPE}: a column type
-     * migrate reads from the database). */
-    const struct dm_sql_slot slots[] = {{"TYPE", "text"}};
+     * migrate reads from the database; the others name a partitioned source
+     * table's indexes, schema/index_*.sql). */
+    const struct dm_sql_slot slots[] = {
+        {"TYPE", "text"},          {"IDXNAME", "\"dm_la\""},          {"KEY", "(\"la\")"},
+        {"PNAME", "\"dm_la_p1\""}, {"PART", "\"public\".\"subs_0\""}, {"SCHEMA", "\"public\""},
+        {"PSCHEMA", "\"public\""},
+    };
     for (int f = 0; f < DM_SQL_FILE_COUNT; f++) {
         const char *file = dm_sql_file_names[f];
         if (strncmp(file, "lifecycle/", 10) == 0 || strncmp(file, "answer/", 7) == 0 ||
@@ -214,7 +219,7 @@ static void render_all(const char *dir)
             continue;
         char pnames[DM_SQL_MAX_PARAMS][32];
         const char *list[DM_SQL_MAX_PARAMS + 1];
-        char *tmpl = dm_sql_compose(dm_sql(f), slots, 1);
+        char *tmpl = dm_sql_compose(dm_sql(f), slots, sizeof slots / sizeof slots[0]);
         params_of(tmpl, pnames, list);
         struct dm_stmt st;
         dm_sql_render(&st, tmpl, &names, list);

@@ -6,4 +6,4 @@
 SELECT count(*) FROM pg_index i
   JOIN pg_attribute a ON a.attrelid = i.indrelid
    AND a.attnum = i.indkey[0]
- WHERE i.indrelid = to_regclass($1) AND a.attname = $2
+ WHERE i.indrelid = to_regclass($1) AND a.attname = $2 AND i.indisvalid
