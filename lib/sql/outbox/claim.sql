@@ -1,4 +1,12 @@
 -- Claims up to $(limit) due rows for $(lease), for the active $(channels).
+-- The claim is a visibility time, as in the PostgreSQL job queues: it moves
+-- next_attempt_at to the lease's end, so a claimed row leaves the head of
+-- outbox_due (the next claim reads the next due rows, not the ones in
+-- flight) and is due again, for any instance, if its outcome is never
+-- written. claimed_until still says the same, for instances of the
+-- previous version that filter on it. Messages to one subscriber go in the
+-- order they were written: a row waits while an older one of the same
+-- subscriber is neither delivered nor dead (outbox_subscriber, a few rows).
 -- A request states the deadline it is sent with: now() plus the
 -- confirmation period (the longer of the database's and the file's
 -- $(confirm)), moved to the end of its day (deadline_end), so the one the
@@ -12,11 +20,14 @@
 -- is retired instead of sent (promise 3: nothing of a cycle is delivered
 -- after the account left pending).
 WITH cand AS (
-  SELECT id, type, subscriber_id, cycle FROM {S}.outbox
+  SELECT id, type, subscriber_id, cycle FROM {S}.outbox o
    WHERE delivered_at IS NULL AND dead_at IS NULL AND next_attempt_at <= now()
      AND (claimed_until IS NULL OR claimed_until < now())
      AND NOT (channels_done @> $(channels)::text[])
      AND NOT COALESCE((SELECT paused FROM {S}.control LIMIT 1), false)
+     AND NOT EXISTS (SELECT 1 FROM {S}.outbox p
+                      WHERE p.subscriber_id = o.subscriber_id AND p.id < o.id
+                        AND p.delivered_at IS NULL AND p.dead_at IS NULL)
    ORDER BY next_attempt_at LIMIT $(limit)::int FOR UPDATE SKIP LOCKED),
  gone AS (
   UPDATE {S}.outbox o SET dead_at = now(),
@@ -28,6 +39,7 @@ WITH cand AS (
  due AS (SELECT id FROM cand WHERE id NOT IN (SELECT id FROM gone)),
  claimed AS (
   UPDATE {S}.outbox o SET claimed_by = $(me), claimed_until = now() + $(lease)::interval,
+         next_attempt_at = now() + $(lease)::interval,
          payload = COALESCE(jsonb_set(o.payload, '{data,email}', to_jsonb(
                      (SELECT s.{EMAIL}::text FROM {SRC} s WHERE s.{ID} = o.subscriber_id))),
                    o.payload)

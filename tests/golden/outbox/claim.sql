@@ -7,11 +7,14 @@
 -- $4 = lease
 -- $5 = confirm
 WITH cand AS (
-  SELECT id, type, subscriber_id, cycle FROM "Dm_x".outbox
+  SELECT id, type, subscriber_id, cycle FROM "Dm_x".outbox o
    WHERE delivered_at IS NULL AND dead_at IS NULL AND next_attempt_at <= now()
      AND (claimed_until IS NULL OR claimed_until < now())
      AND NOT (channels_done @> $1::text[])
      AND NOT COALESCE((SELECT paused FROM "Dm_x".control LIMIT 1), false)
+     AND NOT EXISTS (SELECT 1 FROM "Dm_x".outbox p
+                      WHERE p.subscriber_id = o.subscriber_id AND p.id < o.id
+                        AND p.delivered_at IS NULL AND p.dead_at IS NULL)
    ORDER BY next_attempt_at LIMIT $2::int FOR UPDATE SKIP LOCKED),
  gone AS (
   UPDATE "Dm_x".outbox o SET dead_at = now(),
@@ -23,6 +26,7 @@ WITH cand AS (
  due AS (SELECT id FROM cand WHERE id NOT IN (SELECT id FROM gone)),
  claimed AS (
   UPDATE "Dm_x".outbox o SET claimed_by = $3, claimed_until = now() + $4::interval,
+         next_attempt_at = now() + $4::interval,
          payload = COALESCE(jsonb_set(o.payload, '{data,email}', to_jsonb(
                      (SELECT s."email"::text FROM "public"."subscribers" s WHERE s."id" = o.subscriber_id))),
                    o.payload)

@@ -20,16 +20,16 @@ WITH v AS (
   UPDATE "Dm_x".outbox o SET
     channels_done = v.done::text[],
     delivered_at = CASE WHEN v.delivered THEN now() END,
-    payload = CASE WHEN v.stated IS NOT NULL AND o.payload ? 'data'
-                    AND (o.payload #>> '{data,deadline}' IS NULL
-                         OR (o.payload #>> '{data,deadline}')::timestamptz
-                            < v.stated::timestamptz)
-              THEN jsonb_set(o.payload, '{data,deadline}', to_jsonb(v.stated))
-              ELSE o.payload END,
+    payload = (CASE WHEN v.stated IS NOT NULL AND o.payload ? 'data'
+                     AND (o.payload #>> '{data,deadline}' IS NULL
+                          OR (o.payload #>> '{data,deadline}')::timestamptz
+                             < v.stated::timestamptz)
+               THEN jsonb_set(o.payload, '{data,deadline}', to_jsonb(v.stated))
+               ELSE o.payload END)
+              #- CASE WHEN v.delivered THEN '{data,confirm_url}' ELSE '{}' END::text[],
     attempts = o.attempts + CASE WHEN v.counted THEN 1 ELSE 0 END,
     last_error = COALESCE(v.err, o.last_error),
-    next_attempt_at = CASE WHEN v.delay IS NULL THEN o.next_attempt_at
-                           ELSE now() + v.delay END,
+    next_attempt_at = now() + COALESCE(v.delay, interval '0'),
     dead_at = CASE WHEN v.dead THEN now() END,
     claimed_by = NULL, claimed_until = NULL
    FROM v
