@@ -60,6 +60,8 @@ enum {
     C_LAST_ACTIVITY,
     C_RULE,
     C_REASON,
+    C_AFTER_AT, /* where the claim ended in outbox_due: next_attempt_at */
+    C_AFTER_ID, /* and id */
     C_COUNT,
 };
 
@@ -119,6 +121,11 @@ struct dm_outbox {
     struct dm_stmt sql_release;
     struct dm_stmt sql_outcome;
     struct dm_stmt sql_listen;
+    /* The position in outbox_due the next claim reads from, and when a
+     * claim last read from the head ("-infinity", "0"): see claim.sql. */
+    char after_at[64];
+    char after_id[24];
+    int64_t head_ms;
     bool claiming;     /* a claim statement is in flight */
     bool asking_next;  /* the next-due query is in flight */
     bool stopped;      /* dm_outbox_stop(): claim nothing new */
@@ -181,7 +188,8 @@ static void channel_array(bool have[DM_CH_COUNT], char *buf, size_t len)
 
 /* The parameters of each statement, in the order the calls pass them. */
 static const char *const release_params[] = {"me", "ids", NULL};
-static const char *const claim_params[] = {"me", "limit", "lease", "channels", "confirm", NULL};
+static const char *const claim_params[] = {"me",      "limit",    "lease",    "channels",
+                                           "confirm", "after_at", "after_id", NULL};
 static const char *const next_due_params[] = {"channels", NULL};
 /* "me", then one array per OUT_* column. */
 static const char *const outcome_params[] = {
@@ -877,6 +885,10 @@ static void claim_cb(void *arg, PGresult *res)
     int n = PQntuples(res);
     if (n > 0)
         dm_log_debug("outbox: claimed", DM_I("messages", n));
+    if (n > 0) {
+        snprintf(o->after_at, sizeof o->after_at, "%s", PQgetvalue(res, 0, C_AFTER_AT));
+        snprintf(o->after_id, sizeof o->after_id, "%s", PQgetvalue(res, 0, C_AFTER_ID));
+    }
     for (int i = 0; i < n; i++)
         job_claimed(o, res, i);
     pump(o);
@@ -886,6 +898,14 @@ static void claim_cb(void *arg, PGresult *res)
     }
     ask_next_due(o);
     maybe_drained(o);
+}
+
+/* Makes the next claim read outbox_due from its head. */
+static void from_head(struct dm_outbox *o)
+{
+    snprintf(o->after_at, sizeof o->after_at, "-infinity");
+    snprintf(o->after_id, sizeof o->after_id, "0");
+    o->head_ms = dm_now_ms();
 }
 
 /* Claims as many due rows as free delivery slots, unless deliveries are
@@ -928,14 +948,18 @@ static void claim(struct dm_outbox *o)
     lease(o, lease_s, sizeof lease_s);
     dm_interval_sql(&cfg->policy.confirm_within, within, sizeof within);
     snprintf(limit, sizeof limit, "%d", room);
-    const char *params[] = {o->me, limit, lease_s, chans, within};
+    if (dm_now_ms() - o->head_ms >= POLL_MAX_MS)
+        from_head(o);
+    const char *params[] = {o->me, limit, lease_s, chans, within, o->after_at, o->after_id};
     if (send_stmt(o, &o->sql_claim, params, claim_cb))
         o->claiming = true;
 }
 
 static void on_notify(void *arg, const char *channel, const char *payload)
 {
-    claim(arg);
+    struct dm_outbox *o = arg;
+    o->head_ms = 0; /* new messages may sit before the position */
+    claim(o);
 }
 
 static void listen_cb(void *arg, PGresult *res)
@@ -951,6 +975,7 @@ static void on_state(void *arg, bool up)
         return;
     if (!o->env.once && !send_stmt(o, &o->sql_listen, NULL, listen_cb))
         return;
+    o->head_ms = 0;
     /* Outcomes that could not be written while the connection was down. */
     flush_outcomes(o);
     claim(o);
@@ -985,6 +1010,7 @@ void dm_outbox_reconfigure(struct dm_outbox *o, const struct dm_config *cfg,
     o->webhook_gone = false;
     o->env.metrics->endpoint_disabled[DM_CH_WEBHOOK] = false;
     o->dry_logged = false;
+    o->head_ms = 0;
     dm_purge_reconfigure(o->purge, cfg, names);
     build_sql(o);
     claim(o);

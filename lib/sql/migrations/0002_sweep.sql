@@ -262,6 +262,12 @@ BEGIN
   END IF;
 END
 $fn$;
+-- The claim reads due rows in (next_attempt_at, id) order and resumes after
+-- the last one it read (outbox/claim.sql): a position needs both columns,
+-- since a pass writes thousands of rows with one next_attempt_at.
+DROP INDEX {S}.outbox_due;
+CREATE INDEX outbox_due ON {S}.outbox (next_attempt_at, id)
+  WHERE delivered_at IS NULL AND dead_at IS NULL;
 -- Delivered or dead messages are deleted after
 -- limits.keep_messages (outbox/purge.sql), oldest first, in small batches.
 -- This index holds only finished rows, ordered by when they finished, so a

@@ -265,6 +265,12 @@ $fn$;
 
 
 
+DROP INDEX "Dm_x".outbox_due;
+CREATE INDEX outbox_due ON "Dm_x".outbox (next_attempt_at, id)
+  WHERE delivered_at IS NULL AND dead_at IS NULL;
+
+
+
 
 
 CREATE INDEX IF NOT EXISTS outbox_finished ON "Dm_x".outbox ((COALESCE(delivered_at, dead_at)))

@@ -11,5 +11,5 @@ SELECT CASE WHEN NOT COALESCE((SELECT paused FROM "Dm_x".control LIMIT 1), false
            AND NOT EXISTS (SELECT 1 FROM "Dm_x".outbox p
                             WHERE p.subscriber_id = o.subscriber_id AND p.id < o.id
                               AND p.delivered_at IS NULL AND p.dead_at IS NULL)
-         ORDER BY next_attempt_at LIMIT 1)
+         ORDER BY next_attempt_at, id LIMIT 1)
   END
