@@ -79,8 +79,11 @@ enum {
     OUT_COUNT,
 };
 
-/* Rows claimed at most, as a multiple of webhook.concurrency. */
-#define QUEUE_FACTOR 8
+/* Rows claimed at most, as a multiple of webhook.concurrency, and the room
+ * (same unit) a claim waits for: a claim and an outcome statement cost
+ * about the same for 10 rows as for 100, so rows go in batches. */
+#define QUEUE_FACTOR 16
+#define CLAIM_FACTOR 4
 
 /* Outcomes written in one statement at most. */
 #define OUTCOME_BATCH 500
@@ -320,12 +323,26 @@ static void array_add(char **buf, size_t *len, size_t *cap, const char *v, bool 
 
 static void outcomes_written(void *arg, PGresult *res);
 
-/* Writes every ready outcome (up to OUTCOME_BATCH) in one statement, unless
- * one is already in flight: outcomes that finish meanwhile go in the next.
- * When the connection is down they wait for it. */
+/* Whether enough outcomes are ready to be worth a statement: a slot-full
+ * of them while every slot is busy (more are about to finish), any number
+ * once a slot is idle (nothing more may come soon). */
+static bool outcomes_due(const struct dm_outbox *o)
+{
+    int cap = o->env.cfg->webhook.concurrency, n = 0;
+    if (o->running < cap || o->stopped)
+        return true;
+    for (const struct job *j = o->ready; j != NULL && n < cap; j = j->wnext)
+        n++;
+    return n >= cap;
+}
+
+/* Writes the ready outcomes (up to OUTCOME_BATCH) in one statement, unless
+ * one is already in flight or too few are ready (outcomes_due): outcomes
+ * that finish meanwhile go in the next. When the connection is down they
+ * wait for it. */
 static void flush_outcomes(struct dm_outbox *o)
 {
-    if (o->writing != NULL || o->ready == NULL || !dm_db_up(o->env.db))
+    if (o->writing != NULL || o->ready == NULL || !dm_db_up(o->env.db) || !outcomes_due(o))
         return;
     char *arrays[OUT_COUNT];
     size_t len[OUT_COUNT], cap[OUT_COUNT];
@@ -374,7 +391,6 @@ static void write_outcome(struct job *j)
         tail = &(*tail)->wnext;
     j->wnext = NULL;
     *tail = j;
-    flush_outcomes(o);
 }
 
 static void outcomes_written(void *arg, PGresult *res)
@@ -567,6 +583,7 @@ static void transfer_ended(struct job *j)
     o->running--;
     job_finish(j);
     pump(o);
+    flush_outcomes(o); /* after pump, which may have refilled the slot */
 }
 
 static void webhook_done(void *arg, CURL *easy, CURLcode rc)
@@ -938,11 +955,11 @@ static void claim(struct dm_outbox *o)
     if (!dm_db_up(o->env.db))
         return; /* the state callback claims when it comes up */
     /* Claim ahead of the free slots, so that claims and outcome writes (a
-     * round trip each) are shared by many deliveries; wait until a slot-full
-     * of room is free rather than claim rows one at a time. */
+     * round trip each) are shared by many deliveries; wait until a few
+     * slot-fulls of room are free rather than claim rows one at a time. */
     int cap = cfg->webhook.concurrency;
     int room = QUEUE_FACTOR * cap - o->njobs;
-    if (room <= 0 || (o->njobs > 0 && room < cap))
+    if (room <= 0 || (o->njobs > 0 && room < CLAIM_FACTOR * cap))
         return;
     active_array(o, chans, sizeof chans);
     lease(o, lease_s, sizeof lease_s);
