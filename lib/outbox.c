@@ -14,6 +14,7 @@
 #include "env.h"
 #include "log.h"
 #include "metrics.h"
+#include "outbox_outcome.h"
 #include "outbox_purge.h"
 #include "sql.h"
 #include "template.h"
@@ -27,19 +28,6 @@
 #define POLL_MIN_MS 20
 /* A claim lease outlives the slowest transfer by this margin. */
 #define LEASE_MARGIN_S 15
-/* Retry-After is honoured up to this many seconds. */
-#define RETRY_AFTER_MAX_S 86400
-
-/* What one channel's attempt came to. */
-enum ch_result {
-    CH_NONE,     /* not tried this round */
-    CH_OK,       /* 2xx / 250 (or nothing to send on this channel) */
-    CH_RETRY,    /* failed; try again after the channel's next delay */
-    CH_DEAD,     /* failed for good (SMTP 5xx, no usable address) */
-    CH_GONE,     /* webhook 410: the endpoint is disabled, the message waits */
-    CH_OPERATOR, /* refused for the operator's reasons (SMTP sender, relay,
-                    login): retried at the current delay, never counted */
-};
 
 /* Columns of the claim statement. */
 enum {
@@ -96,7 +84,7 @@ struct job {
     char *type;             /* message type */
     int attempts;           /* failed attempts before this round */
     bool done[DM_CH_COUNT]; /* channels that have delivered (before or now) */
-    enum ch_result result[DM_CH_COUNT];
+    enum dm_ch_result result[DM_CH_COUNT];
     int64_t retry_after_s[DM_CH_COUNT]; /* server's Retry-After, -1 = none */
     char cause[DM_CH_COUNT][200];       /* why a channel failed */
     char *stated_deadline;              /* deadline put into the message, or NULL */
@@ -453,98 +441,31 @@ static bool repeated(struct dm_outbox *o, int ch, const char *id, const char *ca
     return false;
 }
 
-/* Every transfer of the job has ended: decide the row's outcome and write
- * it in one statement. */
-static void job_finish(struct job *j)
+/* Counts a round in the metrics and logs each failed channel (a cause
+ * repeated for other messages within a minute only once). */
+static void report(struct job *j, const struct dm_outcome *oc)
 {
     struct dm_outbox *o = j->o;
-    const struct dm_config *cfg = o->env.cfg;
-    bool delivered = true, dead = false, count = false, any_ok = false;
-    int64_t delay_ms = -1;
-    char delay[128] = "", delay_human[128] = "", last_error[512] = "", dead_channel[16] = "";
-
     for (int ch = 0; ch < DM_CH_COUNT; ch++) {
-        if (j->result[ch] == CH_OK) {
-            j->done[ch] = true;
-            any_ok = true;
-        }
-        if (configured(o, ch) && !j->done[ch])
-            delivered = false;
-    }
-    for (int ch = 0; ch < DM_CH_COUNT; ch++) {
-        enum ch_result r = j->result[ch];
-        if (r == CH_NONE || r == CH_OK)
+        enum dm_ch_result r = j->result[ch];
+        if (r == DM_CH_NONE)
             continue;
-        size_t n = strlen(last_error);
-        snprintf(last_error + n, sizeof last_error - n, "%s%s: %s", n ? "; " : "",
-                 dm_channel_names[ch], j->cause[ch]);
-        if (r == CH_GONE)
-            continue;
-        const struct dm_interval_list *list =
-            ch == DM_CH_WEBHOOK ? &cfg->webhook.retry : &cfg->email.retry;
-        if (r == CH_OPERATOR) {
-            size_t i = (size_t)j->attempts < list->n ? (size_t)j->attempts : list->n - 1;
-            if (dm_interval_ms(&list->items[i]) > delay_ms) {
-                delay_ms = dm_interval_ms(&list->items[i]);
-                dm_interval_sql(&list->items[i], delay, sizeof delay);
-            }
-            continue;
-        }
-        count = true;
-        if (r == CH_DEAD) {
-            dead = true;
-            snprintf(dead_channel, sizeof dead_channel, "%s", dm_channel_names[ch]);
-            continue;
-        }
-        if ((size_t)j->attempts >= list->n) {
-            dead = true;
-            snprintf(dead_channel, sizeof dead_channel, "%s", dm_channel_names[ch]);
-            continue;
-        }
-        int64_t ms;
-        char d[128], human[128];
-        if (j->retry_after_s[ch] >= 0) {
-            int64_t s =
-                j->retry_after_s[ch] > RETRY_AFTER_MAX_S ? RETRY_AFTER_MAX_S : j->retry_after_s[ch];
-            ms = s * 1000;
-            snprintf(d, sizeof d, "%" PRId64 " second%s", s, s == 1 ? "" : "s");
-            snprintf(human, sizeof human, "%s", d);
-        } else {
-            ms = dm_interval_ms(&list->items[j->attempts]);
-            dm_interval_sql(&list->items[j->attempts], d, sizeof d);
-            dm_interval_human(&list->items[j->attempts], human, sizeof human);
-        }
-        if (ms > delay_ms) {
-            delay_ms = ms;
-            snprintf(delay, sizeof delay, "%s", d);
-            snprintf(delay_human, sizeof delay_human, "%s", human);
-        }
-    }
-    if (delivered)
-        dead = false;
-
-    /* Metrics and one log line per failed channel. */
-    for (int ch = 0; ch < DM_CH_COUNT; ch++) {
-        enum ch_result r = j->result[ch];
-        if (r == CH_NONE)
-            continue;
-        if (r == CH_OK) {
+        if (r == DM_CH_OK) {
             o->env.metrics->deliveries[ch][DM_DLV_DELIVERED]++;
             continue;
         }
-        enum dm_delivery_outcome oc = dead ? DM_DLV_DEAD : DM_DLV_RETRY;
-        o->env.metrics->deliveries[ch][oc]++;
-        if (r == CH_GONE)
+        o->env.metrics->deliveries[ch][oc->dead ? DM_DLV_DEAD : DM_DLV_RETRY]++;
+        if (r == DM_CH_GONE)
             continue; /* logged once when the endpoint was disabled */
-        if (!dead && repeated(o, ch, j->id, j->cause[ch]))
+        if (!oc->dead && repeated(o, ch, j->id, j->cause[ch]))
             continue; /* the same cause was just logged for another message */
-        if (r == CH_OPERATOR)
+        if (r == DM_CH_OPERATOR)
             dm_log_error("the mail relay refused the message for a reason that is the "
                          "operator's to fix (sender, relaying, login): it waits and is retried",
                          DM_S("outbox_id", j->id), DM_S("channel", dm_channel_names[ch]),
-                         DM_S("cause", j->cause[ch]), DM_S("retry_in", delay_human),
+                         DM_S("cause", j->cause[ch]), DM_S("retry_in", oc->delay_human),
                          DM_S("repeats", "other messages failing so are not logged for a minute"));
-        else if (dead)
+        else if (oc->dead)
             dm_log_error("delivery failed for good: message dead", DM_S("outbox_id", j->id),
                          DM_S("channel", dm_channel_names[ch]), DM_S("type", j->type),
                          DM_S("cause", j->cause[ch]), DM_I("attempts", j->attempts + 1));
@@ -552,9 +473,33 @@ static void job_finish(struct job *j)
             dm_log_warning(
                 "delivery failed, will retry", DM_S("outbox_id", j->id),
                 DM_S("channel", dm_channel_names[ch]), DM_S("cause", j->cause[ch]),
-                DM_I("attempt", j->attempts + 1), DM_S("retry_in", delay_human),
+                DM_I("attempt", j->attempts + 1), DM_S("retry_in", oc->delay_human),
                 DM_S("repeats", "other messages failing so are not logged for a minute"));
     }
+}
+
+/* Every transfer of the job has ended: decide the row's outcome and write
+ * it in one statement. */
+static void job_finish(struct job *j)
+{
+    struct dm_outbox *o = j->o;
+    const struct dm_config *cfg = o->env.cfg;
+    struct dm_round r = {.attempts = j->attempts};
+    struct dm_outcome oc;
+
+    for (int ch = 0; ch < DM_CH_COUNT; ch++) {
+        r.configured[ch] = configured(o, ch);
+        r.done[ch] = j->done[ch];
+        r.result[ch] = j->result[ch];
+        r.retry_after_s[ch] = j->retry_after_s[ch];
+        r.cause[ch] = j->cause[ch];
+    }
+    r.retry[DM_CH_WEBHOOK] = &cfg->webhook.retry;
+    r.retry[DM_CH_EMAIL] = &cfg->email.retry;
+    dm_outcome_decide(&r, &oc);
+    memcpy(j->done, oc.done, sizeof j->done);
+    bool delivered = oc.delivered, dead = oc.dead;
+    report(j, &oc);
     if (delivered)
         dm_log_debug("delivered", DM_S("outbox_id", j->id), DM_S("type", j->type));
 
@@ -564,12 +509,12 @@ static void job_finish(struct job *j)
     j->out[OUT_ID] = dm_xstrdup(j->id);
     j->out[OUT_DONE] = dm_xstrdup(done);
     j->out[OUT_DELIVERED] = dm_xstrdup(delivered ? "t" : "f");
-    j->out[OUT_STATED] = any_ok && j->stated_deadline ? dm_xstrdup(j->stated_deadline) : NULL;
+    j->out[OUT_STATED] = oc.any_ok && j->stated_deadline ? dm_xstrdup(j->stated_deadline) : NULL;
     j->out[OUT_DEAD] = dm_xstrdup(dead ? "t" : "f");
-    j->out[OUT_DELAY] = !delivered && !dead && delay_ms >= 0 ? dm_xstrdup(delay) : NULL;
-    j->out[OUT_ERROR] = last_error[0] ? dm_xstrdup(last_error) : NULL;
-    j->out[OUT_CHANNEL] = dm_xstrdup(dead_channel);
-    j->out[OUT_COUNTED] = dm_xstrdup(count ? "t" : "f");
+    j->out[OUT_DELAY] = oc.delayed ? dm_xstrdup(oc.delay) : NULL;
+    j->out[OUT_ERROR] = oc.last_error[0] ? dm_xstrdup(oc.last_error) : NULL;
+    j->out[OUT_CHANNEL] = dm_xstrdup(oc.dead_channel);
+    j->out[OUT_COUNTED] = dm_xstrdup(oc.counted ? "t" : "f");
     write_outcome(j);
 }
 
@@ -596,14 +541,14 @@ static void webhook_done(void *arg, CURL *easy, CURLcode rc)
     switch (dm_webhook_result(j->wh, rc, &status, &ra, j->cause[DM_CH_WEBHOOK],
                               sizeof j->cause[DM_CH_WEBHOOK])) {
     case DM_WH_DELIVERED:
-        j->result[DM_CH_WEBHOOK] = CH_OK;
+        j->result[DM_CH_WEBHOOK] = DM_CH_OK;
         break;
     case DM_WH_RETRY:
-        j->result[DM_CH_WEBHOOK] = CH_RETRY;
+        j->result[DM_CH_WEBHOOK] = DM_CH_RETRY;
         j->retry_after_s[DM_CH_WEBHOOK] = ra;
         break;
     case DM_WH_GONE:
-        j->result[DM_CH_WEBHOOK] = CH_GONE;
+        j->result[DM_CH_WEBHOOK] = DM_CH_GONE;
         if (!o->webhook_gone)
             dm_log_error("webhook endpoint answered 410 Gone: webhook delivery disabled until "
                          "the configuration is reloaded (fix webhook.url, then reload)",
@@ -627,16 +572,16 @@ static void email_done(void *arg, CURL *easy, CURLcode rc)
 
     switch (dm_email_result(j->em, rc, j->cause[DM_CH_EMAIL], sizeof j->cause[DM_CH_EMAIL])) {
     case DM_EMAIL_SENT:
-        j->result[DM_CH_EMAIL] = CH_OK;
+        j->result[DM_CH_EMAIL] = DM_CH_OK;
         break;
     case DM_EMAIL_RETRY:
-        j->result[DM_CH_EMAIL] = CH_RETRY;
+        j->result[DM_CH_EMAIL] = DM_CH_RETRY;
         break;
     case DM_EMAIL_OPERATOR:
-        j->result[DM_CH_EMAIL] = CH_OPERATOR;
+        j->result[DM_CH_EMAIL] = DM_CH_OPERATOR;
         break;
     case DM_EMAIL_REJECTED:
-        j->result[DM_CH_EMAIL] = CH_DEAD;
+        j->result[DM_CH_EMAIL] = DM_CH_DEAD;
         break;
     }
     dm_email_request_free(j->em);
@@ -660,7 +605,7 @@ static bool email_prepare(struct job *j)
 
     if (strcmp(j->type, "subscription.used_while_suspended") == 0) {
         /* Addressed to the application (webhook, outbox), not the subscriber. */
-        j->result[DM_CH_EMAIL] = CH_OK;
+        j->result[DM_CH_EMAIL] = DM_CH_OK;
         return false;
     }
     if (to == NULL || to[0] == '\0') {
@@ -669,12 +614,12 @@ static bool email_prepare(struct job *j)
          * delivered without reaching anyone. */
         bool required = strcmp(j->type, dm_message_types[DM_MSG_REQUESTED]) == 0 ||
                         strcmp(j->type, dm_message_types[DM_MSG_REMINDER]) == 0;
-        j->result[DM_CH_EMAIL] = required ? CH_DEAD : CH_OK;
+        j->result[DM_CH_EMAIL] = required ? DM_CH_DEAD : DM_CH_OK;
         snprintf(j->cause[DM_CH_EMAIL], sizeof j->cause[0], "no email address in the payload");
         return false;
     }
     if (!dm_email_address_ok(to)) {
-        j->result[DM_CH_EMAIL] = CH_DEAD;
+        j->result[DM_CH_EMAIL] = DM_CH_DEAD;
         snprintf(j->cause[DM_CH_EMAIL], sizeof j->cause[0], "unusable email address");
         return false;
     }
@@ -692,12 +637,12 @@ static bool email_prepare(struct job *j)
     bool ok = false;
     if (!dm_template_render(cfg->email.templates, locale, cfg->email.timezone, j->type, vars,
                             sizeof vars / sizeof vars[0], &m, err, sizeof err)) {
-        j->result[DM_CH_EMAIL] = CH_RETRY;
+        j->result[DM_CH_EMAIL] = DM_CH_RETRY;
         snprintf(j->cause[DM_CH_EMAIL], sizeof j->cause[0], "%s", err);
         goto out;
     }
     if (!dm_email_parse_from(cfg->email.from, from_addr, sizeof from_addr, domain, sizeof domain)) {
-        j->result[DM_CH_EMAIL] = CH_RETRY;
+        j->result[DM_CH_EMAIL] = DM_CH_RETRY;
         snprintf(j->cause[DM_CH_EMAIL], sizeof j->cause[0], "email.from has no usable address");
         goto out;
     }
@@ -713,13 +658,13 @@ static bool email_prepare(struct job *j)
     };
     message = dm_email_build(&f, err, sizeof err);
     if (message == NULL) {
-        j->result[DM_CH_EMAIL] = CH_DEAD;
+        j->result[DM_CH_EMAIL] = DM_CH_DEAD;
         snprintf(j->cause[DM_CH_EMAIL], sizeof j->cause[0], "%s", err);
         goto out;
     }
     j->em = dm_email_request_new(cfg, to, message, err, sizeof err);
     if (j->em == NULL) {
-        j->result[DM_CH_EMAIL] = CH_RETRY;
+        j->result[DM_CH_EMAIL] = DM_CH_RETRY;
         snprintf(j->cause[DM_CH_EMAIL], sizeof j->cause[0], "%s", err);
         goto out;
     }
@@ -748,7 +693,7 @@ static void job_start(struct job *j)
             dm_transfers_add(o->transfers, dm_webhook_easy(j->wh), webhook_done, j)) {
             j->pending++;
         } else {
-            j->result[DM_CH_WEBHOOK] = CH_RETRY;
+            j->result[DM_CH_WEBHOOK] = DM_CH_RETRY;
             snprintf(j->cause[DM_CH_WEBHOOK], sizeof j->cause[0], "cannot start the request");
         }
     }
@@ -756,7 +701,7 @@ static void job_start(struct job *j)
         if (dm_transfers_add(o->transfers, dm_email_easy(j->em), email_done, j)) {
             j->pending++;
         } else {
-            j->result[DM_CH_EMAIL] = CH_RETRY;
+            j->result[DM_CH_EMAIL] = DM_CH_RETRY;
             snprintf(j->cause[DM_CH_EMAIL], sizeof j->cause[0], "cannot start the transaction");
         }
     }
