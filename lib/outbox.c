@@ -598,31 +598,6 @@ static const char *jcol(const struct job *j, int c)
  * there is nothing that can be sent. */
 static bool email_prepare(struct job *j)
 {
-    const struct dm_config *cfg = j->o->env.cfg;
-    const char *to = jcol(j, C_EMAIL);
-    const char *locale = jcol(j, C_LOCALE);
-    char err[200], from_addr[320], domain[256], msgid[320];
-
-    if (strcmp(j->type, "subscription.used_while_suspended") == 0) {
-        /* Addressed to the application (webhook, outbox), not the subscriber. */
-        j->result[DM_CH_EMAIL] = DM_CH_OK;
-        return false;
-    }
-    if (to == NULL || to[0] == '\0') {
-        /* Informational messages to someone without an address (erased)
-         * have no one to reach; a request or reminder must not count as
-         * delivered without reaching anyone. */
-        bool required = strcmp(j->type, dm_message_types[DM_MSG_REQUESTED]) == 0 ||
-                        strcmp(j->type, dm_message_types[DM_MSG_REMINDER]) == 0;
-        j->result[DM_CH_EMAIL] = required ? DM_CH_DEAD : DM_CH_OK;
-        snprintf(j->cause[DM_CH_EMAIL], sizeof j->cause[0], "no email address in the payload");
-        return false;
-    }
-    if (!dm_email_address_ok(to)) {
-        j->result[DM_CH_EMAIL] = DM_CH_DEAD;
-        snprintf(j->cause[DM_CH_EMAIL], sizeof j->cause[0], "unusable email address");
-        return false;
-    }
     const struct dm_template_var vars[] = {
         {"subscriber_id", jcol(j, C_SUBSCRIBER)},
         {"confirm_url", jcol(j, C_CONFIRM_URL)},
@@ -632,47 +607,26 @@ static bool email_prepare(struct job *j)
         {"reason", jcol(j, C_REASON)},
         {"type", j->type},
     };
-    struct dm_message m = {0};
-    char *message = NULL;
-    bool ok = false;
-    if (!dm_template_render(cfg->email.templates, locale, cfg->email.timezone, j->type, vars,
-                            sizeof vars / sizeof vars[0], &m, err, sizeof err)) {
-        j->result[DM_CH_EMAIL] = DM_CH_RETRY;
-        snprintf(j->cause[DM_CH_EMAIL], sizeof j->cause[0], "%s", err);
-        goto out;
-    }
-    if (!dm_email_parse_from(cfg->email.from, from_addr, sizeof from_addr, domain, sizeof domain)) {
-        j->result[DM_CH_EMAIL] = DM_CH_RETRY;
-        snprintf(j->cause[DM_CH_EMAIL], sizeof j->cause[0], "email.from has no usable address");
-        goto out;
-    }
-    snprintf(msgid, sizeof msgid, "dormant.%s@%s", j->id, domain);
-    const struct dm_email_fields f = {
-        .from = cfg->email.from,
-        .to = to,
-        .subject = m.subject,
-        .body = m.text,
-        .html = m.html,
+    const struct dm_email_message m = {
+        .id = j->id,
+        .type = j->type,
+        .to = jcol(j, C_EMAIL),
+        .locale = jcol(j, C_LOCALE),
         .date = jcol(j, C_DATE),
-        .message_id = msgid,
+        .vars = vars,
+        .nvars = sizeof vars / sizeof vars[0],
     };
-    message = dm_email_build(&f, err, sizeof err);
-    if (message == NULL) {
-        j->result[DM_CH_EMAIL] = DM_CH_DEAD;
-        snprintf(j->cause[DM_CH_EMAIL], sizeof j->cause[0], "%s", err);
-        goto out;
-    }
-    j->em = dm_email_request_new(cfg, to, message, err, sizeof err);
-    if (j->em == NULL) {
-        j->result[DM_CH_EMAIL] = DM_CH_RETRY;
-        snprintf(j->cause[DM_CH_EMAIL], sizeof j->cause[0], "%s", err);
-        goto out;
-    }
-    ok = true;
-out:
-    dm_message_free(&m);
-    free(message);
-    return ok;
+    static const enum dm_ch_result results[] = {
+        [DM_EMAIL_READY] = DM_CH_NONE,
+        [DM_EMAIL_NONE] = DM_CH_OK,
+        [DM_EMAIL_UNSENDABLE] = DM_CH_DEAD,
+        [DM_EMAIL_NOT_NOW] = DM_CH_RETRY,
+    };
+    enum dm_email_prep prep;
+    j->em = dm_email_prepare(j->o->env.cfg, &m, &prep, j->cause[DM_CH_EMAIL],
+                             sizeof j->cause[DM_CH_EMAIL]);
+    j->result[DM_CH_EMAIL] = results[prep];
+    return j->em != NULL;
 }
 
 /* Starts the deliveries of one claimed row on every active channel that has
