@@ -3,9 +3,11 @@
 
 #include <event2/event.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -16,7 +18,9 @@
 #include "metrics.h"
 #include "outbox_outcome.h"
 #include "outbox_purge.h"
+#include "outbox_writer.h"
 #include "sql.h"
+#include "strbuf.h"
 #include "template.h"
 #include "transfer.h"
 #include "util.h"
@@ -53,32 +57,18 @@ enum {
     C_COUNT,
 };
 
-/* Columns of a job's outcome (see lib/sql/outbox/outcome.sql). */
-enum {
-    OUT_ID,        /* outbox id */
-    OUT_DONE,      /* channels_done afterwards, a text[] literal */
-    OUT_DELIVERED, /* "t": every configured channel has delivered */
-    OUT_STATED,    /* deadline the message stated, or NULL */
-    OUT_DEAD,      /* "t": failed for good */
-    OUT_DELAY,     /* interval until the next attempt, or NULL (unchanged) */
-    OUT_ERROR,     /* last_error, or NULL (unchanged) */
-    OUT_CHANNEL,   /* channel that failed for good, for the event */
-    OUT_COUNTED,   /* "t": the round counts as a failed attempt */
-    OUT_COUNT,
-};
-
 /* Rows claimed at most, as a multiple of webhook.concurrency, and the room
  * (same unit) a claim waits for: a claim and an outcome statement cost
  * about the same for 10 rows as for 100, so rows go in batches. */
 #define QUEUE_FACTOR 16
 #define CLAIM_FACTOR 4
 
-/* Outcomes written in one statement at most. */
-#define OUTCOME_BATCH 500
-
 /* One claimed outbox row, from the claim until its outcome is written. */
 struct job {
-    struct job *prev, *next;
+    LIST_ENTRY(job) all;       /* in o->jobs from the claim to the outcome */
+    TAILQ_ENTRY(job) queued;   /* in o->queue until started */
+    struct dm_outcome_row row; /* the outcome, kept until written (so that it
+                                  can be sent again after a lost connection) */
     struct dm_outbox *o;
     char id[24];            /* outbox id, as text */
     char *type;             /* message type */
@@ -91,12 +81,7 @@ struct job {
     int pending;                        /* transfers in flight */
     struct dm_webhook_request *wh;
     struct dm_email_request *em;
-    /* The outcome, one value per column of the outcome statement (index
-     * OUT_*), kept until written so that it can be sent again after a lost
-     * connection. NULL is SQL NULL. */
-    char *out[OUT_COUNT];
     bool dead;           /* the outcome makes the message dead */
-    struct job *wnext;   /* in o->queue, o->ready or o->writing */
     char *cols[C_COUNT]; /* the claimed row (NULL = SQL NULL), until started */
     int64_t claimed_ms;  /* dm_now_ms() at the claim */
 };
@@ -110,8 +95,8 @@ struct dm_outbox {
     struct dm_stmt sql_claim;
     struct dm_stmt sql_next_due;
     struct dm_stmt sql_release;
-    struct dm_stmt sql_outcome;
     struct dm_stmt sql_listen;
+    struct dm_writer *writer; /* outcomes, many a statement */
     /* The position in outbox_due the next claim reads from, and when a
      * claim last read from the head ("-infinity", "0"): see claim.sql. */
     char after_at[64];
@@ -126,15 +111,13 @@ struct dm_outbox {
     char logged_cause[DM_CH_COUNT][160];
     char logged_id[DM_CH_COUNT][32];
     int64_t logged_ms[DM_CH_COUNT];
-    bool once_drain;  /* --once: report when nothing due is left */
-    bool drained;     /* the outbox_drained hook was called */
-    bool dry_logged;  /* the dry-run notice was logged */
-    struct job *jobs; /* claimed, not yet written back */
+    bool once_drain;       /* --once: report when nothing due is left */
+    bool drained;          /* the outbox_drained hook was called */
+    bool dry_logged;       /* the dry-run notice was logged */
+    LIST_HEAD(, job) jobs; /* claimed, not yet written back */
     int njobs;
-    struct job *queue;   /* claimed, not started yet, oldest first */
-    int running;         /* jobs started whose transfers have not all ended */
-    struct job *ready;   /* outcomes waiting to be written, oldest first */
-    struct job *writing; /* outcomes in the statement in flight */
+    TAILQ_HEAD(, job) queue; /* claimed, not started yet, oldest first */
+    int running;             /* jobs started whose transfers have not all ended */
 };
 
 static void claim(struct dm_outbox *o);
@@ -182,22 +165,18 @@ static const char *const release_params[] = {"me", "ids", NULL};
 static const char *const claim_params[] = {"me",      "limit",    "lease",    "channels",
                                            "confirm", "after_at", "after_id", NULL};
 static const char *const next_due_params[] = {"channels", NULL};
-/* "me", then one array per OUT_* column. */
-static const char *const outcome_params[] = {
-    "me", "ids", "done", "delivered", "stated", "dead", "delay", "err", "channel", "counted", NULL};
 
 static void build_sql(struct dm_outbox *o)
 {
     const struct dm_sql_names *n = o->env.names;
     dm_stmt_free(&o->sql_claim);
     dm_stmt_free(&o->sql_next_due);
-    dm_stmt_free(&o->sql_outcome);
     dm_stmt_free(&o->sql_release);
     dm_stmt_free(&o->sql_listen);
+    dm_writer_reconfigure(o->writer, n);
     dm_sql_render(&o->sql_release, dm_sql(DM_SQL_OUTBOX_RELEASE), n, release_params);
     dm_sql_render(&o->sql_claim, dm_sql(DM_SQL_OUTBOX_CLAIM), n, claim_params);
     dm_sql_render(&o->sql_next_due, dm_sql(DM_SQL_OUTBOX_NEXT_DUE), n, next_due_params);
-    dm_sql_render(&o->sql_outcome, dm_sql(DM_SQL_OUTBOX_OUTCOME), n, outcome_params);
     dm_sql_render(&o->sql_listen, dm_sql(DM_SQL_OUTBOX_LISTEN), n, NULL);
 }
 
@@ -225,33 +204,13 @@ static void job_free(struct job *j)
 {
     dm_webhook_request_free(j->wh);
     dm_email_request_free(j->em);
-    for (size_t i = 0; i < OUT_COUNT; i++)
-        free(j->out[i]);
+    for (size_t i = 0; i < DM_OUT_COUNT; i++)
+        free(j->row.cols[i]);
     for (size_t i = 0; i < C_COUNT; i++)
         free(j->cols[i]);
     free(j->type);
     free(j->stated_deadline);
     free(j);
-}
-
-static void list_remove(struct job **head, struct job *j)
-{
-    if (j->prev)
-        j->prev->next = j->next;
-    else
-        *head = j->next;
-    if (j->next)
-        j->next->prev = j->prev;
-    j->prev = j->next = NULL;
-}
-
-static void list_push(struct job **head, struct job *j)
-{
-    j->prev = NULL;
-    j->next = *head;
-    if (*head)
-        (*head)->prev = j;
-    *head = j;
 }
 
 /* --once: reports the end once nothing due is left and nothing is in flight. */
@@ -280,148 +239,35 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
     claim(arg);
 }
 
-/* Appends v to a PostgreSQL array literal: quoted, or NULL. */
-static void array_add(char **buf, size_t *len, size_t *cap, const char *v, bool first)
+/* Writes the outcomes that wait: a slot-full of them while every slot is
+ * busy (more are about to finish), any number once a slot is idle (nothing
+ * more may come soon). */
+static void flush(struct dm_outbox *o)
 {
-    size_t need = (v ? strlen(v) * 2 : 0) + 8;
-    if (*len + need + 2 > *cap) {
-        *cap = (*len + need + 2) * 2;
-        *buf = realloc(*buf, *cap);
-        if (*buf == NULL)
-            abort();
-    }
-    char *o = *buf + *len;
-    if (!first)
-        *o++ = ',';
-    if (v == NULL) {
-        memcpy(o, "NULL", 4);
-        o += 4;
-    } else {
-        *o++ = '"';
-        for (const char *p = v; *p; p++) {
-            if (*p == '"' || *p == '\\')
-                *o++ = '\\';
-            *o++ = *p;
-        }
-        *o++ = '"';
-    }
-    *o = '\0';
-    *len = (size_t)(o - *buf);
+    int cap = o->env.cfg->webhook.concurrency;
+    dm_writer_flush(o->writer, o->running < cap || o->stopped ? 0 : cap);
 }
 
-static void outcomes_written(void *arg, PGresult *res);
-
-/* Whether enough outcomes are ready to be worth a statement: a slot-full
- * of them while every slot is busy (more are about to finish), any number
- * once a slot is idle (nothing more may come soon). */
-static bool outcomes_due(const struct dm_outbox *o)
-{
-    int cap = o->env.cfg->webhook.concurrency, n = 0;
-    if (o->running < cap || o->stopped)
-        return true;
-    for (const struct job *j = o->ready; j != NULL && n < cap; j = j->wnext)
-        n++;
-    return n >= cap;
-}
-
-/* Writes the ready outcomes (up to OUTCOME_BATCH) in one statement, unless
- * one is already in flight or too few are ready (outcomes_due): outcomes
- * that finish meanwhile go in the next. When the connection is down they
- * wait for it. */
-static void flush_outcomes(struct dm_outbox *o)
-{
-    if (o->writing != NULL || o->ready == NULL || !dm_db_up(o->env.db) || !outcomes_due(o))
-        return;
-    char *arrays[OUT_COUNT];
-    size_t len[OUT_COUNT], cap[OUT_COUNT];
-    for (int c = 0; c < OUT_COUNT; c++) {
-        cap[c] = 256;
-        arrays[c] = malloc(cap[c]);
-        if (arrays[c] == NULL)
-            abort();
-        strcpy(arrays[c], "{");
-        len[c] = 1;
-    }
-    struct job *batch = o->ready, *last = NULL;
-    int n = 0;
-    for (struct job *j = o->ready; j != NULL && n < OUTCOME_BATCH; j = j->wnext, n++) {
-        for (int c = 0; c < OUT_COUNT; c++)
-            array_add(&arrays[c], &len[c], &cap[c], j->out[c], n == 0);
-        last = j;
-    }
-    o->ready = last->wnext;
-    last->wnext = NULL;
-    const char *params[1 + OUT_COUNT];
-    params[0] = o->me;
-    for (int c = 0; c < OUT_COUNT; c++) {
-        arrays[c] = realloc(arrays[c], len[c] + 2);
-        if (arrays[c] == NULL)
-            abort();
-        strcpy(arrays[c] + len[c], "}");
-        params[1 + c] = arrays[c];
-    }
-    if (send_stmt(o, &o->sql_outcome, params, outcomes_written)) {
-        o->writing = batch;
-    } else {
-        last->wnext = o->ready;
-        o->ready = batch;
-    }
-    for (int c = 0; c < OUT_COUNT; c++)
-        free(arrays[c]);
-}
-
-/* Queues a job's outcome for writing. */
-static void write_outcome(struct job *j)
-{
-    struct dm_outbox *o = j->o;
-    struct job **tail = &o->ready;
-    while (*tail != NULL)
-        tail = &(*tail)->wnext;
-    j->wnext = NULL;
-    *tail = j;
-}
-
-static void outcomes_written(void *arg, PGresult *res)
+/* The writer is done with a job's outcome. */
+static void row_done(void *arg, struct dm_outcome_row *row, enum dm_writer_result result)
 {
     struct dm_outbox *o = arg;
-    struct job *batch = o->writing;
-    o->writing = NULL;
+    struct job *j = (struct job *)((char *)row - offsetof(struct job, row));
+    if (result == DM_NOT_APPLIED)
+        dm_log_warning("outbox: the row was claimed again or closed before its outcome was "
+                       "recorded",
+                       DM_S("outbox_id", j->id));
+    else if (result == DM_WRITTEN && j->dead)
+        o->env.metrics->transitions[DM_T_DELIVERY_FAILED]++;
+    LIST_REMOVE(j, all);
+    o->njobs--;
+    job_free(j);
+}
 
-    if (res == NULL) {
-        /* Lost with the connection: it may or may not have committed. The
-         * statement only applies while our claim stands and the row is still
-         * open, so sending it again is safe; the state callback does. */
-        struct job *last = batch;
-        while (last->wnext != NULL)
-            last = last->wnext;
-        last->wnext = o->ready;
-        o->ready = batch;
-        return;
-    }
-    bool ok = dm_db_ok(res);
-    if (!ok)
-        dm_log_error("outbox: cannot record delivery outcomes; the messages will be retried",
-                     DM_S("error", dm_db_error(res)));
-    int rows = ok ? PQntuples(res) : 0;
-    while (batch != NULL) {
-        struct job *j = batch;
-        batch = j->wnext;
-        if (ok) {
-            bool applied = false;
-            for (int r = 0; r < rows && !applied; r++)
-                applied = strcmp(PQgetvalue(res, r, 0), j->id) == 0;
-            if (!applied)
-                dm_log_warning("outbox: the row was claimed again or closed before its "
-                               "outcome was recorded",
-                               DM_S("outbox_id", j->id));
-            else if (j->dead)
-                o->env.metrics->transitions[DM_T_DELIVERY_FAILED]++;
-        }
-        list_remove(&o->jobs, j);
-        o->njobs--;
-        job_free(j);
-    }
-    flush_outcomes(o);
+static void writer_idle(void *arg)
+{
+    struct dm_outbox *o = arg;
+    flush(o);
     claim(o);
     maybe_drained(o);
 }
@@ -506,16 +352,17 @@ static void job_finish(struct job *j)
     char done[64];
     channel_array(j->done, done, sizeof done);
     j->dead = dead;
-    j->out[OUT_ID] = dm_xstrdup(j->id);
-    j->out[OUT_DONE] = dm_xstrdup(done);
-    j->out[OUT_DELIVERED] = dm_xstrdup(delivered ? "t" : "f");
-    j->out[OUT_STATED] = oc.any_ok && j->stated_deadline ? dm_xstrdup(j->stated_deadline) : NULL;
-    j->out[OUT_DEAD] = dm_xstrdup(dead ? "t" : "f");
-    j->out[OUT_DELAY] = oc.delayed ? dm_xstrdup(oc.delay) : NULL;
-    j->out[OUT_ERROR] = oc.last_error[0] ? dm_xstrdup(oc.last_error) : NULL;
-    j->out[OUT_CHANNEL] = dm_xstrdup(oc.dead_channel);
-    j->out[OUT_COUNTED] = dm_xstrdup(oc.counted ? "t" : "f");
-    write_outcome(j);
+    j->row.cols[DM_OUT_ID] = dm_xstrdup(j->id);
+    j->row.cols[DM_OUT_DONE] = dm_xstrdup(done);
+    j->row.cols[DM_OUT_DELIVERED] = dm_xstrdup(delivered ? "t" : "f");
+    j->row.cols[DM_OUT_STATED] =
+        oc.any_ok && j->stated_deadline ? dm_xstrdup(j->stated_deadline) : NULL;
+    j->row.cols[DM_OUT_DEAD] = dm_xstrdup(dead ? "t" : "f");
+    j->row.cols[DM_OUT_DELAY] = oc.delayed ? dm_xstrdup(oc.delay) : NULL;
+    j->row.cols[DM_OUT_ERROR] = oc.last_error[0] ? dm_xstrdup(oc.last_error) : NULL;
+    j->row.cols[DM_OUT_CHANNEL] = dm_xstrdup(oc.dead_channel);
+    j->row.cols[DM_OUT_COUNTED] = dm_xstrdup(oc.counted ? "t" : "f");
+    dm_writer_add(o->writer, &j->row);
 }
 
 static void pump(struct dm_outbox *o);
@@ -528,7 +375,7 @@ static void transfer_ended(struct job *j)
     o->running--;
     job_finish(j);
     pump(o);
-    flush_outcomes(o); /* after pump, which may have refilled the slot */
+    flush(o); /* after pump, which may have refilled the slot */
 }
 
 static void webhook_done(void *arg, CURL *easy, CURLcode rc)
@@ -677,39 +524,33 @@ static void release_cb(void *arg, PGresult *res)
  * claim too old to start safely): they stay due for any instance. */
 static void release_queue(struct dm_outbox *o, bool all)
 {
-    char *ids = NULL;
-    size_t len = 0, cap = 0;
-    int n = 0;
+    struct dm_strbuf ids = {0};
     int64_t now = dm_now_ms();
     int64_t max_age = dm_interval_ms(&o->env.cfg->webhook.timeout);
-    struct job **pp = &o->queue;
-    while (*pp != NULL) {
-        struct job *j = *pp;
-        if (!all && now - j->claimed_ms <= max_age) {
-            pp = &j->wnext;
+    struct job *j, *next;
+    for (j = TAILQ_FIRST(&o->queue); j != NULL; j = next) {
+        next = TAILQ_NEXT(j, queued);
+        if (!all && now - j->claimed_ms <= max_age)
             continue;
-        }
-        *pp = j->wnext;
-        array_add(&ids, &len, &cap, j->id, n == 0);
-        n++;
-        list_remove(&o->jobs, j);
+        TAILQ_REMOVE(&o->queue, j, queued);
+        dm_strbuf_printf(&ids, "%s%s", ids.len ? "," : "{", j->id);
+        LIST_REMOVE(j, all);
         o->njobs--;
         job_free(j);
     }
-    if (n == 0)
+    if (ids.len == 0)
         return;
-    char *lit = dm_xasprintf("{%s}", ids);
-    const char *params[] = {o->me, lit};
+    dm_strbuf_str(&ids, "}");
+    const char *params[] = {o->me, ids.s};
     if (!send_stmt(o, &o->sql_release, params, release_cb))
         dm_log_warning("outbox: cannot release claims now; they expire on their own");
-    free(lit);
-    free(ids);
+    free(ids.s);
 }
 
 /* Starts queued rows while delivery slots are free. */
 static void pump(struct dm_outbox *o)
 {
-    if (o->queue == NULL)
+    if (TAILQ_EMPTY(&o->queue))
         return;
     if (paused(o) || dry_run(o) || o->stopped ||
         (!active(o, DM_CH_WEBHOOK) && !active(o, DM_CH_EMAIL))) {
@@ -717,10 +558,9 @@ static void pump(struct dm_outbox *o)
         return;
     }
     release_queue(o, false);
-    while (o->queue != NULL && o->running < o->env.cfg->webhook.concurrency) {
-        struct job *j = o->queue;
-        o->queue = j->wnext;
-        j->wnext = NULL;
+    while (!TAILQ_EMPTY(&o->queue) && o->running < o->env.cfg->webhook.concurrency) {
+        struct job *j = TAILQ_FIRST(&o->queue);
+        TAILQ_REMOVE(&o->queue, j, queued);
         job_start(j);
     }
     claim(o); /* refill the queue before it runs dry */
@@ -745,12 +585,9 @@ static void job_claimed(struct dm_outbox *o, const PGresult *res, int row)
     for (int ch = 0; ch < DM_CH_COUNT; ch++)
         j->retry_after_s[ch] = -1;
     j->claimed_ms = dm_now_ms();
-    list_push(&o->jobs, j);
+    LIST_INSERT_HEAD(&o->jobs, j, all);
     o->njobs++;
-    struct job **tail = &o->queue;
-    while (*tail != NULL)
-        tail = &(*tail)->wnext;
-    *tail = j;
+    TAILQ_INSERT_TAIL(&o->queue, j, queued);
 }
 
 static void next_due_cb(void *arg, PGresult *res)
@@ -893,7 +730,7 @@ static void on_state(void *arg, bool up)
         return;
     o->head_ms = 0;
     /* Outcomes that could not be written while the connection was down. */
-    flush_outcomes(o);
+    dm_writer_flush(o->writer, 0);
     claim(o);
 }
 
@@ -907,6 +744,9 @@ struct dm_outbox *dm_outbox_new(const struct dm_env *env)
     o->transfers = dm_transfers_new(env->base, env->cfg->webhook.concurrency + 4);
     o->timer = evtimer_new(env->base, timer_cb, o);
     o->purge = dm_purge_new(env);
+    o->writer = dm_writer_new(env->db, o->me, row_done, writer_idle, o);
+    LIST_INIT(&o->jobs);
+    TAILQ_INIT(&o->queue);
     build_sql(o);
     dm_db_on_state(env->db, on_state, o);
     dm_db_on_notify(env->db, on_notify, o);
@@ -963,15 +803,15 @@ void dm_outbox_free(struct dm_outbox *o)
         return;
     dm_transfers_free(o->transfers);
     dm_purge_free(o->purge);
-    while (o->jobs != NULL) {
-        struct job *j = o->jobs;
-        list_remove(&o->jobs, j);
+    dm_writer_free(o->writer);
+    while (!LIST_EMPTY(&o->jobs)) {
+        struct job *j = LIST_FIRST(&o->jobs);
+        LIST_REMOVE(j, all);
         job_free(j);
     }
     event_free(o->timer);
     dm_stmt_free(&o->sql_claim);
     dm_stmt_free(&o->sql_next_due);
-    dm_stmt_free(&o->sql_outcome);
     dm_stmt_free(&o->sql_release);
     dm_stmt_free(&o->sql_listen);
     free(o);

@@ -8,12 +8,12 @@
 -- link is dropped here, so that no per-row trigger function runs. A row that
 -- will be tried again is due after its delay, or at once when nothing
 -- delays it (the claim skips it while its active channels are done).
--- Returns the ids it applied to.
+-- Returns the ids it applied to, in the order of the arrays.
 WITH v AS (
   SELECT * FROM unnest($(ids)::bigint[], $(done)::text[], $(delivered)::boolean[], $(stated)::text[],
                        $(dead)::boolean[], $(delay)::interval[], $(err)::text[], $(channel)::text[],
-                       $(counted)::boolean[])
-    AS v(id, done, delivered, stated, dead, delay, err, channel, counted)),
+                       $(counted)::boolean[]) WITH ORDINALITY
+    AS v(id, done, delivered, stated, dead, delay, err, channel, counted, ord)),
  upd AS (
   UPDATE {S}.outbox o SET
     channels_done = v.done::text[],
@@ -34,7 +34,7 @@ WITH v AS (
   WHERE o.id = v.id AND o.id = ANY($(ids)::bigint[]) AND o.claimed_by = $(me)
     AND o.delivered_at IS NULL AND o.dead_at IS NULL
   RETURNING o.id, o.subscriber_id, o.cycle, o.type, o.attempts, v.dead, v.channel,
-            v.err),
+            v.err, v.ord),
  ev AS (
   INSERT INTO {S}.event (subscriber_id, kind, cycle, actor, detail)
   SELECT subscriber_id, 'delivery_failed', cycle, 'daemon',
@@ -42,4 +42,4 @@ WITH v AS (
                             'error', err, 'attempts', attempts)
     FROM upd WHERE dead
   RETURNING 1)
- SELECT id::text FROM upd
+ SELECT id::text FROM upd ORDER BY ord

@@ -14,8 +14,8 @@
 WITH v AS (
   SELECT * FROM unnest($1::bigint[], $2::text[], $3::boolean[], $4::text[],
                        $5::boolean[], $6::interval[], $7::text[], $8::text[],
-                       $9::boolean[])
-    AS v(id, done, delivered, stated, dead, delay, err, channel, counted)),
+                       $9::boolean[]) WITH ORDINALITY
+    AS v(id, done, delivered, stated, dead, delay, err, channel, counted, ord)),
  upd AS (
   UPDATE "Dm_x".outbox o SET
     channels_done = v.done::text[],
@@ -36,7 +36,7 @@ WITH v AS (
   WHERE o.id = v.id AND o.id = ANY($1::bigint[]) AND o.claimed_by = $10
     AND o.delivered_at IS NULL AND o.dead_at IS NULL
   RETURNING o.id, o.subscriber_id, o.cycle, o.type, o.attempts, v.dead, v.channel,
-            v.err),
+            v.err, v.ord),
  ev AS (
   INSERT INTO "Dm_x".event (subscriber_id, kind, cycle, actor, detail)
   SELECT subscriber_id, 'delivery_failed', cycle, 'daemon',
@@ -44,4 +44,4 @@ WITH v AS (
                             'error', err, 'attempts', attempts)
     FROM upd WHERE dead
   RETURNING 1)
- SELECT id::text FROM upd
+ SELECT id::text FROM upd ORDER BY ord
