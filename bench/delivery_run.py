@@ -136,6 +136,15 @@ def setup(a, n, channel, sink_port, smtp_port):
     if os.environ.get('DM_BENCH_SLOWLOG'):
         harness.psql(dsn_admin, 'ALTER DATABASE bench_delivery SET log_min_duration_statement = %s'
                      % int(os.environ['DM_BENCH_SLOWLOG']))
+    if os.environ.get('DM_BENCH_EXPLAIN'):
+        # The plans, with timings, of statements slower than that (and of
+        # the statements their triggers run) into the server's log.
+        for setting in ("session_preload_libraries = 'auto_explain'",
+                        'auto_explain.log_min_duration = %d'
+                        % int(os.environ['DM_BENCH_EXPLAIN']),
+                        'auto_explain.log_analyze = on', 'auto_explain.log_buffers = on',
+                        'auto_explain.log_nested_statements = on'):
+            harness.psql(dsn_admin, 'ALTER DATABASE bench_delivery SET ' + setting)
     return dsn, conf
 
 
@@ -183,6 +192,12 @@ def drain(a, n, channel, pid, state, sink_port, smtp_port):
         daemon.wait(30)
     if os.environ.get('DM_BENCH_SLOWLOG'):
         slowlog_summary()
+    if os.environ.get('DM_BENCH_EXPLAIN'):
+        log = os.path.join(os.environ['DM_PG_DIR'], 'server.log')
+        with open(log) as f, open(os.path.join(a.work, 'plans-%s-%d.log' % (channel, n)),
+                                  'w') as out:
+            out.write(f.read())
+        open(log, 'w').close()
     count, first, last = sink_snapshot(pid, state)
     rate = n / (t1 - t0)
     at_sink = count / (last - first) if last > first else 0.0
