@@ -17,6 +17,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "outbox_outcome.h"
+#include "outbox_claim.h"
 #include "outbox_purge.h"
 #include "outbox_writer.h"
 #include "sql.h"
@@ -32,30 +33,6 @@
 #define POLL_MIN_MS 20
 /* A claim lease outlives the slowest transfer by this margin. */
 #define LEASE_MARGIN_S 15
-
-/* Columns of the claim statement. */
-enum {
-    C_ID,
-    C_TYPE,
-    C_SUBSCRIBER,
-    C_ATTEMPTS,
-    C_DONE_WEBHOOK,
-    C_DONE_EMAIL,
-    C_BODY,
-    C_DEADLINE,
-    C_STATED,
-    C_EPOCH,
-    C_DATE,
-    C_EMAIL,
-    C_LOCALE,
-    C_CONFIRM_URL,
-    C_LAST_ACTIVITY,
-    C_RULE,
-    C_REASON,
-    C_AFTER_AT, /* where the claim ended in outbox_due: next_attempt_at */
-    C_AFTER_ID, /* and id */
-    C_COUNT,
-};
 
 /* Rows claimed at most, as a multiple of webhook.concurrency, and the room
  * (same unit) a claim waits for: a claim and an outcome statement cost
@@ -81,31 +58,22 @@ struct job {
     int pending;                        /* transfers in flight */
     struct dm_webhook_request *wh;
     struct dm_email_request *em;
-    bool dead;           /* the outcome makes the message dead */
-    char *cols[C_COUNT]; /* the claimed row (NULL = SQL NULL), until started */
-    int64_t claimed_ms;  /* dm_now_ms() at the claim */
+    bool dead;                  /* the outcome makes the message dead */
+    char *cols[DM_CLAIM_COUNT]; /* the claimed row (NULL = SQL NULL), until started */
+    int64_t claimed_ms;         /* dm_now_ms() at the claim */
 };
 
 struct dm_outbox {
     struct dm_env env; /* loop, connection, configuration, counters, hooks */
     struct dm_transfers *transfers;
-    struct dm_purge *purge; /* limits.keep_messages, on the same connection */
-    struct event *timer;    /* retries and lease expiries: the next due row */
-    char me[160];           /* claimed_by: host and pid */
-    struct dm_stmt sql_claim;
-    struct dm_stmt sql_next_due;
-    struct dm_stmt sql_release;
+    struct dm_purge *purge;     /* limits.keep_messages, on the same connection */
+    struct event *timer;        /* retries and lease expiries: the next due row */
+    char me[160];               /* claimed_by: host and pid */
+    struct dm_claimer *claimer; /* claims, releases, the next due time */
     struct dm_stmt sql_listen;
     struct dm_writer *writer; /* outcomes, many a statement */
-    /* The position in outbox_due the next claim reads from, and when a
-     * claim last read from the head ("-infinity", "0"): see claim.sql. */
-    char after_at[64];
-    char after_id[24];
-    int64_t head_ms;
-    bool claiming;     /* a claim statement is in flight */
-    bool asking_next;  /* the next-due query is in flight */
-    bool stopped;      /* dm_outbox_stop(): claim nothing new */
-    bool webhook_gone; /* a 410 disabled the webhook until reload */
+    bool stopped;             /* dm_outbox_stop(): claim nothing new */
+    bool webhook_gone;        /* a 410 disabled the webhook until reload */
     /* the last retry logged per channel: one cause failing hundreds of
      * messages is one line a minute, not one per message */
     char logged_cause[DM_CH_COUNT][160];
@@ -160,23 +128,12 @@ static void channel_array(bool have[DM_CH_COUNT], char *buf, size_t len)
     snprintf(buf + n, len - n, "}");
 }
 
-/* The parameters of each statement, in the order the calls pass them. */
-static const char *const release_params[] = {"me", "ids", NULL};
-static const char *const claim_params[] = {"me",      "limit",    "lease",    "channels",
-                                           "confirm", "after_at", "after_id", NULL};
-static const char *const next_due_params[] = {"channels", NULL};
-
 static void build_sql(struct dm_outbox *o)
 {
     const struct dm_sql_names *n = o->env.names;
-    dm_stmt_free(&o->sql_claim);
-    dm_stmt_free(&o->sql_next_due);
-    dm_stmt_free(&o->sql_release);
     dm_stmt_free(&o->sql_listen);
     dm_writer_reconfigure(o->writer, n);
-    dm_sql_render(&o->sql_release, dm_sql(DM_SQL_OUTBOX_RELEASE), n, release_params);
-    dm_sql_render(&o->sql_claim, dm_sql(DM_SQL_OUTBOX_CLAIM), n, claim_params);
-    dm_sql_render(&o->sql_next_due, dm_sql(DM_SQL_OUTBOX_NEXT_DUE), n, next_due_params);
+    dm_claimer_reconfigure(o->claimer, n);
     dm_sql_render(&o->sql_listen, dm_sql(DM_SQL_OUTBOX_LISTEN), n, NULL);
 }
 
@@ -206,7 +163,7 @@ static void job_free(struct job *j)
     dm_email_request_free(j->em);
     for (size_t i = 0; i < DM_OUT_COUNT; i++)
         free(j->row.cols[i]);
-    for (size_t i = 0; i < C_COUNT; i++)
+    for (size_t i = 0; i < DM_CLAIM_COUNT; i++)
         free(j->cols[i]);
     free(j->type);
     free(j->stated_deadline);
@@ -216,7 +173,7 @@ static void job_free(struct job *j)
 /* --once: reports the end once nothing due is left and nothing is in flight. */
 static void maybe_drained(struct dm_outbox *o)
 {
-    if (!o->once_drain || o->drained || o->njobs > 0 || o->claiming)
+    if (!o->once_drain || o->drained || o->njobs > 0 || dm_claimer_busy(o->claimer))
         return;
     o->drained = true;
     o->env.hooks.outbox_drained(o->env.hooks.owner);
@@ -446,20 +403,20 @@ static const char *jcol(const struct job *j, int c)
 static bool email_prepare(struct job *j)
 {
     const struct dm_template_var vars[] = {
-        {"subscriber_id", jcol(j, C_SUBSCRIBER)},
-        {"confirm_url", jcol(j, C_CONFIRM_URL)},
-        {"deadline", jcol(j, C_DEADLINE)},
-        {"last_activity_at", jcol(j, C_LAST_ACTIVITY)},
-        {"rule", jcol(j, C_RULE)},
-        {"reason", jcol(j, C_REASON)},
+        {"subscriber_id", jcol(j, DM_CLAIM_SUBSCRIBER)},
+        {"confirm_url", jcol(j, DM_CLAIM_CONFIRM_URL)},
+        {"deadline", jcol(j, DM_CLAIM_DEADLINE)},
+        {"last_activity_at", jcol(j, DM_CLAIM_LAST_ACTIVITY)},
+        {"rule", jcol(j, DM_CLAIM_RULE)},
+        {"reason", jcol(j, DM_CLAIM_REASON)},
         {"type", j->type},
     };
     const struct dm_email_message m = {
         .id = j->id,
         .type = j->type,
-        .to = jcol(j, C_EMAIL),
-        .locale = jcol(j, C_LOCALE),
-        .date = jcol(j, C_DATE),
+        .to = jcol(j, DM_CLAIM_EMAIL),
+        .locale = jcol(j, DM_CLAIM_LOCALE),
+        .date = jcol(j, DM_CLAIM_DATE),
         .vars = vars,
         .nvars = sizeof vars / sizeof vars[0],
     };
@@ -488,8 +445,8 @@ static void job_start(struct job *j)
     if (active(o, DM_CH_WEBHOOK) && !j->done[DM_CH_WEBHOOK]) {
         char whid[40];
         snprintf(whid, sizeof whid, "msg_%s", j->id);
-        j->wh =
-            dm_webhook_request_new(cfg, whid, strtoll(jcol(j, C_EPOCH), NULL, 10), jcol(j, C_BODY));
+        j->wh = dm_webhook_request_new(cfg, whid, strtoll(jcol(j, DM_CLAIM_EPOCH), NULL, 10),
+                                       jcol(j, DM_CLAIM_BODY));
         if (j->wh != NULL &&
             dm_transfers_add(o->transfers, dm_webhook_easy(j->wh), webhook_done, j)) {
             j->pending++;
@@ -506,18 +463,11 @@ static void job_start(struct job *j)
             snprintf(j->cause[DM_CH_EMAIL], sizeof j->cause[0], "cannot start the transaction");
         }
     }
-    for (size_t i = 0; i < C_COUNT; i++) {
+    for (size_t i = 0; i < DM_CLAIM_COUNT; i++) {
         free(j->cols[i]);
         j->cols[i] = NULL;
     }
     transfer_ended(j);
-}
-
-static void release_cb(void *arg, PGresult *res)
-{
-    if (res != NULL && !dm_db_ok(res))
-        dm_log_warning("outbox: cannot release claims; they expire on their own",
-                       DM_S("error", dm_db_error(res)));
 }
 
 /* Gives queued, unstarted rows back (pause, stop, a disabled channel, or a
@@ -541,9 +491,7 @@ static void release_queue(struct dm_outbox *o, bool all)
     if (ids.len == 0)
         return;
     dm_strbuf_str(&ids, "}");
-    const char *params[] = {o->me, ids.s};
-    if (!send_stmt(o, &o->sql_release, params, release_cb))
-        dm_log_warning("outbox: cannot release claims now; they expire on their own");
+    dm_claimer_release(o->claimer, ids.s);
     free(ids.s);
 }
 
@@ -573,15 +521,15 @@ static void job_claimed(struct dm_outbox *o, const PGresult *res, int row)
     if (j == NULL)
         abort();
     j->o = o;
-    for (int c = 0; c < C_COUNT; c++)
+    for (int c = 0; c < DM_CLAIM_COUNT; c++)
         j->cols[c] = PQgetisnull(res, row, c) ? NULL : dm_xstrdup(PQgetvalue(res, row, c));
-    snprintf(j->id, sizeof j->id, "%s", j->cols[C_ID]);
-    j->type = dm_xstrdup(j->cols[C_TYPE]);
-    j->attempts = atoi(j->cols[C_ATTEMPTS]);
-    j->done[DM_CH_WEBHOOK] = strcmp(j->cols[C_DONE_WEBHOOK], "t") == 0;
-    j->done[DM_CH_EMAIL] = strcmp(j->cols[C_DONE_EMAIL], "t") == 0;
-    if (j->cols[C_STATED])
-        j->stated_deadline = dm_xstrdup(j->cols[C_STATED]);
+    snprintf(j->id, sizeof j->id, "%s", j->cols[DM_CLAIM_ID]);
+    j->type = dm_xstrdup(j->cols[DM_CLAIM_TYPE]);
+    j->attempts = atoi(j->cols[DM_CLAIM_ATTEMPTS]);
+    j->done[DM_CH_WEBHOOK] = strcmp(j->cols[DM_CLAIM_DONE_WEBHOOK], "t") == 0;
+    j->done[DM_CH_EMAIL] = strcmp(j->cols[DM_CLAIM_DONE_EMAIL], "t") == 0;
+    if (j->cols[DM_CLAIM_STATED])
+        j->stated_deadline = dm_xstrdup(j->cols[DM_CLAIM_STATED]);
     for (int ch = 0; ch < DM_CH_COUNT; ch++)
         j->retry_after_s[ch] = -1;
     j->claimed_ms = dm_now_ms();
@@ -590,15 +538,9 @@ static void job_claimed(struct dm_outbox *o, const PGresult *res, int row)
     TAILQ_INSERT_TAIL(&o->queue, j, queued);
 }
 
-static void next_due_cb(void *arg, PGresult *res)
+static void next_due_cb(void *arg, int64_t ms)
 {
-    struct dm_outbox *o = arg;
-    o->asking_next = false;
-    if (!dm_db_ok(res) || PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
-        arm_timer(o, POLL_MAX_MS);
-        return;
-    }
-    arm_timer(o, strtoll(PQgetvalue(res, 0, 0), NULL, 10));
+    arm_timer(arg, ms < 0 ? POLL_MAX_MS : ms);
 }
 
 /* The active channels as a text[] literal. */
@@ -614,34 +556,24 @@ static void active_array(const struct dm_outbox *o, char *buf, size_t len)
 static void ask_next_due(struct dm_outbox *o)
 {
     char chans[64];
-    if (o->asking_next || o->env.once || o->stopped)
+    if (o->env.once || o->stopped)
         return;
     active_array(o, chans, sizeof chans);
-    const char *params[] = {chans};
-    if (send_stmt(o, &o->sql_next_due, params, next_due_cb))
-        o->asking_next = true;
+    dm_claimer_next_due(o->claimer, chans, next_due_cb);
 }
 
-static void claim_cb(void *arg, PGresult *res)
+static void claim_cb(void *arg, const PGresult *res)
 {
     struct dm_outbox *o = arg;
-    o->claiming = false;
     if (res == NULL) /* connection lost; the state callback resumes */
         return;
     if (!dm_db_ok(res)) {
-        dm_log_error("outbox: cannot claim due messages", DM_S("error", dm_db_error(res)));
         arm_timer(o, POLL_MAX_MS);
         if (o->once_drain)
             o->env.hooks.fatal(o->env.hooks.owner, DM_EXIT_FAILURE);
         return;
     }
     int n = PQntuples(res);
-    if (n > 0)
-        dm_log_debug("outbox: claimed", DM_I("messages", n));
-    if (n > 0) {
-        snprintf(o->after_at, sizeof o->after_at, "%s", PQgetvalue(res, 0, C_AFTER_AT));
-        snprintf(o->after_id, sizeof o->after_id, "%s", PQgetvalue(res, 0, C_AFTER_ID));
-    }
     for (int i = 0; i < n; i++)
         job_claimed(o, res, i);
     pump(o);
@@ -653,22 +585,14 @@ static void claim_cb(void *arg, PGresult *res)
     maybe_drained(o);
 }
 
-/* Makes the next claim read outbox_due from its head. */
-static void from_head(struct dm_outbox *o)
-{
-    snprintf(o->after_at, sizeof o->after_at, "-infinity");
-    snprintf(o->after_id, sizeof o->after_id, "0");
-    o->head_ms = dm_now_ms();
-}
-
 /* Claims as many due rows as free delivery slots, unless deliveries are
  * paused, switched off or impossible right now. */
 static void claim(struct dm_outbox *o)
 {
     const struct dm_config *cfg = o->env.cfg;
-    char chans[64], lease_s[64], within[128], limit[16];
+    char chans[64], lease_s[64], within[128];
 
-    if (o->claiming || o->stopped)
+    if (dm_claimer_busy(o->claimer) || o->stopped)
         return;
     evtimer_del(o->timer);
     if (!active(o, DM_CH_WEBHOOK) && !active(o, DM_CH_EMAIL)) {
@@ -700,18 +624,14 @@ static void claim(struct dm_outbox *o)
     active_array(o, chans, sizeof chans);
     lease(o, lease_s, sizeof lease_s);
     dm_interval_sql(&cfg->policy.confirm_within, within, sizeof within);
-    snprintf(limit, sizeof limit, "%d", room);
-    if (dm_now_ms() - o->head_ms >= POLL_MAX_MS)
-        from_head(o);
-    const char *params[] = {o->me, limit, lease_s, chans, within, o->after_at, o->after_id};
-    if (send_stmt(o, &o->sql_claim, params, claim_cb))
-        o->claiming = true;
+    const struct dm_claim_args a = {room, lease_s, chans, within};
+    dm_claimer_claim(o->claimer, &a, claim_cb);
 }
 
 static void on_notify(void *arg, const char *channel, const char *payload)
 {
     struct dm_outbox *o = arg;
-    o->head_ms = 0; /* new messages may sit before the position */
+    dm_claimer_rewind(o->claimer); /* new messages may sit before the position */
     claim(o);
 }
 
@@ -728,7 +648,7 @@ static void on_state(void *arg, bool up)
         return;
     if (!o->env.once && !send_stmt(o, &o->sql_listen, NULL, listen_cb))
         return;
-    o->head_ms = 0;
+    dm_claimer_rewind(o->claimer);
     /* Outcomes that could not be written while the connection was down. */
     dm_writer_flush(o->writer, 0);
     claim(o);
@@ -745,6 +665,7 @@ struct dm_outbox *dm_outbox_new(const struct dm_env *env)
     o->timer = evtimer_new(env->base, timer_cb, o);
     o->purge = dm_purge_new(env);
     o->writer = dm_writer_new(env->db, o->me, row_done, writer_idle, o);
+    o->claimer = dm_claimer_new(env->db, o->me, POLL_MAX_MS, o);
     LIST_INIT(&o->jobs);
     TAILQ_INIT(&o->queue);
     build_sql(o);
@@ -766,7 +687,6 @@ void dm_outbox_reconfigure(struct dm_outbox *o, const struct dm_config *cfg,
     o->webhook_gone = false;
     o->env.metrics->endpoint_disabled[DM_CH_WEBHOOK] = false;
     o->dry_logged = false;
-    o->head_ms = 0;
     dm_purge_reconfigure(o->purge, cfg, names);
     build_sql(o);
     claim(o);
@@ -810,9 +730,7 @@ void dm_outbox_free(struct dm_outbox *o)
         job_free(j);
     }
     event_free(o->timer);
-    dm_stmt_free(&o->sql_claim);
-    dm_stmt_free(&o->sql_next_due);
-    dm_stmt_free(&o->sql_release);
+    dm_claimer_free(o->claimer);
     dm_stmt_free(&o->sql_listen);
     free(o);
 }

@@ -1,4 +1,12 @@
-/* The outbox dispatcher: claims due messages and delivers them. */
+/* The outbox dispatcher: claims due messages and delivers them.
+ *
+ * It decides when to claim, starts each claimed row's webhook and e-mail
+ * transfers on the shared curl loop, and hands each round's outcome to the
+ * writer. Its parts: outbox_claim.h (the claim as a visibility time, its
+ * position in outbox_due, releases), outbox_outcome.h (the retry rules, a
+ * pure function), outbox_writer.h (outcomes, many a statement), email.h's
+ * dm_email_prepare (what an e-mail says and whether one is owed) and
+ * outbox_purge.h (old rows leave). */
 #ifndef DM_OUTBOX_H
 #define DM_OUTBOX_H
 

@@ -154,7 +154,6 @@ void dm_writer_free(struct dm_writer *w)
 {
     if (w == NULL)
         return;
-    dm_db_withdraw(w->db, w);
     dm_stmt_free(&w->sql);
     free(w->me);
     free(w);
