@@ -244,8 +244,11 @@ class CtlTruth(harness.DaemonTestCase):
         self.write_config({'source.eligible': "s.tier <> 'staff'"})
         doc = self.preview_json()
         self.assertEqual(doc['actions']['request']['total'], 4)  # 3 has a NULL tier
-        self.assertEqual(doc['warnings'], {'dead_on_arrival': 2, 'checked': 4,
-                                           'eligible_null': 1})
+        warnings = doc['warnings']
+        self.assertEqual({k: warnings[k] for k in ('dead_on_arrival', 'checked',
+                                                   'eligible_null', 'held_by_feed')},
+                         {'dead_on_arrival': 2, 'checked': 4, 'eligible_null': 1,
+                          'held_by_feed': 0})
         text = self.ok('preview', '--limit', '1')
         self.assertIn('warning: 2 of the 4 requests checked would be dead on arrival', text)
         self.assertIn('warning: source.eligible is NULL (not false) for 1 rows', text)
