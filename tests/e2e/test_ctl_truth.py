@@ -97,11 +97,15 @@ class CtlTruth(harness.DaemonTestCase):
                          'billing incident INC-42')
         self.assertRegex(self.ok('status'), r'paused\s+YES, by operator:\S+ since ' + ISO_Z
                          + ': billing incident INC-42')
+        # Kept with the flag, not found again in the event log.
+        self.assertEqual(self.scalar(self.dsn, 'SELECT paused_reason FROM dormant.control'),
+                         'billing incident INC-42')
         self.start_daemon()
         self.wait_http()
         health = json.loads(self.http('/healthz')[2])
         self.assertEqual(health['paused_reason'], 'billing incident INC-42')
         self.ok('resume')
+        self.assertIsNone(self.scalar(self.dsn, 'SELECT paused_reason FROM dormant.control'))
         self.signal_daemon(__import__('signal').SIGUSR1)
         self.wait_log(r'paused by SIGUSR1')
         health = json.loads(self.http('/healthz')[2])
