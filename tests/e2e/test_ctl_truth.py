@@ -359,6 +359,13 @@ class CtlTruth(harness.DaemonTestCase):
                                    + " AND id > (SELECT max(id) FROM dormant.event"
                                    " WHERE kind = 'forgotten')"), [])
         self.assertIn('forgotten', self.ok('show', '1'))
+        # A request not delivered yet dies, superseded, as at erasure.
+        self.ok('forget', '3', '--reason', 'ticket 8')
+        self.assertEqual(self.psql(self.dsn, "SELECT type, dead_at IS NOT NULL, last_error"
+                                   " FROM dormant.outbox WHERE subscriber_id = 3 ORDER BY id"),
+                         [('confirmation.requested', True,
+                           'superseded: the subscriber was forgotten'),
+                          ('subscriber.erased', False, None)])
 
     # Beyond: status's first three lines say what is wrong and what to run.
     def test_status_first_three_lines(self):
