@@ -17,6 +17,7 @@
 #include "lifecycle.h"
 #include "log.h"
 #include "metrics.h"
+#include "nullcheck.h"
 #include "sql.h"
 #include "util.h"
 #include "validate.h"
@@ -70,6 +71,7 @@ struct dm_pass {
     bool setup_done;           /* session and control set up since the last connect/reload */
     bool checked;           /* the configuration fits the database, since the last connect/reload */
     bool ever_checked;      /* it did once: a later misfit does not stop the daemon */
+    bool nulls_checked;     /* source.eligible looked at for NULLs under this configuration */
     bool reported_check;    /* the misfit was logged */
     bool leader;            /* this instance holds the scanning lease */
     bool stopped;           /* dm_pass_stop() was called */
@@ -748,6 +750,10 @@ static void check_cb(void *arg, enum dm_validate_outcome outcome, const char *er
     switch (outcome) {
     case DM_VALID:
     case DM_MISSING: /* the setup says what to do */
+        /* Once per configuration: rows source.eligible leaves out by a
+         * NULL, a warning (lib/nullcheck.h), answered before the set-up. */
+        if (outcome == DM_VALID && !p->nulls_checked)
+            p->nulls_checked = dm_nullcheck_send(e->db, e->cfg, e->names);
         p->checked = true;
         p->ever_checked = p->ever_checked || outcome == DM_VALID;
         p->reported_check = false;
@@ -1020,6 +1026,7 @@ static void adopt_config(struct dm_pass *p)
     p->env.cfg = cfg;
     p->setup_done = false;
     p->checked = false;
+    p->nulls_checked = false;
 }
 
 void dm_pass_reconfigure(struct dm_pass *p, const struct dm_config *cfg,
