@@ -47,6 +47,20 @@ static bool read_finding(const PGresult *r, struct finding *f)
     return true;
 }
 
+/* The first line of an error, unless it quotes a value that may be an
+ * address (invalid input syntax for ...: "ana@example.com"): then only its
+ * SQLSTATE. */
+static const char *error_text(const PGresult *r, const char *msg, char *buf, size_t len)
+{
+    size_t n = strcspn(msg, "\n");
+    const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    if (memchr(msg, '@', n) != NULL)
+        snprintf(buf, len, "an error quoting a row's value (SQLSTATE %s)", state ? state : "?");
+    else
+        snprintf(buf, len, "%.*s", (int)n, msg);
+    return buf;
+}
+
 #define ADVICE                                                                                     \
     "they are left out as ineligible and never asked; if they should be, write source.eligible "   \
     "with coalesce() or IS DISTINCT FROM"
@@ -58,7 +72,9 @@ static void answered(void *arg, PGresult *res)
     if (res == NULL)
         return; /* the connection went away: the next start asks again */
     if (!dm_db_ok(res)) {
-        dm_log_debug("cannot look for NULLs in source.eligible", DM_S("error", dm_db_error(res)));
+        char buf[512];
+        dm_log_debug("cannot look for NULLs in source.eligible",
+                     DM_S("error", error_text(res, dm_db_error(res), buf, sizeof buf)));
         return;
     }
     if (!read_finding(res, &f))
@@ -108,8 +124,8 @@ void dm_nullcheck_print(const struct dm_config *cfg, FILE *out)
             why = PQresultErrorMessage(r);
     }
     if (why != NULL) {
-        fprintf(out, "%s: warning: cannot look for NULLs in source.eligible: %.*s\n", cfg->path,
-                (int)strcspn(why, "\n"), why);
+        fprintf(out, "%s: warning: cannot look for NULLs in source.eligible: %s\n", cfg->path,
+                error_text(r, why, err, sizeof err));
     } else if (read_finding(r, &f)) {
         char where[300] = "";
         if (f.columns[0])

@@ -286,6 +286,13 @@ class CtlTruth(harness.DaemonTestCase):
         r = subprocess.run([harness.DORMANTD, '-c', conf, '--check-config'],
                            capture_output=True, text=True, timeout=60)
         self.assertEqual((r.returncode, r.stderr), (0, ''))
+        # A predicate that fails on a row's value: said without the value.
+        conf = self.write_config({'source.eligible': 's.email::integer > 0'})
+        r = subprocess.run([harness.DORMANTD, '-c', conf, '--check-config'],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn('cannot look for NULLs in source.eligible: an error quoting a row', r.stderr)
+        self.assertNotIn('@', r.stderr)
         # A database it cannot reach: said, and still only a warning.
         conf = self.write_config({'source.eligible': "s.tier <> 'staff'"},
                                  dsn='host=127.0.0.1 port=1 dbname=nowhere connect_timeout=1')
