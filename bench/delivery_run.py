@@ -1,6 +1,6 @@
-"""Driver of bench/delivery (run by it, not by hand): fills an outbox, times
-dormantd draining it into the sink, then times wrk on the same sink, and
-records both."""
+"""Driver of bench/delivery (run by it, not by hand): for each channel and
+backlog, fills an outbox and times dormantd draining it into a local sink;
+then times wrk on the HTTP sink, and records the rates side by side."""
 
 import argparse
 import base64
@@ -17,24 +17,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), 'tests', 'e2e'))
 import harness  # noqa: E402  (configuration rendering and database helpers)
 
-HEADING = '## Delivery (webhook)'
-TABLE_HEAD = (
-    '| date (UTC) | commit | cores | messages | concurrency '
-    '| dormantd deliveries/s (claimed, POSTed, 2xx, recorded) | same, seen at the sink '
-    '| wrk requests/s (same sink) | ratio |\n'
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n')
-INTRO = (
-    'Produced by `bench/delivery`: a fresh database whose outbox holds N\n'
-    'confirmation requests; `dormantd` (webhook channel only, TLS off, local\n'
-    'sink `bench/delivery_sink.py` answering 204) runs until every row has\n'
-    '`delivered_at`; the first rate divides N by the time from the daemon\'s\n'
-    'start to the last row recorded in the database, the second by the time\n'
-    'between the first and the last request the sink saw. Then `wrk` with as\n'
-    'many connections as `webhook.concurrency` POSTs the same kind of signed\n'
-    'request to the same sink for 10 s. ratio = dormantd at the sink / wrk.\n'
-    'Everything (PostgreSQL, dormantd, sink, wrk) shares one machine.\n\n')
-
-
 def sink_snapshot(pid, state):
     """Ask the sink for (count, first, last) since its last snapshot, and reset it."""
     before = os.path.getmtime(state) if os.path.exists(state) else 0
@@ -49,14 +31,38 @@ def sink_snapshot(pid, state):
     return int(count), float(first), float(last)
 
 
-def record(path, row):
+SCALE_HEADING = '## Delivery at two backlogs'
+SCALE_INTRO = (
+    'Produced by `bench/delivery` (the default run): for each channel, one\n'
+    'fresh database per backlog (5,000 then 50,000 confirmation requests\n'
+    'waiting in the outbox, each with its pending account), `dormantd`\n'
+    'drains it into a local sink (webhook: `bench/delivery_sink.py`, 204;\n'
+    'email: `bench/delivery_smtp.py`, aiosmtpd answering 250 and storing\n'
+    'nothing), and the rate is N divided by the time from the daemon\'s start\n'
+    'to the last row recorded delivered in the database (claimed, sent,\n'
+    'acknowledged, the event written and the grace period started).\n'
+    'flat = rate with the large backlog / rate with the small one (goal:\n'
+    '>= 0.8). Then `wrk` with as many connections as `webhook.concurrency`\n'
+    'POSTs the same signed request to the same HTTP sink for 10 s; of wrk =\n'
+    'webhook rate with the large backlog / wrk (goal: >= 0.15).\n'
+    'Everything (PostgreSQL, dormantd, sinks, wrk) shares one machine with the\n'
+    'other engineers\' builds and tests, so rates move between runs.\n\n')
+SCALE_HEAD = (
+    '| date (UTC) | commit | cores | channel | concurrency | backlogs '
+    '| deliveries/s (small) | deliveries/s (large) | flat | wrk requests/s | of wrk |\n'
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n')
+
+
+def record_scale(path, rows):
     text = open(path).read() if os.path.exists(path) else '# Benchmark results\n'
-    if HEADING not in text:
-        text = text.rstrip('\n') + '\n\n' + HEADING + '\n\n' + INTRO + TABLE_HEAD + row + '\n'
+    if SCALE_HEADING not in text:
+        head = '# Benchmark results\n'
+        rest = text[len(head):] if text.startswith(head) else text
+        text = (head + '\n' + SCALE_HEADING + '\n\n' + SCALE_INTRO + SCALE_HEAD
+                + '\n'.join(rows) + '\n' + rest)
     else:
-        start = text.index(HEADING)
+        start = text.index(SCALE_HEADING)
         lines = text[start:].split('\n')
-        # Insert after the last line of the first table of the section.
         i, seen_table = 0, False
         for i, line in enumerate(lines):
             if line.startswith('|'):
@@ -65,24 +71,14 @@ def record(path, row):
                 break
         else:
             i = len(lines)
-        lines.insert(i, row)
+        lines[i:i] = rows
         text = text[:start] + '\n'.join(lines)
     with open(path, 'w') as f:
         f.write(text)
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument('--work', required=True)
-    ap.add_argument('--messages', type=int, default=20000)
-    ap.add_argument('--concurrency', type=int, default=16)
-    ap.add_argument('--sink-port', type=int, required=True)
-    ap.add_argument('--sink-pid', type=int, required=True)
-    ap.add_argument('--sink-state', required=True)
-    ap.add_argument('--lua', required=True)
-    ap.add_argument('--record', default='')
-    a = ap.parse_args()
-
+def setup(a, n, channel, sink_port, smtp_port):
+    """A fresh database whose outbox holds n requests; returns (dsn, conf)."""
     dsn_admin = harness.admin_dsn()
     harness.psql(dsn_admin, 'DROP DATABASE IF EXISTS bench_delivery')
     harness.psql(dsn_admin, 'CREATE DATABASE bench_delivery')
@@ -91,7 +87,6 @@ def main():
         id bigint PRIMARY KEY, email text, created_at timestamptz NOT NULL DEFAULT now(),
         last_activity_at timestamptz, locale text,
         billing_status text NOT NULL DEFAULT 'active')''')
-    url = 'http://127.0.0.1:%d/hook' % a.sink_port
     secret = os.path.join(a.work, 'webhook.secret')
     with open(secret, 'w') as f:
         f.write('whsec_' + base64.b64encode(secrets.token_bytes(32)).decode() + '\n')
@@ -104,14 +99,18 @@ def main():
     # measures delivery, and the machine is shared.
     cfg['limits']['poll_interval'] = '1 hour'
     cfg['log']['level'] = os.environ.get('DM_BENCH_LOG', 'warning')
-    cfg['webhook'].update({'url': url, 'secret_file': secret, 'concurrency': a.concurrency,
+    cfg['webhook'].update({'secret_file': secret, 'concurrency': a.concurrency,
                            'timeout': '15 seconds'})
+    if channel == 'webhook':
+        cfg['webhook']['url'] = 'http://127.0.0.1:%d/hook' % sink_port
+    else:
+        cfg['email'].update({'smtp_url': 'smtp://127.0.0.1:%d' % smtp_port,
+                             'starttls': 'never'})
     conf = os.path.join(a.work, 'dormant.conf')
     with open(conf, 'w') as f:
         f.write(harness.render_config(cfg))
     subprocess.run([harness.DORMANTCTL, '-c', conf, 'migrate'], check=True,
                    stdout=subprocess.DEVNULL)
-    n = a.messages
     harness.psql(dsn, '''
         INSERT INTO public.subscribers (id, email, created_at, last_activity_at)
         SELECT g, 'user' || g || '@example.com', now() - interval '4 years',
@@ -133,19 +132,38 @@ def main():
     harness.psql(dsn, '''UPDATE dormant.account a SET request_outbox_id = o.id
                            FROM dormant.outbox o WHERE o.subscriber_id = a.subscriber_id''')
     harness.psql(dsn, 'VACUUM ANALYZE dormant.outbox')
+    harness.psql(dsn, 'VACUUM ANALYZE dormant.account')
     if os.environ.get('DM_BENCH_SLOWLOG'):
         harness.psql(dsn_admin, 'ALTER DATABASE bench_delivery SET log_min_duration_statement = %s'
                      % int(os.environ['DM_BENCH_SLOWLOG']))
-    sink_snapshot(a.sink_pid, a.sink_state)  # start the sink's count from zero
+    return dsn, conf
 
+
+def slowlog_summary():
+    """Statements over the threshold, by kind: count, total and mean ms."""
+    subprocess.run(['sh', '-c', "grep -h 'duration:' $DM_PG_DIR/server.log | sed -E "
+                    "'s/.*duration: ([0-9.]+) ms +(statement|execute [^:]*|parse [^:]*|bind [^:]*):"
+                    " *(.{0,50}).*/\\1|\\3/' | awk -F'|' '{n[$2]++; t[$2]+=$1}"
+                    " END {for (k in n) printf \"%6d %9.0f ms %6.1f ms  %s\\n\", n[k], t[k],"
+                    " t[k]/n[k], k}' | sort -k2 -n -r | head -n 12; : > $DM_PG_DIR/server.log"])
+
+
+def drain(a, n, channel, pid, state, sink_port, smtp_port):
+    """Runs dormantd on n waiting messages until every one is delivered;
+    returns (rate recorded in the database, rate seen at the sink, surplus)."""
+    dsn, conf = setup(a, n, channel, sink_port, smtp_port)
+    sink_snapshot(pid, state)  # start the sink's count from zero
     t0 = time.monotonic()
     daemon = subprocess.Popen([harness.DORMANTD, '-c', conf], stdin=subprocess.DEVNULL,
                               stdout=subprocess.DEVNULL,
                               stderr=open(os.path.join(a.work, 'dormantd.stderr'), 'wb'))
     try:
         while True:
-            if not harness.scalar(dsn, 'SELECT EXISTS (SELECT 1 FROM dormant.outbox'
-                                  ' WHERE delivered_at IS NULL AND dead_at IS NULL)'):
+            # The tally (what a scrape reads) costs the same at any size;
+            # a scan of outbox_due would walk the dead entries of every
+            # delivered row, and take its share of the machine.
+            if not harness.scalar(dsn, "SELECT coalesce(sum(n), 0) FROM dormant.tally"
+                                  " WHERE kind = 'outbox' AND label = 'pending'"):
                 break
             if daemon.poll() is not None:
                 sys.exit('dormantd exited early; see %s' % a.work)
@@ -156,40 +174,74 @@ def main():
         left = harness.scalar(dsn, 'SELECT count(*) FROM dormant.outbox WHERE delivered_at IS NULL')
         if left:
             sys.exit('%d messages were not delivered (dead); see %s' % (left, a.work))
+        started = harness.scalar(dsn, 'SELECT count(*) FROM dormant.account'
+                                 ' WHERE deadline IS NOT NULL')
+        if started != n:
+            sys.exit('%d of %d grace periods started; see %s' % (started, n, a.work))
     finally:
         daemon.send_signal(signal.SIGTERM)
         daemon.wait(30)
     if os.environ.get('DM_BENCH_SLOWLOG'):
-        # Statements over the threshold, by kind: count, total and mean ms.
-        subprocess.run(['sh', '-c', "grep -h 'duration:' $DM_PG_DIR/server.log | sed -E "
-                        "'s/.*duration: ([0-9.]+) ms +(statement|execute [^:]*|parse [^:]*|bind [^:]*):"
-                        " *(.{0,50}).*/\\1|\\3/' | awk -F'|' '{n[$2]++; t[$2]+=$1}"
-                        " END {for (k in n) printf \"%6d %9.0f ms %6.1f ms  %s\\n\", n[k], t[k],"
-                        " t[k]/n[k], k}' | sort -k2 -n -r | head -n 12"])
-    count, first, last = sink_snapshot(a.sink_pid, a.sink_state)
-    end_to_end = n / (t1 - t0)
+        slowlog_summary()
+    count, first, last = sink_snapshot(pid, state)
+    rate = n / (t1 - t0)
     at_sink = count / (last - first) if last > first else 0.0
-    dups = count - n
+    print('%s, %d waiting: delivered and recorded in %.2f s: %.0f/s (%.0f/s at the sink,'
+          ' %d received, %d beyond one per message)'
+          % (channel, n, t1 - t0, rate, at_sink, count, count - n), flush=True)
+    return rate, at_sink, count - n
 
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--work', required=True)
+    ap.add_argument('--messages', default='5000,50000')
+    ap.add_argument('--channels', default='webhook,email')
+    ap.add_argument('--concurrency', type=int, default=16)
+    ap.add_argument('--sink-port', type=int, required=True)
+    ap.add_argument('--sink-pid', type=int, required=True)
+    ap.add_argument('--sink-state', required=True)
+    ap.add_argument('--smtp-port', type=int, default=0)
+    ap.add_argument('--smtp-pid', type=int, default=0)
+    ap.add_argument('--smtp-state', default='')
+    ap.add_argument('--lua', required=True)
+    ap.add_argument('--record', default='')
+    a = ap.parse_args()
+    sizes = [int(x) for x in a.messages.split(',')]
+    channels = a.channels.split(',')
+
+    rates = {}
+    for channel in channels:
+        pid, state = ((a.sink_pid, a.sink_state) if channel == 'webhook'
+                      else (a.smtp_pid, a.smtp_state))
+        for n in sizes:
+            rates[channel, n] = drain(a, n, channel, pid, state, a.sink_port, a.smtp_port)[0]
+
+    url = 'http://127.0.0.1:%d/hook' % a.sink_port
     wrk = subprocess.run(['wrk', '-t2', '-c%d' % a.concurrency, '-d10s', '-s', a.lua, url],
                          capture_output=True, text=True, check=True)
     m = re.search(r'Requests/sec:\s*([\d.]+)', wrk.stdout)
     wrk_rate = float(m.group(1))
-    ratio = at_sink / wrk_rate if wrk_rate else 0.0
+    print('wrk -c%d on the same HTTP sink: %.0f requests/s' % (a.concurrency, wrk_rate))
 
-    print('dormantd: %d messages delivered and recorded in %.2f s: %.0f deliveries/s'
-          ' (%.0f/s at the sink, %d requests, %d beyond one per message)'
-          % (n, t1 - t0, end_to_end, at_sink, count, dups))
-    print('wrk -c%d on the same sink: %.0f requests/s' % (a.concurrency, wrk_rate))
-    print('ratio dormantd / wrk: %.2f' % ratio)
+    commit = subprocess.run(['git', '-C', os.path.dirname(HERE), 'rev-parse', '--short',
+                             'HEAD'], capture_output=True, text=True).stdout.strip()
+    date = datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M')
+    rows = []
+    small, large = sizes[0], sizes[-1]
+    for channel in channels:
+        flat = rates[channel, large] / rates[channel, small]
+        of_wrk = rates[channel, large] / wrk_rate if wrk_rate else 0.0
+        print('%s: %.0f/s with %d waiting, %.0f/s with %d: flat %.2f; %.3f of wrk'
+              % (channel, rates[channel, small], small, rates[channel, large], large, flat,
+                 of_wrk))
+        rows.append('| %s | %s | %d | %s | %d | %s | %.0f | %.0f | %.2f | %.0f | %s |' % (
+            date, commit or '-', os.cpu_count(), channel, a.concurrency,
+            ' / '.join('{:,}'.format(n) for n in (small, large)), rates[channel, small],
+            rates[channel, large], flat, wrk_rate,
+            '%.2f' % of_wrk if channel == 'webhook' else '-'))
     if a.record:
-        commit = subprocess.run(['git', '-C', os.path.dirname(HERE), 'rev-parse', '--short',
-                                 'HEAD'], capture_output=True, text=True).stdout.strip()
-        row = '| %s | %s | %d | %d | %d | %.0f | %.0f | %.0f | %.2f |' % (
-            datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M'),
-            commit or '-', os.cpu_count(), n, a.concurrency, end_to_end, at_sink, wrk_rate,
-            ratio)
-        record(a.record, row)
+        record_scale(a.record, rows)
         print('recorded in %s' % a.record)
 
 

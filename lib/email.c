@@ -9,7 +9,9 @@
 #include <strings.h>
 
 #include "config.h"
+#include "domain.h"
 #include "strbuf.h"
+#include "template.h"
 
 /* One SMTP transaction being made. */
 struct dm_email_request {
@@ -489,4 +491,72 @@ void dm_email_request_free(struct dm_email_request *r)
     curl_slist_free_all(r->rcpt);
     free(r->message);
     free(r);
+}
+
+struct dm_email_request *dm_email_prepare(const struct dm_config *cfg,
+                                          const struct dm_email_message *m,
+                                          enum dm_email_prep *prep, char *cause, size_t causelen)
+{
+    char err[200], from_addr[320], domain[256], msgid[320];
+    struct dm_email_request *req = NULL;
+
+    cause[0] = '\0';
+    if (strcmp(m->type, "subscription.used_while_suspended") == 0) {
+        /* Addressed to the application (webhook, outbox), not the subscriber. */
+        *prep = DM_EMAIL_NONE;
+        return NULL;
+    }
+    if (m->to == NULL || m->to[0] == '\0') {
+        /* Informational messages to someone without an address (erased)
+         * have no one to reach; a request or reminder must not count as
+         * delivered without reaching anyone. */
+        bool required = strcmp(m->type, dm_message_types[DM_MSG_REQUESTED]) == 0 ||
+                        strcmp(m->type, dm_message_types[DM_MSG_REMINDER]) == 0;
+        *prep = required ? DM_EMAIL_UNSENDABLE : DM_EMAIL_NONE;
+        snprintf(cause, causelen, "no email address in the payload");
+        return NULL;
+    }
+    if (!dm_email_address_ok(m->to)) {
+        *prep = DM_EMAIL_UNSENDABLE;
+        snprintf(cause, causelen, "unusable email address");
+        return NULL;
+    }
+    struct dm_message msg = {0};
+    char *message = NULL;
+    *prep = DM_EMAIL_NOT_NOW;
+    if (!dm_template_render(cfg->email.templates, m->locale, cfg->email.timezone, m->type, m->vars,
+                            m->nvars, &msg, err, sizeof err)) {
+        snprintf(cause, causelen, "%s", err);
+        goto out;
+    }
+    if (!dm_email_parse_from(cfg->email.from, from_addr, sizeof from_addr, domain, sizeof domain)) {
+        snprintf(cause, causelen, "email.from has no usable address");
+        goto out;
+    }
+    snprintf(msgid, sizeof msgid, "dormant.%s@%s", m->id, domain);
+    const struct dm_email_fields f = {
+        .from = cfg->email.from,
+        .to = m->to,
+        .subject = msg.subject,
+        .body = msg.text,
+        .html = msg.html,
+        .date = m->date,
+        .message_id = msgid,
+    };
+    message = dm_email_build(&f, err, sizeof err);
+    if (message == NULL) {
+        *prep = DM_EMAIL_UNSENDABLE;
+        snprintf(cause, causelen, "%s", err);
+        goto out;
+    }
+    req = dm_email_request_new(cfg, m->to, message, err, sizeof err);
+    if (req == NULL) {
+        snprintf(cause, causelen, "%s", err);
+        goto out;
+    }
+    *prep = DM_EMAIL_READY;
+out:
+    dm_message_free(&msg);
+    free(message);
+    return req;
 }

@@ -53,6 +53,40 @@ char *dm_email_quoted_printable(const char *text);
  * unfit (an address or header with a line break). */
 char *dm_email_build(const struct dm_email_fields *f, char *err, size_t errlen);
 
+struct dm_template_var;
+
+/* One outbox message, as the email channel needs it. */
+struct dm_email_message {
+    const char *id;   /* outbox id: Message-ID "dormant.<id>@<From's domain>" */
+    const char *type; /* message type, which picks the template */
+    const char *to;   /* the address the source holds now; NULL or "" when none */
+    const char *locale;
+    const char *date;                   /* RFC 5322 date-time of the attempt */
+    const struct dm_template_var *vars; /* what the templates may use */
+    size_t nvars;
+};
+
+/* What dm_email_prepare() found. */
+enum dm_email_prep {
+    DM_EMAIL_READY,      /* a transaction to start */
+    DM_EMAIL_NONE,       /* nothing to send, and nothing is owed: the
+                            channel counts as done (a message to the
+                            application; a notice to someone erased) */
+    DM_EMAIL_UNSENDABLE, /* a request or reminder with no usable address:
+                            permanent */
+    DM_EMAIL_NOT_NOW,    /* the templates or the From cannot make it now: retry */
+};
+
+/*
+ * Renders m from email.templates in its locale and email.timezone, builds
+ * the message and prepares its transaction (dm_email_request_new). Returns
+ * the request when prep is DM_EMAIL_READY, else NULL with cause (loggable:
+ * no address in it) saying why.
+ */
+struct dm_email_request *dm_email_prepare(const struct dm_config *cfg,
+                                          const struct dm_email_message *m,
+                                          enum dm_email_prep *prep, char *cause, size_t causelen);
+
 /* How one SMTP transaction ended. */
 enum dm_email_outcome {
     DM_EMAIL_SENT,     /* 250 after the message data */

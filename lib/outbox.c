@@ -3,9 +3,11 @@
 
 #include <event2/event.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -14,8 +16,11 @@
 #include "env.h"
 #include "log.h"
 #include "metrics.h"
+#include "outbox_outcome.h"
 #include "outbox_purge.h"
+#include "outbox_writer.h"
 #include "sql.h"
+#include "strbuf.h"
 #include "template.h"
 #include "transfer.h"
 #include "util.h"
@@ -27,19 +32,6 @@
 #define POLL_MIN_MS 20
 /* A claim lease outlives the slowest transfer by this margin. */
 #define LEASE_MARGIN_S 15
-/* Retry-After is honoured up to this many seconds. */
-#define RETRY_AFTER_MAX_S 86400
-
-/* What one channel's attempt came to. */
-enum ch_result {
-    CH_NONE,     /* not tried this round */
-    CH_OK,       /* 2xx / 250 (or nothing to send on this channel) */
-    CH_RETRY,    /* failed; try again after the channel's next delay */
-    CH_DEAD,     /* failed for good (SMTP 5xx, no usable address) */
-    CH_GONE,     /* webhook 410: the endpoint is disabled, the message waits */
-    CH_OPERATOR, /* refused for the operator's reasons (SMTP sender, relay,
-                    login): retried at the current delay, never counted */
-};
 
 /* Columns of the claim statement. */
 enum {
@@ -60,50 +52,36 @@ enum {
     C_LAST_ACTIVITY,
     C_RULE,
     C_REASON,
+    C_AFTER_AT, /* where the claim ended in outbox_due: next_attempt_at */
+    C_AFTER_ID, /* and id */
     C_COUNT,
 };
 
-/* Columns of a job's outcome (see lib/sql/outbox/outcome.sql). */
-enum {
-    OUT_ID,        /* outbox id */
-    OUT_DONE,      /* channels_done afterwards, a text[] literal */
-    OUT_DELIVERED, /* "t": every configured channel has delivered */
-    OUT_STATED,    /* deadline the message stated, or NULL */
-    OUT_DEAD,      /* "t": failed for good */
-    OUT_DELAY,     /* interval until the next attempt, or NULL (unchanged) */
-    OUT_ERROR,     /* last_error, or NULL (unchanged) */
-    OUT_CHANNEL,   /* channel that failed for good, for the event */
-    OUT_COUNTED,   /* "t": the round counts as a failed attempt */
-    OUT_COUNT,
-};
-
-/* Rows claimed at most, as a multiple of webhook.concurrency. */
-#define QUEUE_FACTOR 8
-
-/* Outcomes written in one statement at most. */
-#define OUTCOME_BATCH 500
+/* Rows claimed at most, as a multiple of webhook.concurrency, and the room
+ * (same unit) a claim waits for: a claim and an outcome statement cost
+ * about the same for 10 rows as for 100, so rows go in batches. */
+#define QUEUE_FACTOR 16
+#define CLAIM_FACTOR 4
 
 /* One claimed outbox row, from the claim until its outcome is written. */
 struct job {
-    struct job *prev, *next;
+    LIST_ENTRY(job) all;       /* in o->jobs from the claim to the outcome */
+    TAILQ_ENTRY(job) queued;   /* in o->queue until started */
+    struct dm_outcome_row row; /* the outcome, kept until written (so that it
+                                  can be sent again after a lost connection) */
     struct dm_outbox *o;
     char id[24];            /* outbox id, as text */
     char *type;             /* message type */
     int attempts;           /* failed attempts before this round */
     bool done[DM_CH_COUNT]; /* channels that have delivered (before or now) */
-    enum ch_result result[DM_CH_COUNT];
+    enum dm_ch_result result[DM_CH_COUNT];
     int64_t retry_after_s[DM_CH_COUNT]; /* server's Retry-After, -1 = none */
     char cause[DM_CH_COUNT][200];       /* why a channel failed */
     char *stated_deadline;              /* deadline put into the message, or NULL */
     int pending;                        /* transfers in flight */
     struct dm_webhook_request *wh;
     struct dm_email_request *em;
-    /* The outcome, one value per column of the outcome statement (index
-     * OUT_*), kept until written so that it can be sent again after a lost
-     * connection. NULL is SQL NULL. */
-    char *out[OUT_COUNT];
     bool dead;           /* the outcome makes the message dead */
-    struct job *wnext;   /* in o->queue, o->ready or o->writing */
     char *cols[C_COUNT]; /* the claimed row (NULL = SQL NULL), until started */
     int64_t claimed_ms;  /* dm_now_ms() at the claim */
 };
@@ -117,8 +95,13 @@ struct dm_outbox {
     struct dm_stmt sql_claim;
     struct dm_stmt sql_next_due;
     struct dm_stmt sql_release;
-    struct dm_stmt sql_outcome;
     struct dm_stmt sql_listen;
+    struct dm_writer *writer; /* outcomes, many a statement */
+    /* The position in outbox_due the next claim reads from, and when a
+     * claim last read from the head ("-infinity", "0"): see claim.sql. */
+    char after_at[64];
+    char after_id[24];
+    int64_t head_ms;
     bool claiming;     /* a claim statement is in flight */
     bool asking_next;  /* the next-due query is in flight */
     bool stopped;      /* dm_outbox_stop(): claim nothing new */
@@ -128,15 +111,13 @@ struct dm_outbox {
     char logged_cause[DM_CH_COUNT][160];
     char logged_id[DM_CH_COUNT][32];
     int64_t logged_ms[DM_CH_COUNT];
-    bool once_drain;  /* --once: report when nothing due is left */
-    bool drained;     /* the outbox_drained hook was called */
-    bool dry_logged;  /* the dry-run notice was logged */
-    struct job *jobs; /* claimed, not yet written back */
+    bool once_drain;       /* --once: report when nothing due is left */
+    bool drained;          /* the outbox_drained hook was called */
+    bool dry_logged;       /* the dry-run notice was logged */
+    LIST_HEAD(, job) jobs; /* claimed, not yet written back */
     int njobs;
-    struct job *queue;   /* claimed, not started yet, oldest first */
-    int running;         /* jobs started whose transfers have not all ended */
-    struct job *ready;   /* outcomes waiting to be written, oldest first */
-    struct job *writing; /* outcomes in the statement in flight */
+    TAILQ_HEAD(, job) queue; /* claimed, not started yet, oldest first */
+    int running;             /* jobs started whose transfers have not all ended */
 };
 
 static void claim(struct dm_outbox *o);
@@ -181,24 +162,21 @@ static void channel_array(bool have[DM_CH_COUNT], char *buf, size_t len)
 
 /* The parameters of each statement, in the order the calls pass them. */
 static const char *const release_params[] = {"me", "ids", NULL};
-static const char *const claim_params[] = {"me", "limit", "lease", "channels", "confirm", NULL};
+static const char *const claim_params[] = {"me",      "limit",    "lease",    "channels",
+                                           "confirm", "after_at", "after_id", NULL};
 static const char *const next_due_params[] = {"channels", NULL};
-/* "me", then one array per OUT_* column. */
-static const char *const outcome_params[] = {
-    "me", "ids", "done", "delivered", "stated", "dead", "delay", "err", "channel", "counted", NULL};
 
 static void build_sql(struct dm_outbox *o)
 {
     const struct dm_sql_names *n = o->env.names;
     dm_stmt_free(&o->sql_claim);
     dm_stmt_free(&o->sql_next_due);
-    dm_stmt_free(&o->sql_outcome);
     dm_stmt_free(&o->sql_release);
     dm_stmt_free(&o->sql_listen);
+    dm_writer_reconfigure(o->writer, n);
     dm_sql_render(&o->sql_release, dm_sql(DM_SQL_OUTBOX_RELEASE), n, release_params);
     dm_sql_render(&o->sql_claim, dm_sql(DM_SQL_OUTBOX_CLAIM), n, claim_params);
     dm_sql_render(&o->sql_next_due, dm_sql(DM_SQL_OUTBOX_NEXT_DUE), n, next_due_params);
-    dm_sql_render(&o->sql_outcome, dm_sql(DM_SQL_OUTBOX_OUTCOME), n, outcome_params);
     dm_sql_render(&o->sql_listen, dm_sql(DM_SQL_OUTBOX_LISTEN), n, NULL);
 }
 
@@ -226,33 +204,13 @@ static void job_free(struct job *j)
 {
     dm_webhook_request_free(j->wh);
     dm_email_request_free(j->em);
-    for (size_t i = 0; i < OUT_COUNT; i++)
-        free(j->out[i]);
+    for (size_t i = 0; i < DM_OUT_COUNT; i++)
+        free(j->row.cols[i]);
     for (size_t i = 0; i < C_COUNT; i++)
         free(j->cols[i]);
     free(j->type);
     free(j->stated_deadline);
     free(j);
-}
-
-static void list_remove(struct job **head, struct job *j)
-{
-    if (j->prev)
-        j->prev->next = j->next;
-    else
-        *head = j->next;
-    if (j->next)
-        j->next->prev = j->prev;
-    j->prev = j->next = NULL;
-}
-
-static void list_push(struct job **head, struct job *j)
-{
-    j->prev = NULL;
-    j->next = *head;
-    if (*head)
-        (*head)->prev = j;
-    *head = j;
 }
 
 /* --once: reports the end once nothing due is left and nothing is in flight. */
@@ -281,135 +239,35 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
     claim(arg);
 }
 
-/* Appends v to a PostgreSQL array literal: quoted, or NULL. */
-static void array_add(char **buf, size_t *len, size_t *cap, const char *v, bool first)
+/* Writes the outcomes that wait: a slot-full of them while every slot is
+ * busy (more are about to finish), any number once a slot is idle (nothing
+ * more may come soon). */
+static void flush(struct dm_outbox *o)
 {
-    size_t need = (v ? strlen(v) * 2 : 0) + 8;
-    if (*len + need + 2 > *cap) {
-        *cap = (*len + need + 2) * 2;
-        *buf = realloc(*buf, *cap);
-        if (*buf == NULL)
-            abort();
-    }
-    char *o = *buf + *len;
-    if (!first)
-        *o++ = ',';
-    if (v == NULL) {
-        memcpy(o, "NULL", 4);
-        o += 4;
-    } else {
-        *o++ = '"';
-        for (const char *p = v; *p; p++) {
-            if (*p == '"' || *p == '\\')
-                *o++ = '\\';
-            *o++ = *p;
-        }
-        *o++ = '"';
-    }
-    *o = '\0';
-    *len = (size_t)(o - *buf);
+    int cap = o->env.cfg->webhook.concurrency;
+    dm_writer_flush(o->writer, o->running < cap || o->stopped ? 0 : cap);
 }
 
-static void outcomes_written(void *arg, PGresult *res);
-
-/* Writes every ready outcome (up to OUTCOME_BATCH) in one statement, unless
- * one is already in flight: outcomes that finish meanwhile go in the next.
- * When the connection is down they wait for it. */
-static void flush_outcomes(struct dm_outbox *o)
-{
-    if (o->writing != NULL || o->ready == NULL || !dm_db_up(o->env.db))
-        return;
-    char *arrays[OUT_COUNT];
-    size_t len[OUT_COUNT], cap[OUT_COUNT];
-    for (int c = 0; c < OUT_COUNT; c++) {
-        cap[c] = 256;
-        arrays[c] = malloc(cap[c]);
-        if (arrays[c] == NULL)
-            abort();
-        strcpy(arrays[c], "{");
-        len[c] = 1;
-    }
-    struct job *batch = o->ready, *last = NULL;
-    int n = 0;
-    for (struct job *j = o->ready; j != NULL && n < OUTCOME_BATCH; j = j->wnext, n++) {
-        for (int c = 0; c < OUT_COUNT; c++)
-            array_add(&arrays[c], &len[c], &cap[c], j->out[c], n == 0);
-        last = j;
-    }
-    o->ready = last->wnext;
-    last->wnext = NULL;
-    const char *params[1 + OUT_COUNT];
-    params[0] = o->me;
-    for (int c = 0; c < OUT_COUNT; c++) {
-        arrays[c] = realloc(arrays[c], len[c] + 2);
-        if (arrays[c] == NULL)
-            abort();
-        strcpy(arrays[c] + len[c], "}");
-        params[1 + c] = arrays[c];
-    }
-    if (send_stmt(o, &o->sql_outcome, params, outcomes_written)) {
-        o->writing = batch;
-    } else {
-        last->wnext = o->ready;
-        o->ready = batch;
-    }
-    for (int c = 0; c < OUT_COUNT; c++)
-        free(arrays[c]);
-}
-
-/* Queues a job's outcome for writing. */
-static void write_outcome(struct job *j)
-{
-    struct dm_outbox *o = j->o;
-    struct job **tail = &o->ready;
-    while (*tail != NULL)
-        tail = &(*tail)->wnext;
-    j->wnext = NULL;
-    *tail = j;
-    flush_outcomes(o);
-}
-
-static void outcomes_written(void *arg, PGresult *res)
+/* The writer is done with a job's outcome. */
+static void row_done(void *arg, struct dm_outcome_row *row, enum dm_writer_result result)
 {
     struct dm_outbox *o = arg;
-    struct job *batch = o->writing;
-    o->writing = NULL;
+    struct job *j = (struct job *)((char *)row - offsetof(struct job, row));
+    if (result == DM_NOT_APPLIED)
+        dm_log_warning("outbox: the row was claimed again or closed before its outcome was "
+                       "recorded",
+                       DM_S("outbox_id", j->id));
+    else if (result == DM_WRITTEN && j->dead)
+        o->env.metrics->transitions[DM_T_DELIVERY_FAILED]++;
+    LIST_REMOVE(j, all);
+    o->njobs--;
+    job_free(j);
+}
 
-    if (res == NULL) {
-        /* Lost with the connection: it may or may not have committed. The
-         * statement only applies while our claim stands and the row is still
-         * open, so sending it again is safe; the state callback does. */
-        struct job *last = batch;
-        while (last->wnext != NULL)
-            last = last->wnext;
-        last->wnext = o->ready;
-        o->ready = batch;
-        return;
-    }
-    bool ok = dm_db_ok(res);
-    if (!ok)
-        dm_log_error("outbox: cannot record delivery outcomes; the messages will be retried",
-                     DM_S("error", dm_db_error(res)));
-    int rows = ok ? PQntuples(res) : 0;
-    while (batch != NULL) {
-        struct job *j = batch;
-        batch = j->wnext;
-        if (ok) {
-            bool applied = false;
-            for (int r = 0; r < rows && !applied; r++)
-                applied = strcmp(PQgetvalue(res, r, 0), j->id) == 0;
-            if (!applied)
-                dm_log_warning("outbox: the row was claimed again or closed before its "
-                               "outcome was recorded",
-                               DM_S("outbox_id", j->id));
-            else if (j->dead)
-                o->env.metrics->transitions[DM_T_DELIVERY_FAILED]++;
-        }
-        list_remove(&o->jobs, j);
-        o->njobs--;
-        job_free(j);
-    }
-    flush_outcomes(o);
+static void writer_idle(void *arg)
+{
+    struct dm_outbox *o = arg;
+    flush(o);
     claim(o);
     maybe_drained(o);
 }
@@ -429,98 +287,31 @@ static bool repeated(struct dm_outbox *o, int ch, const char *id, const char *ca
     return false;
 }
 
-/* Every transfer of the job has ended: decide the row's outcome and write
- * it in one statement. */
-static void job_finish(struct job *j)
+/* Counts a round in the metrics and logs each failed channel (a cause
+ * repeated for other messages within a minute only once). */
+static void report(struct job *j, const struct dm_outcome *oc)
 {
     struct dm_outbox *o = j->o;
-    const struct dm_config *cfg = o->env.cfg;
-    bool delivered = true, dead = false, count = false, any_ok = false;
-    int64_t delay_ms = -1;
-    char delay[128] = "", delay_human[128] = "", last_error[512] = "", dead_channel[16] = "";
-
     for (int ch = 0; ch < DM_CH_COUNT; ch++) {
-        if (j->result[ch] == CH_OK) {
-            j->done[ch] = true;
-            any_ok = true;
-        }
-        if (configured(o, ch) && !j->done[ch])
-            delivered = false;
-    }
-    for (int ch = 0; ch < DM_CH_COUNT; ch++) {
-        enum ch_result r = j->result[ch];
-        if (r == CH_NONE || r == CH_OK)
+        enum dm_ch_result r = j->result[ch];
+        if (r == DM_CH_NONE)
             continue;
-        size_t n = strlen(last_error);
-        snprintf(last_error + n, sizeof last_error - n, "%s%s: %s", n ? "; " : "",
-                 dm_channel_names[ch], j->cause[ch]);
-        if (r == CH_GONE)
-            continue;
-        const struct dm_interval_list *list =
-            ch == DM_CH_WEBHOOK ? &cfg->webhook.retry : &cfg->email.retry;
-        if (r == CH_OPERATOR) {
-            size_t i = (size_t)j->attempts < list->n ? (size_t)j->attempts : list->n - 1;
-            if (dm_interval_ms(&list->items[i]) > delay_ms) {
-                delay_ms = dm_interval_ms(&list->items[i]);
-                dm_interval_sql(&list->items[i], delay, sizeof delay);
-            }
-            continue;
-        }
-        count = true;
-        if (r == CH_DEAD) {
-            dead = true;
-            snprintf(dead_channel, sizeof dead_channel, "%s", dm_channel_names[ch]);
-            continue;
-        }
-        if ((size_t)j->attempts >= list->n) {
-            dead = true;
-            snprintf(dead_channel, sizeof dead_channel, "%s", dm_channel_names[ch]);
-            continue;
-        }
-        int64_t ms;
-        char d[128], human[128];
-        if (j->retry_after_s[ch] >= 0) {
-            int64_t s =
-                j->retry_after_s[ch] > RETRY_AFTER_MAX_S ? RETRY_AFTER_MAX_S : j->retry_after_s[ch];
-            ms = s * 1000;
-            snprintf(d, sizeof d, "%" PRId64 " second%s", s, s == 1 ? "" : "s");
-            snprintf(human, sizeof human, "%s", d);
-        } else {
-            ms = dm_interval_ms(&list->items[j->attempts]);
-            dm_interval_sql(&list->items[j->attempts], d, sizeof d);
-            dm_interval_human(&list->items[j->attempts], human, sizeof human);
-        }
-        if (ms > delay_ms) {
-            delay_ms = ms;
-            snprintf(delay, sizeof delay, "%s", d);
-            snprintf(delay_human, sizeof delay_human, "%s", human);
-        }
-    }
-    if (delivered)
-        dead = false;
-
-    /* Metrics and one log line per failed channel. */
-    for (int ch = 0; ch < DM_CH_COUNT; ch++) {
-        enum ch_result r = j->result[ch];
-        if (r == CH_NONE)
-            continue;
-        if (r == CH_OK) {
+        if (r == DM_CH_OK) {
             o->env.metrics->deliveries[ch][DM_DLV_DELIVERED]++;
             continue;
         }
-        enum dm_delivery_outcome oc = dead ? DM_DLV_DEAD : DM_DLV_RETRY;
-        o->env.metrics->deliveries[ch][oc]++;
-        if (r == CH_GONE)
+        o->env.metrics->deliveries[ch][oc->dead ? DM_DLV_DEAD : DM_DLV_RETRY]++;
+        if (r == DM_CH_GONE)
             continue; /* logged once when the endpoint was disabled */
-        if (!dead && repeated(o, ch, j->id, j->cause[ch]))
+        if (!oc->dead && repeated(o, ch, j->id, j->cause[ch]))
             continue; /* the same cause was just logged for another message */
-        if (r == CH_OPERATOR)
+        if (r == DM_CH_OPERATOR)
             dm_log_error("the mail relay refused the message for a reason that is the "
                          "operator's to fix (sender, relaying, login): it waits and is retried",
                          DM_S("outbox_id", j->id), DM_S("channel", dm_channel_names[ch]),
-                         DM_S("cause", j->cause[ch]), DM_S("retry_in", delay_human),
+                         DM_S("cause", j->cause[ch]), DM_S("retry_in", oc->delay_human),
                          DM_S("repeats", "other messages failing so are not logged for a minute"));
-        else if (dead)
+        else if (oc->dead)
             dm_log_error("delivery failed for good: message dead", DM_S("outbox_id", j->id),
                          DM_S("channel", dm_channel_names[ch]), DM_S("type", j->type),
                          DM_S("cause", j->cause[ch]), DM_I("attempts", j->attempts + 1));
@@ -528,25 +319,50 @@ static void job_finish(struct job *j)
             dm_log_warning(
                 "delivery failed, will retry", DM_S("outbox_id", j->id),
                 DM_S("channel", dm_channel_names[ch]), DM_S("cause", j->cause[ch]),
-                DM_I("attempt", j->attempts + 1), DM_S("retry_in", delay_human),
+                DM_I("attempt", j->attempts + 1), DM_S("retry_in", oc->delay_human),
                 DM_S("repeats", "other messages failing so are not logged for a minute"));
     }
+}
+
+/* Every transfer of the job has ended: decide the row's outcome and write
+ * it in one statement. */
+static void job_finish(struct job *j)
+{
+    struct dm_outbox *o = j->o;
+    const struct dm_config *cfg = o->env.cfg;
+    struct dm_round r = {.attempts = j->attempts};
+    struct dm_outcome oc;
+
+    for (int ch = 0; ch < DM_CH_COUNT; ch++) {
+        r.configured[ch] = configured(o, ch);
+        r.done[ch] = j->done[ch];
+        r.result[ch] = j->result[ch];
+        r.retry_after_s[ch] = j->retry_after_s[ch];
+        r.cause[ch] = j->cause[ch];
+    }
+    r.retry[DM_CH_WEBHOOK] = &cfg->webhook.retry;
+    r.retry[DM_CH_EMAIL] = &cfg->email.retry;
+    dm_outcome_decide(&r, &oc);
+    memcpy(j->done, oc.done, sizeof j->done);
+    bool delivered = oc.delivered, dead = oc.dead;
+    report(j, &oc);
     if (delivered)
         dm_log_debug("delivered", DM_S("outbox_id", j->id), DM_S("type", j->type));
 
     char done[64];
     channel_array(j->done, done, sizeof done);
     j->dead = dead;
-    j->out[OUT_ID] = dm_xstrdup(j->id);
-    j->out[OUT_DONE] = dm_xstrdup(done);
-    j->out[OUT_DELIVERED] = dm_xstrdup(delivered ? "t" : "f");
-    j->out[OUT_STATED] = any_ok && j->stated_deadline ? dm_xstrdup(j->stated_deadline) : NULL;
-    j->out[OUT_DEAD] = dm_xstrdup(dead ? "t" : "f");
-    j->out[OUT_DELAY] = !delivered && !dead && delay_ms >= 0 ? dm_xstrdup(delay) : NULL;
-    j->out[OUT_ERROR] = last_error[0] ? dm_xstrdup(last_error) : NULL;
-    j->out[OUT_CHANNEL] = dm_xstrdup(dead_channel);
-    j->out[OUT_COUNTED] = dm_xstrdup(count ? "t" : "f");
-    write_outcome(j);
+    j->row.cols[DM_OUT_ID] = dm_xstrdup(j->id);
+    j->row.cols[DM_OUT_DONE] = dm_xstrdup(done);
+    j->row.cols[DM_OUT_DELIVERED] = dm_xstrdup(delivered ? "t" : "f");
+    j->row.cols[DM_OUT_STATED] =
+        oc.any_ok && j->stated_deadline ? dm_xstrdup(j->stated_deadline) : NULL;
+    j->row.cols[DM_OUT_DEAD] = dm_xstrdup(dead ? "t" : "f");
+    j->row.cols[DM_OUT_DELAY] = oc.delayed ? dm_xstrdup(oc.delay) : NULL;
+    j->row.cols[DM_OUT_ERROR] = oc.last_error[0] ? dm_xstrdup(oc.last_error) : NULL;
+    j->row.cols[DM_OUT_CHANNEL] = dm_xstrdup(oc.dead_channel);
+    j->row.cols[DM_OUT_COUNTED] = dm_xstrdup(oc.counted ? "t" : "f");
+    dm_writer_add(o->writer, &j->row);
 }
 
 static void pump(struct dm_outbox *o);
@@ -559,6 +375,7 @@ static void transfer_ended(struct job *j)
     o->running--;
     job_finish(j);
     pump(o);
+    flush(o); /* after pump, which may have refilled the slot */
 }
 
 static void webhook_done(void *arg, CURL *easy, CURLcode rc)
@@ -571,14 +388,14 @@ static void webhook_done(void *arg, CURL *easy, CURLcode rc)
     switch (dm_webhook_result(j->wh, rc, &status, &ra, j->cause[DM_CH_WEBHOOK],
                               sizeof j->cause[DM_CH_WEBHOOK])) {
     case DM_WH_DELIVERED:
-        j->result[DM_CH_WEBHOOK] = CH_OK;
+        j->result[DM_CH_WEBHOOK] = DM_CH_OK;
         break;
     case DM_WH_RETRY:
-        j->result[DM_CH_WEBHOOK] = CH_RETRY;
+        j->result[DM_CH_WEBHOOK] = DM_CH_RETRY;
         j->retry_after_s[DM_CH_WEBHOOK] = ra;
         break;
     case DM_WH_GONE:
-        j->result[DM_CH_WEBHOOK] = CH_GONE;
+        j->result[DM_CH_WEBHOOK] = DM_CH_GONE;
         if (!o->webhook_gone)
             dm_log_error("webhook endpoint answered 410 Gone: webhook delivery disabled until "
                          "the configuration is reloaded (fix webhook.url, then reload)",
@@ -602,16 +419,16 @@ static void email_done(void *arg, CURL *easy, CURLcode rc)
 
     switch (dm_email_result(j->em, rc, j->cause[DM_CH_EMAIL], sizeof j->cause[DM_CH_EMAIL])) {
     case DM_EMAIL_SENT:
-        j->result[DM_CH_EMAIL] = CH_OK;
+        j->result[DM_CH_EMAIL] = DM_CH_OK;
         break;
     case DM_EMAIL_RETRY:
-        j->result[DM_CH_EMAIL] = CH_RETRY;
+        j->result[DM_CH_EMAIL] = DM_CH_RETRY;
         break;
     case DM_EMAIL_OPERATOR:
-        j->result[DM_CH_EMAIL] = CH_OPERATOR;
+        j->result[DM_CH_EMAIL] = DM_CH_OPERATOR;
         break;
     case DM_EMAIL_REJECTED:
-        j->result[DM_CH_EMAIL] = CH_DEAD;
+        j->result[DM_CH_EMAIL] = DM_CH_DEAD;
         break;
     }
     dm_email_request_free(j->em);
@@ -628,31 +445,6 @@ static const char *jcol(const struct job *j, int c)
  * there is nothing that can be sent. */
 static bool email_prepare(struct job *j)
 {
-    const struct dm_config *cfg = j->o->env.cfg;
-    const char *to = jcol(j, C_EMAIL);
-    const char *locale = jcol(j, C_LOCALE);
-    char err[200], from_addr[320], domain[256], msgid[320];
-
-    if (strcmp(j->type, "subscription.used_while_suspended") == 0) {
-        /* Addressed to the application (webhook, outbox), not the subscriber. */
-        j->result[DM_CH_EMAIL] = CH_OK;
-        return false;
-    }
-    if (to == NULL || to[0] == '\0') {
-        /* Informational messages to someone without an address (erased)
-         * have no one to reach; a request or reminder must not count as
-         * delivered without reaching anyone. */
-        bool required = strcmp(j->type, dm_message_types[DM_MSG_REQUESTED]) == 0 ||
-                        strcmp(j->type, dm_message_types[DM_MSG_REMINDER]) == 0;
-        j->result[DM_CH_EMAIL] = required ? CH_DEAD : CH_OK;
-        snprintf(j->cause[DM_CH_EMAIL], sizeof j->cause[0], "no email address in the payload");
-        return false;
-    }
-    if (!dm_email_address_ok(to)) {
-        j->result[DM_CH_EMAIL] = CH_DEAD;
-        snprintf(j->cause[DM_CH_EMAIL], sizeof j->cause[0], "unusable email address");
-        return false;
-    }
     const struct dm_template_var vars[] = {
         {"subscriber_id", jcol(j, C_SUBSCRIBER)},
         {"confirm_url", jcol(j, C_CONFIRM_URL)},
@@ -662,47 +454,26 @@ static bool email_prepare(struct job *j)
         {"reason", jcol(j, C_REASON)},
         {"type", j->type},
     };
-    struct dm_message m = {0};
-    char *message = NULL;
-    bool ok = false;
-    if (!dm_template_render(cfg->email.templates, locale, cfg->email.timezone, j->type, vars,
-                            sizeof vars / sizeof vars[0], &m, err, sizeof err)) {
-        j->result[DM_CH_EMAIL] = CH_RETRY;
-        snprintf(j->cause[DM_CH_EMAIL], sizeof j->cause[0], "%s", err);
-        goto out;
-    }
-    if (!dm_email_parse_from(cfg->email.from, from_addr, sizeof from_addr, domain, sizeof domain)) {
-        j->result[DM_CH_EMAIL] = CH_RETRY;
-        snprintf(j->cause[DM_CH_EMAIL], sizeof j->cause[0], "email.from has no usable address");
-        goto out;
-    }
-    snprintf(msgid, sizeof msgid, "dormant.%s@%s", j->id, domain);
-    const struct dm_email_fields f = {
-        .from = cfg->email.from,
-        .to = to,
-        .subject = m.subject,
-        .body = m.text,
-        .html = m.html,
+    const struct dm_email_message m = {
+        .id = j->id,
+        .type = j->type,
+        .to = jcol(j, C_EMAIL),
+        .locale = jcol(j, C_LOCALE),
         .date = jcol(j, C_DATE),
-        .message_id = msgid,
+        .vars = vars,
+        .nvars = sizeof vars / sizeof vars[0],
     };
-    message = dm_email_build(&f, err, sizeof err);
-    if (message == NULL) {
-        j->result[DM_CH_EMAIL] = CH_DEAD;
-        snprintf(j->cause[DM_CH_EMAIL], sizeof j->cause[0], "%s", err);
-        goto out;
-    }
-    j->em = dm_email_request_new(cfg, to, message, err, sizeof err);
-    if (j->em == NULL) {
-        j->result[DM_CH_EMAIL] = CH_RETRY;
-        snprintf(j->cause[DM_CH_EMAIL], sizeof j->cause[0], "%s", err);
-        goto out;
-    }
-    ok = true;
-out:
-    dm_message_free(&m);
-    free(message);
-    return ok;
+    static const enum dm_ch_result results[] = {
+        [DM_EMAIL_READY] = DM_CH_NONE,
+        [DM_EMAIL_NONE] = DM_CH_OK,
+        [DM_EMAIL_UNSENDABLE] = DM_CH_DEAD,
+        [DM_EMAIL_NOT_NOW] = DM_CH_RETRY,
+    };
+    enum dm_email_prep prep;
+    j->em = dm_email_prepare(j->o->env.cfg, &m, &prep, j->cause[DM_CH_EMAIL],
+                             sizeof j->cause[DM_CH_EMAIL]);
+    j->result[DM_CH_EMAIL] = results[prep];
+    return j->em != NULL;
 }
 
 /* Starts the deliveries of one claimed row on every active channel that has
@@ -723,7 +494,7 @@ static void job_start(struct job *j)
             dm_transfers_add(o->transfers, dm_webhook_easy(j->wh), webhook_done, j)) {
             j->pending++;
         } else {
-            j->result[DM_CH_WEBHOOK] = CH_RETRY;
+            j->result[DM_CH_WEBHOOK] = DM_CH_RETRY;
             snprintf(j->cause[DM_CH_WEBHOOK], sizeof j->cause[0], "cannot start the request");
         }
     }
@@ -731,7 +502,7 @@ static void job_start(struct job *j)
         if (dm_transfers_add(o->transfers, dm_email_easy(j->em), email_done, j)) {
             j->pending++;
         } else {
-            j->result[DM_CH_EMAIL] = CH_RETRY;
+            j->result[DM_CH_EMAIL] = DM_CH_RETRY;
             snprintf(j->cause[DM_CH_EMAIL], sizeof j->cause[0], "cannot start the transaction");
         }
     }
@@ -753,39 +524,33 @@ static void release_cb(void *arg, PGresult *res)
  * claim too old to start safely): they stay due for any instance. */
 static void release_queue(struct dm_outbox *o, bool all)
 {
-    char *ids = NULL;
-    size_t len = 0, cap = 0;
-    int n = 0;
+    struct dm_strbuf ids = {0};
     int64_t now = dm_now_ms();
     int64_t max_age = dm_interval_ms(&o->env.cfg->webhook.timeout);
-    struct job **pp = &o->queue;
-    while (*pp != NULL) {
-        struct job *j = *pp;
-        if (!all && now - j->claimed_ms <= max_age) {
-            pp = &j->wnext;
+    struct job *j, *next;
+    for (j = TAILQ_FIRST(&o->queue); j != NULL; j = next) {
+        next = TAILQ_NEXT(j, queued);
+        if (!all && now - j->claimed_ms <= max_age)
             continue;
-        }
-        *pp = j->wnext;
-        array_add(&ids, &len, &cap, j->id, n == 0);
-        n++;
-        list_remove(&o->jobs, j);
+        TAILQ_REMOVE(&o->queue, j, queued);
+        dm_strbuf_printf(&ids, "%s%s", ids.len ? "," : "{", j->id);
+        LIST_REMOVE(j, all);
         o->njobs--;
         job_free(j);
     }
-    if (n == 0)
+    if (ids.len == 0)
         return;
-    char *lit = dm_xasprintf("{%s}", ids);
-    const char *params[] = {o->me, lit};
+    dm_strbuf_str(&ids, "}");
+    const char *params[] = {o->me, ids.s};
     if (!send_stmt(o, &o->sql_release, params, release_cb))
         dm_log_warning("outbox: cannot release claims now; they expire on their own");
-    free(lit);
-    free(ids);
+    free(ids.s);
 }
 
 /* Starts queued rows while delivery slots are free. */
 static void pump(struct dm_outbox *o)
 {
-    if (o->queue == NULL)
+    if (TAILQ_EMPTY(&o->queue))
         return;
     if (paused(o) || dry_run(o) || o->stopped ||
         (!active(o, DM_CH_WEBHOOK) && !active(o, DM_CH_EMAIL))) {
@@ -793,10 +558,9 @@ static void pump(struct dm_outbox *o)
         return;
     }
     release_queue(o, false);
-    while (o->queue != NULL && o->running < o->env.cfg->webhook.concurrency) {
-        struct job *j = o->queue;
-        o->queue = j->wnext;
-        j->wnext = NULL;
+    while (!TAILQ_EMPTY(&o->queue) && o->running < o->env.cfg->webhook.concurrency) {
+        struct job *j = TAILQ_FIRST(&o->queue);
+        TAILQ_REMOVE(&o->queue, j, queued);
         job_start(j);
     }
     claim(o); /* refill the queue before it runs dry */
@@ -821,12 +585,9 @@ static void job_claimed(struct dm_outbox *o, const PGresult *res, int row)
     for (int ch = 0; ch < DM_CH_COUNT; ch++)
         j->retry_after_s[ch] = -1;
     j->claimed_ms = dm_now_ms();
-    list_push(&o->jobs, j);
+    LIST_INSERT_HEAD(&o->jobs, j, all);
     o->njobs++;
-    struct job **tail = &o->queue;
-    while (*tail != NULL)
-        tail = &(*tail)->wnext;
-    *tail = j;
+    TAILQ_INSERT_TAIL(&o->queue, j, queued);
 }
 
 static void next_due_cb(void *arg, PGresult *res)
@@ -877,6 +638,10 @@ static void claim_cb(void *arg, PGresult *res)
     int n = PQntuples(res);
     if (n > 0)
         dm_log_debug("outbox: claimed", DM_I("messages", n));
+    if (n > 0) {
+        snprintf(o->after_at, sizeof o->after_at, "%s", PQgetvalue(res, 0, C_AFTER_AT));
+        snprintf(o->after_id, sizeof o->after_id, "%s", PQgetvalue(res, 0, C_AFTER_ID));
+    }
     for (int i = 0; i < n; i++)
         job_claimed(o, res, i);
     pump(o);
@@ -886,6 +651,14 @@ static void claim_cb(void *arg, PGresult *res)
     }
     ask_next_due(o);
     maybe_drained(o);
+}
+
+/* Makes the next claim read outbox_due from its head. */
+static void from_head(struct dm_outbox *o)
+{
+    snprintf(o->after_at, sizeof o->after_at, "-infinity");
+    snprintf(o->after_id, sizeof o->after_id, "0");
+    o->head_ms = dm_now_ms();
 }
 
 /* Claims as many due rows as free delivery slots, unless deliveries are
@@ -918,24 +691,28 @@ static void claim(struct dm_outbox *o)
     if (!dm_db_up(o->env.db))
         return; /* the state callback claims when it comes up */
     /* Claim ahead of the free slots, so that claims and outcome writes (a
-     * round trip each) are shared by many deliveries; wait until a slot-full
-     * of room is free rather than claim rows one at a time. */
+     * round trip each) are shared by many deliveries; wait until a few
+     * slot-fulls of room are free rather than claim rows one at a time. */
     int cap = cfg->webhook.concurrency;
     int room = QUEUE_FACTOR * cap - o->njobs;
-    if (room <= 0 || (o->njobs > 0 && room < cap))
+    if (room <= 0 || (o->njobs > 0 && room < CLAIM_FACTOR * cap))
         return;
     active_array(o, chans, sizeof chans);
     lease(o, lease_s, sizeof lease_s);
     dm_interval_sql(&cfg->policy.confirm_within, within, sizeof within);
     snprintf(limit, sizeof limit, "%d", room);
-    const char *params[] = {o->me, limit, lease_s, chans, within};
+    if (dm_now_ms() - o->head_ms >= POLL_MAX_MS)
+        from_head(o);
+    const char *params[] = {o->me, limit, lease_s, chans, within, o->after_at, o->after_id};
     if (send_stmt(o, &o->sql_claim, params, claim_cb))
         o->claiming = true;
 }
 
 static void on_notify(void *arg, const char *channel, const char *payload)
 {
-    claim(arg);
+    struct dm_outbox *o = arg;
+    o->head_ms = 0; /* new messages may sit before the position */
+    claim(o);
 }
 
 static void listen_cb(void *arg, PGresult *res)
@@ -951,8 +728,9 @@ static void on_state(void *arg, bool up)
         return;
     if (!o->env.once && !send_stmt(o, &o->sql_listen, NULL, listen_cb))
         return;
+    o->head_ms = 0;
     /* Outcomes that could not be written while the connection was down. */
-    flush_outcomes(o);
+    dm_writer_flush(o->writer, 0);
     claim(o);
 }
 
@@ -966,6 +744,9 @@ struct dm_outbox *dm_outbox_new(const struct dm_env *env)
     o->transfers = dm_transfers_new(env->base, env->cfg->webhook.concurrency + 4);
     o->timer = evtimer_new(env->base, timer_cb, o);
     o->purge = dm_purge_new(env);
+    o->writer = dm_writer_new(env->db, o->me, row_done, writer_idle, o);
+    LIST_INIT(&o->jobs);
+    TAILQ_INIT(&o->queue);
     build_sql(o);
     dm_db_on_state(env->db, on_state, o);
     dm_db_on_notify(env->db, on_notify, o);
@@ -985,6 +766,7 @@ void dm_outbox_reconfigure(struct dm_outbox *o, const struct dm_config *cfg,
     o->webhook_gone = false;
     o->env.metrics->endpoint_disabled[DM_CH_WEBHOOK] = false;
     o->dry_logged = false;
+    o->head_ms = 0;
     dm_purge_reconfigure(o->purge, cfg, names);
     build_sql(o);
     claim(o);
@@ -1021,15 +803,15 @@ void dm_outbox_free(struct dm_outbox *o)
         return;
     dm_transfers_free(o->transfers);
     dm_purge_free(o->purge);
-    while (o->jobs != NULL) {
-        struct job *j = o->jobs;
-        list_remove(&o->jobs, j);
+    dm_writer_free(o->writer);
+    while (!LIST_EMPTY(&o->jobs)) {
+        struct job *j = LIST_FIRST(&o->jobs);
+        LIST_REMOVE(j, all);
         job_free(j);
     }
     event_free(o->timer);
     dm_stmt_free(&o->sql_claim);
     dm_stmt_free(&o->sql_next_due);
-    dm_stmt_free(&o->sql_outcome);
     dm_stmt_free(&o->sql_release);
     dm_stmt_free(&o->sql_listen);
     free(o);

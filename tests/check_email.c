@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "email.h"
+#include "template.h"
 #include "testlib.h"
 
 START_TEST(test_addresses)
@@ -328,6 +330,58 @@ START_TEST(test_build_alternative)
 }
 END_TEST
 
+/* Preparing an outbox message: who gets nothing, who cannot be reached, and
+ * a real message otherwise. */
+START_TEST(test_prepare)
+{
+    struct dm_config cfg = {0};
+    cfg.email.smtp_url = "smtp://127.0.0.1:1";
+    cfg.email.from = "Example <no-reply@example.com>";
+    cfg.email.username = cfg.email.password = cfg.email.password_file = "";
+    cfg.email.templates = DM_SOURCE_DIR "/etc/templates";
+    cfg.email.timezone = "UTC";
+    const struct dm_template_var vars[] = {
+        {"subscriber_id", "7"},
+        {"confirm_url", "https://x.example/c/TOKEN"},
+        {"deadline", "2026-12-29T00:00:00Z"},
+        {"type", "confirmation.requested"},
+    };
+    struct dm_email_message m = {.id = "42",
+                                 .type = "confirmation.requested",
+                                 .to = "user7@example.com",
+                                 .locale = "en",
+                                 .date = "Sun, 29 Nov 2026 07:00:00 +0000",
+                                 .vars = vars,
+                                 .nvars = sizeof vars / sizeof vars[0]};
+    enum dm_email_prep prep;
+    char cause[200];
+    struct dm_email_request *r = dm_email_prepare(&cfg, &m, &prep, cause, sizeof cause);
+    ck_assert_msg(prep == DM_EMAIL_READY, "%s", cause);
+    ck_assert_ptr_nonnull(r);
+    dm_email_request_free(r);
+
+    m.to = "";
+    ck_assert_ptr_null(dm_email_prepare(&cfg, &m, &prep, cause, sizeof cause));
+    ck_assert_int_eq(prep, DM_EMAIL_UNSENDABLE); /* a request must reach someone */
+    ck_assert_str_eq(cause, "no email address in the payload");
+    m.type = "subscription.suspended";
+    ck_assert_ptr_null(dm_email_prepare(&cfg, &m, &prep, cause, sizeof cause));
+    ck_assert_int_eq(prep, DM_EMAIL_NONE); /* a notice to someone erased */
+    m.to = "two@at@example.com";
+    ck_assert_ptr_null(dm_email_prepare(&cfg, &m, &prep, cause, sizeof cause));
+    ck_assert_int_eq(prep, DM_EMAIL_UNSENDABLE);
+    ck_assert_ptr_null(strstr(cause, "two@at"));
+    m.type = "subscription.used_while_suspended"; /* for the application */
+    ck_assert_ptr_null(dm_email_prepare(&cfg, &m, &prep, cause, sizeof cause));
+    ck_assert_int_eq(prep, DM_EMAIL_NONE);
+    m.type = "confirmation.requested";
+    m.to = "user7@example.com";
+    cfg.email.from = "nobody";
+    ck_assert_ptr_null(dm_email_prepare(&cfg, &m, &prep, cause, sizeof cause));
+    ck_assert_int_eq(prep, DM_EMAIL_NOT_NOW);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("email");
@@ -341,6 +395,7 @@ int main(void)
     tcase_add_test(tc, test_build_message);
     tcase_add_test(tc, test_from_display_names);
     tcase_add_test(tc, test_build_alternative);
+    tcase_add_test(tc, test_prepare);
     suite_add_tcase(s, tc);
     return dm_test_run(s);
 }

@@ -137,57 +137,86 @@ CREATE FUNCTION {S}.deadline_end(t timestamptz, period interval) RETURNS timesta
               ELSE date_trunc('second', t - interval '1 microsecond') + interval '1 second' END
     FROM (SELECT coalesce((SELECT message_zone FROM {S}.control LIMIT 1), 'UTC') AS zone) z
 $fn$;
--- The trigger runs as the schema's owner (SECURITY DEFINER), so that the
--- application's mailer needs the right to acknowledge a message and nothing
--- on dormant's other tables.
+-- A delivery, by a built-in channel (outbox/outcome.sql) or by the
+-- application's mailer acknowledging a row, is recorded once per statement
+-- for every row it delivered, set-based: a "delivered" event each; a
+-- request starts the grace period (the deadline is the later of delivery
+-- plus the confirmation period and the deadline the message stated, at the
+-- end of its day, and the reminder offsets in force stay with it); a
+-- reminder delivered later than deadline - r moves the deadline to delivery
+-- + r (the end of its day) and schedules the next.
+-- A statement that delivers nothing (a claim, a retry) costs one scan of
+-- its own transition rows. The trigger runs as the schema's owner (SECURITY
+-- DEFINER), so that the application's mailer needs the right to acknowledge
+-- a message and nothing on dormant's other tables. (Transition tables
+-- cannot go with UPDATE OF a column list, hence every UPDATE.)
+DROP TRIGGER outbox_delivered ON {S}.outbox;
 CREATE OR REPLACE FUNCTION {S}.outbox_delivered() RETURNS trigger LANGUAGE plpgsql
   SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
-DECLARE
-  dl timestamptz;
-  cw interval;
-  rem interval[];
 BEGIN
-  IF NEW.delivered_at IS NOT NULL AND OLD.delivered_at IS NULL THEN
-    INSERT INTO {S}.event (subscriber_id, kind, cycle, actor, detail)
-    VALUES (NEW.subscriber_id, 'delivered', NEW.cycle, 'daemon',
-            jsonb_build_object('outbox_id', NEW.id, 'type', NEW.type,
-              'channel', CASE WHEN cardinality(NEW.channels_done) = 0 THEN 'outbox'
-                              ELSE array_to_string(NEW.channels_done, ',') END,
-              'at', NEW.delivered_at));
-    IF NEW.type = 'confirmation.requested' THEN
-      SELECT c.confirm_within, ARRAY(SELECT r FROM unnest(c.reminders) r ORDER BY r DESC)
-        INTO cw, rem FROM {S}.control c;
-      dl := {S}.deadline_end(GREATEST(NEW.delivered_at + cw,
-                                      (NEW.payload #>> '{data,deadline}')::timestamptz), cw);
-      UPDATE {S}.account a
-         SET delivered_at = NEW.delivered_at, deadline = dl,
-             confirm_within = cw, reminders = rem, reminders_sent = 0,
-             reminder_outbox_id = NULL, next_reminder_at = dl - rem[1],
-             updated_at = now()
-       WHERE a.subscriber_id = NEW.subscriber_id AND a.request_outbox_id = NEW.id
-         AND a.state = 'pending' AND a.delivered_at IS NULL;
-    ELSIF NEW.type = 'confirmation.reminder' THEN
-      -- Delivered later than deadline - r: the deadline moves to delivery +
-      -- r, to the end of its day; never earlier than the one this reminder
-      -- stated.
-      UPDATE {S}.account a
-         SET deadline = m.dl, next_reminder_at = m.dl - a.reminders[a.reminders_sent + 1],
-             reminder_outbox_id = NULL, updated_at = now()
-        FROM (SELECT GREATEST(b.deadline, (NEW.payload #>> '{data,deadline}')::timestamptz,
-                              {S}.deadline_end(NEW.delivered_at + b.reminders[b.reminders_sent],
-                                               b.confirm_within)) AS dl
-                FROM {S}.account b
-               WHERE b.subscriber_id = NEW.subscriber_id AND b.reminder_outbox_id = NEW.id) m
-       WHERE a.subscriber_id = NEW.subscriber_id AND a.reminder_outbox_id = NEW.id
-         AND a.state = 'pending';
-    END IF;
-    IF NEW.payload IS NOT NULL THEN
-      NEW.payload := NEW.payload #- '{data,confirm_url}';
-    END IF;
+  INSERT INTO {S}.event (subscriber_id, kind, cycle, actor, detail)
+  SELECT n.subscriber_id, 'delivered', n.cycle, 'daemon',
+         jsonb_build_object('outbox_id', n.id, 'type', n.type,
+           'channel', CASE WHEN cardinality(n.channels_done) = 0 THEN 'outbox'
+                           ELSE array_to_string(n.channels_done, ',') END,
+           'at', n.delivered_at)
+    FROM new_rows n JOIN old_rows o ON o.id = n.id
+   WHERE n.delivered_at IS NOT NULL AND o.delivered_at IS NULL
+   ORDER BY n.id;
+  IF NOT FOUND THEN
+    RETURN NULL;
   END IF;
+  UPDATE {S}.account a
+     SET delivered_at = d.delivered_at, deadline = d.dl, confirm_within = d.cw,
+         reminders = d.rem, reminders_sent = 0, reminder_outbox_id = NULL,
+         next_reminder_at = d.dl - d.rem[1], updated_at = now()
+    FROM (SELECT n.id, n.subscriber_id, n.delivered_at, c.cw, c.rem,
+                 {S}.deadline_end(GREATEST(n.delivered_at + c.cw,
+                                           (n.payload #>> '{data,deadline}')::timestamptz),
+                                  c.cw) AS dl
+            FROM new_rows n JOIN old_rows o ON o.id = n.id
+           CROSS JOIN (SELECT confirm_within AS cw,
+                              ARRAY(SELECT r FROM unnest(reminders) r ORDER BY r DESC) AS rem
+                         FROM {S}.control LIMIT 1) c
+           WHERE n.delivered_at IS NOT NULL AND o.delivered_at IS NULL
+             AND n.type = 'confirmation.requested') d
+   WHERE a.subscriber_id = d.subscriber_id AND a.request_outbox_id = d.id
+     AND a.state = 'pending' AND a.delivered_at IS NULL;
+  -- Delivered later than deadline - r: the deadline moves to delivery + r,
+  -- to the end of its day; never earlier than the one this reminder stated.
+  UPDATE {S}.account a
+     SET deadline = d.dl, next_reminder_at = d.dl - a.reminders[a.reminders_sent + 1],
+         reminder_outbox_id = NULL, updated_at = now()
+    FROM (SELECT n.id, n.subscriber_id,
+                 GREATEST(b.deadline, (n.payload #>> '{data,deadline}')::timestamptz,
+                          {S}.deadline_end(n.delivered_at + b.reminders[b.reminders_sent],
+                                           b.confirm_within)) AS dl
+            FROM new_rows n JOIN old_rows o ON o.id = n.id
+            JOIN {S}.account b ON b.subscriber_id = n.subscriber_id AND b.reminder_outbox_id = n.id
+           WHERE n.delivered_at IS NOT NULL AND o.delivered_at IS NULL
+             AND n.type = 'confirmation.reminder') d
+   WHERE a.subscriber_id = d.subscriber_id AND a.reminder_outbox_id = d.id
+     AND a.state = 'pending';
+  RETURN NULL;
+END
+$fn$;
+CREATE TRIGGER outbox_delivered AFTER UPDATE ON {S}.outbox
+  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION {S}.outbox_delivered();
+-- A delivered message no longer carries its link (and the token in it).
+-- The daemon's
+-- outcome statement drops it itself, so that for its rows the WHEN clause
+-- is false and no function runs; the mailer's acknowledgement runs this.
+CREATE FUNCTION {S}.outbox_forget_link() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+  NEW.payload := NEW.payload #- '{data,confirm_url}';
   RETURN NEW;
 END
 $fn$;
+CREATE TRIGGER outbox_forget_link BEFORE UPDATE OF delivered_at ON {S}.outbox
+  FOR EACH ROW WHEN (NEW.delivered_at IS NOT NULL AND OLD.delivered_at IS NULL
+                     AND NEW.payload #> '{data,confirm_url}' IS NOT NULL)
+  EXECUTE FUNCTION {S}.outbox_forget_link();
 
 -- And the scanning lead is a lease row, not a session lock, so that it
 -- holds behind PgBouncer in transaction pooling; and every instance
@@ -233,6 +262,12 @@ BEGIN
   END IF;
 END
 $fn$;
+-- The claim reads due rows in (next_attempt_at, id) order and resumes after
+-- the last one it read (outbox/claim.sql): a position needs both columns,
+-- since a pass writes thousands of rows with one next_attempt_at.
+DROP INDEX {S}.outbox_due;
+CREATE INDEX outbox_due ON {S}.outbox (next_attempt_at, id)
+  WHERE delivered_at IS NULL AND dead_at IS NULL;
 -- Delivered or dead messages are deleted after
 -- limits.keep_messages (outbox/purge.sql), oldest first, in small batches.
 -- This index holds only finished rows, ordered by when they finished, so a

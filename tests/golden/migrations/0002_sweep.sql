@@ -140,54 +140,83 @@ $fn$;
 
 
 
+
+
+
+
+
+
+
+
+
+
+DROP TRIGGER outbox_delivered ON "Dm_x".outbox;
 CREATE OR REPLACE FUNCTION "Dm_x".outbox_delivered() RETURNS trigger LANGUAGE plpgsql
   SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
-DECLARE
-  dl timestamptz;
-  cw interval;
-  rem interval[];
 BEGIN
-  IF NEW.delivered_at IS NOT NULL AND OLD.delivered_at IS NULL THEN
-    INSERT INTO "Dm_x".event (subscriber_id, kind, cycle, actor, detail)
-    VALUES (NEW.subscriber_id, 'delivered', NEW.cycle, 'daemon',
-            jsonb_build_object('outbox_id', NEW.id, 'type', NEW.type,
-              'channel', CASE WHEN cardinality(NEW.channels_done) = 0 THEN 'outbox'
-                              ELSE array_to_string(NEW.channels_done, ',') END,
-              'at', NEW.delivered_at));
-    IF NEW.type = 'confirmation.requested' THEN
-      SELECT c.confirm_within, ARRAY(SELECT r FROM unnest(c.reminders) r ORDER BY r DESC)
-        INTO cw, rem FROM "Dm_x".control c;
-      dl := "Dm_x".deadline_end(GREATEST(NEW.delivered_at + cw,
-                                      (NEW.payload #>> '{data,deadline}')::timestamptz), cw);
-      UPDATE "Dm_x".account a
-         SET delivered_at = NEW.delivered_at, deadline = dl,
-             confirm_within = cw, reminders = rem, reminders_sent = 0,
-             reminder_outbox_id = NULL, next_reminder_at = dl - rem[1],
-             updated_at = now()
-       WHERE a.subscriber_id = NEW.subscriber_id AND a.request_outbox_id = NEW.id
-         AND a.state = 'pending' AND a.delivered_at IS NULL;
-    ELSIF NEW.type = 'confirmation.reminder' THEN
-
-
-
-      UPDATE "Dm_x".account a
-         SET deadline = m.dl, next_reminder_at = m.dl - a.reminders[a.reminders_sent + 1],
-             reminder_outbox_id = NULL, updated_at = now()
-        FROM (SELECT GREATEST(b.deadline, (NEW.payload #>> '{data,deadline}')::timestamptz,
-                              "Dm_x".deadline_end(NEW.delivered_at + b.reminders[b.reminders_sent],
-                                               b.confirm_within)) AS dl
-                FROM "Dm_x".account b
-               WHERE b.subscriber_id = NEW.subscriber_id AND b.reminder_outbox_id = NEW.id) m
-       WHERE a.subscriber_id = NEW.subscriber_id AND a.reminder_outbox_id = NEW.id
-         AND a.state = 'pending';
-    END IF;
-    IF NEW.payload IS NOT NULL THEN
-      NEW.payload := NEW.payload #- '{data,confirm_url}';
-    END IF;
+  INSERT INTO "Dm_x".event (subscriber_id, kind, cycle, actor, detail)
+  SELECT n.subscriber_id, 'delivered', n.cycle, 'daemon',
+         jsonb_build_object('outbox_id', n.id, 'type', n.type,
+           'channel', CASE WHEN cardinality(n.channels_done) = 0 THEN 'outbox'
+                           ELSE array_to_string(n.channels_done, ',') END,
+           'at', n.delivered_at)
+    FROM new_rows n JOIN old_rows o ON o.id = n.id
+   WHERE n.delivered_at IS NOT NULL AND o.delivered_at IS NULL
+   ORDER BY n.id;
+  IF NOT FOUND THEN
+    RETURN NULL;
   END IF;
+  UPDATE "Dm_x".account a
+     SET delivered_at = d.delivered_at, deadline = d.dl, confirm_within = d.cw,
+         reminders = d.rem, reminders_sent = 0, reminder_outbox_id = NULL,
+         next_reminder_at = d.dl - d.rem[1], updated_at = now()
+    FROM (SELECT n.id, n.subscriber_id, n.delivered_at, c.cw, c.rem,
+                 "Dm_x".deadline_end(GREATEST(n.delivered_at + c.cw,
+                                           (n.payload #>> '{data,deadline}')::timestamptz),
+                                  c.cw) AS dl
+            FROM new_rows n JOIN old_rows o ON o.id = n.id
+           CROSS JOIN (SELECT confirm_within AS cw,
+                              ARRAY(SELECT r FROM unnest(reminders) r ORDER BY r DESC) AS rem
+                         FROM "Dm_x".control LIMIT 1) c
+           WHERE n.delivered_at IS NOT NULL AND o.delivered_at IS NULL
+             AND n.type = 'confirmation.requested') d
+   WHERE a.subscriber_id = d.subscriber_id AND a.request_outbox_id = d.id
+     AND a.state = 'pending' AND a.delivered_at IS NULL;
+
+
+  UPDATE "Dm_x".account a
+     SET deadline = d.dl, next_reminder_at = d.dl - a.reminders[a.reminders_sent + 1],
+         reminder_outbox_id = NULL, updated_at = now()
+    FROM (SELECT n.id, n.subscriber_id,
+                 GREATEST(b.deadline, (n.payload #>> '{data,deadline}')::timestamptz,
+                          "Dm_x".deadline_end(n.delivered_at + b.reminders[b.reminders_sent],
+                                           b.confirm_within)) AS dl
+            FROM new_rows n JOIN old_rows o ON o.id = n.id
+            JOIN "Dm_x".account b ON b.subscriber_id = n.subscriber_id AND b.reminder_outbox_id = n.id
+           WHERE n.delivered_at IS NOT NULL AND o.delivered_at IS NULL
+             AND n.type = 'confirmation.reminder') d
+   WHERE a.subscriber_id = d.subscriber_id AND a.reminder_outbox_id = d.id
+     AND a.state = 'pending';
+  RETURN NULL;
+END
+$fn$;
+CREATE TRIGGER outbox_delivered AFTER UPDATE ON "Dm_x".outbox
+  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION "Dm_x".outbox_delivered();
+
+
+
+
+CREATE FUNCTION "Dm_x".outbox_forget_link() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+  NEW.payload := NEW.payload #- '{data,confirm_url}';
   RETURN NEW;
 END
 $fn$;
+CREATE TRIGGER outbox_forget_link BEFORE UPDATE OF delivered_at ON "Dm_x".outbox
+  FOR EACH ROW WHEN (NEW.delivered_at IS NOT NULL AND OLD.delivered_at IS NULL
+                     AND NEW.payload #> '{data,confirm_url}' IS NOT NULL)
+  EXECUTE FUNCTION "Dm_x".outbox_forget_link();
 
 
 
@@ -233,6 +262,12 @@ BEGIN
   END IF;
 END
 $fn$;
+
+
+
+DROP INDEX "Dm_x".outbox_due;
+CREATE INDEX outbox_due ON "Dm_x".outbox (next_attempt_at, id)
+  WHERE delivered_at IS NULL AND dead_at IS NULL;
 
 
 
