@@ -30,6 +30,7 @@ import base64
 import copy
 import datetime
 import json
+import math
 import os
 import random
 import re
@@ -55,7 +56,11 @@ except ImportError:  # pragma: no cover
     ZoneInfo = None
 
 SOURCE_ZONES = ['UTC', 'Europe/Paris', 'America/New_York', 'Asia/Kolkata', 'Pacific/Chatham']
+# email.timezone, the zone of the dates the messages state (promise 3's
+# "end of the day"): one per history.
+EMAIL_ZONES = ['UTC', 'Europe/Paris', 'Pacific/Auckland', 'America/St_Johns']
 SESSION_ZONES = ['UTC', 'Asia/Tokyo', 'America/Los_Angeles', 'Australia/Lord_Howe', 'Europe/Berlin']
+MAX_ACTIVITY_LAG = 2 * 86400   # limits.max_activity_lag, seconds
 WATCHERS = (1, 2)          # the live feed: subscribers who keep watching
 TRANSITIONS_DONE_TO = ('requested', 'reminded', 'suspended', 'erased')
 
@@ -87,6 +92,32 @@ def seconds(text):
     n = float(m.group(1))
     unit = m.group(2).rstrip('s')
     return n * {'second': 1, 'minute': 60, 'hour': 3600, 'day': 86400, 'year': 365.25 * 86400}[unit]
+
+
+def end_of_stated(stated, zone, day):
+    """The end of the unit a message states for the deadline instant stated
+    (ISO 8601 UTC, as in data.deadline): for a confirmation period of a day
+    or more, the next local midnight in zone (a deadline exactly at a local
+    midnight is the end of the day before it); for a shorter one, the end of
+    the stated second (the instant itself when it is a whole second). None
+    when stated is not such a timestamp."""
+    try:
+        dt = datetime.datetime.fromisoformat(stated.replace('Z', '+00:00'))
+    except (ValueError, AttributeError):
+        return None
+    if dt.tzinfo is None:
+        return None
+    t = dt.timestamp()
+    if not day:
+        return float(math.ceil(t))
+    if ZoneInfo is None:
+        return None
+    local = dt.astimezone(ZoneInfo(zone))
+    if local.time() == datetime.time(0):
+        return t
+    midnight = datetime.datetime.combine(local.date() + datetime.timedelta(days=1), datetime.time(0),
+                                         ZoneInfo(zone))
+    return midnight.timestamp()
 
 
 # ---------------------------------------------------------------------------
@@ -226,15 +257,17 @@ def generate_env(rng, instances, features):
         env['column_type'] = FORCE_COLUMN
     for sid in range(10, 10 + rng.randint(12, 24)):
         env['population'].append(random_row(rng, sid))
-    # How messages go out: the outbox read by the application's mailer, or a
+    # How messages go out: the outbox read by the application's mailer, a
     # webhook whose receiver refuses everything for a few subscribers (their
-    # messages die after the retries).
-    env['delivery'] = rng.choice(['outbox', 'outbox', 'webhook'])
+    # messages die after the retries), or mail through a real SMTP server
+    # that refuses those subscribers' addresses.
+    env['delivery'] = rng.choice(['outbox', 'outbox', 'webhook', 'email'])
     env['refused'] = sorted(rng.sample([r['sid'] for r in env['population']], 2))
     # Sometimes a crowd: many subscribers inactive for long, asked and
     # suspended in small batches, so that passes take long enough for a
     # pause or a reload to land in the middle of one (promise 7).
     env['crowd'] = rng.choice([0, 0, 0, 300, 1000])
+    env['email_zone'] = rng.choice(EMAIL_ZONES)
     return env
 
 
@@ -261,6 +294,7 @@ class Generator:
         self.sids = [row['sid'] for row in env['population']]
         self.next_sid = 10 + len(env['population'])
         self.cluster_paused = False
+        self.bounced_sids = []
         self.n = 0
 
     def step(self, run=None):
@@ -303,8 +337,9 @@ class Generator:
             (2, lambda: {'op': 'reload', 'policy': random_policy(r)}),
             (1, lambda: {'op': 'kill', 'i': r.randrange(self.env['instances'])}),
             (4, lambda: {'op': 'start', 'i': r.randrange(self.env['instances'])}),
-            (2, lambda: {'op': 'bounce', 'sid': pick()}),
-            (1, lambda: {'op': 'resend', 'sid': pick()}),
+            (3, lambda: self._bounce(pick())),
+            (2, lambda: {'op': 'resend', 'sid': pick(self.bounced_sids[-3:]) if self.bounced_sids
+                         and r.random() < 0.7 else pick()}),
         ]
         total = sum(w for w, _ in ops)
         x = r.uniform(0, total)
@@ -317,6 +352,12 @@ class Generator:
             st = ops[0][1]()
         st['dt'] = r.choice([0.02, 0.05, 0.1, 0.2, 0.4])
         return st
+
+    def _bounce(self, sid):
+        # A bounce reported by the mailer (dormant.bounced) or by an operator
+        # (dormantctl bounced); a resend is most often of someone who bounced.
+        self.bounced_sids.append(sid)
+        return {'op': 'bounce', 'sid': sid, 'via': self.rng.choice(['sql', 'sql', 'ctl'])}
 
     def _cluster_pause(self):
         self.cluster_paused = not self.cluster_paused
@@ -333,10 +374,11 @@ def describe_env(seed, instances, features):
     env = generate_env(random.Random(seed), instances, features)
     p = env['policy']
     rows = env['population']
-    return ('[%s delivery, activity column %s in %s, server zone %s, %d subscribers (%d never active, '
+    return ('[%s delivery, email zone %s, activity column %s in %s, server zone %s, %d subscribers (%d never active, '
             '%d inactive for 30 s or more)%s, policy inactive %s, never %r, min age %s, confirm %s, '
             'reminders %s, erase %r]' % (
-                env['delivery'], env['column_type'], env['source_zone'], env['db_zone'], len(rows),
+                env['delivery'], env['email_zone'], env['column_type'], env['source_zone'], env['db_zone'],
+                len(rows),
                 sum(1 for r in rows if r['active_ago'] is None),
                 sum(1 for r in rows if r['active_ago'] is not None and r['active_ago'] >= 30),
                 ', a crowd of %d inactive for 40 days' % env['crowd'] if env.get('crowd') else '',
@@ -393,6 +435,65 @@ class Sink:
 
     def close(self):
         self.sink.close()
+
+
+class MailSink:
+    """A real SMTP server (Debian's aiosmtpd, as tests/e2e uses it) with
+    model_smtp.Sink: 550 for the refused subscribers' addresses, every
+    other message logged with its arrival time (read back by arrivals())."""
+
+    def __init__(self, tmp, refused):
+        import socket
+        self.port = harness.free_port()
+        self.path = os.path.join(tmp, 'mail.jsonl')
+        self.offset = 0
+        env = dict(os.environ, MODEL_SMTP_LOG=self.path, MODEL_SMTP_REFUSED=','.join(refused),
+                   PYTHONPATH=HERE + os.pathsep + os.environ.get('PYTHONPATH', ''))
+        self.out = open(os.path.join(tmp, 'smtpd.log'), 'wb')
+        self.proc = subprocess.Popen(['/usr/bin/python3', '-m', 'aiosmtpd', '-n', '-l',
+                                      '127.0.0.1:%d' % self.port, '-c', 'model_smtp.Sink'],
+                                     stdout=self.out, stderr=subprocess.STDOUT, env=env,
+                                     stdin=subprocess.DEVNULL)
+        t_end = now() + 30
+        while True:
+            try:
+                with socket.create_connection(('127.0.0.1', self.port), timeout=1):
+                    break
+            except OSError:
+                if self.proc.poll() is not None or now() > t_end:
+                    raise RuntimeError('aiosmtpd did not start on port %d' % self.port)
+                time.sleep(0.05)
+
+    @property
+    def url(self):
+        return 'smtp://127.0.0.1:%d' % self.port
+
+    def arrivals(self):
+        """The messages that arrived since the last call."""
+        try:
+            with open(self.path) as f:
+                f.seek(self.offset)
+                data = f.read()
+        except FileNotFoundError:
+            return []
+        end = data.rfind('\n') + 1
+        self.offset += len(data[:end].encode())
+        return [json.loads(line) for line in data[:end].splitlines() if line]
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.out.close()
+
+
+def address_of(sid):
+    """The only address the driver ever gives subscriber sid."""
+    return ('crowd%d@example.com' if sid >= 100000 else 'user%d@example.com') % sid
 
 
 # ---------------------------------------------------------------------------
@@ -458,7 +559,8 @@ class Run:
         self.accounts = {}
         self.deadline_seen = {}         # (sid, cycle) -> latest deadline observed
         self.left_pending = {}          # (sid, cycle) -> first time seen out of pending
-        self.bounced = {}               # outbox id -> time of the bounce
+        self.bounced = {}               # outbox id -> (t0, t1): the bounce committed in between
+        self.stated = {}                # outbox id -> deadlines stated in what was delivered
         self.writes = []                # (t_done, instant) of every activity value written
         self.last_log = 0
         self.flips = {}                 # xid -> [billing log rows]
@@ -467,6 +569,8 @@ class Run:
         self.dsn = None
         self.db = None
         self.sink = None
+        self.mail = None
+        self.mailed = {}                # outbox id -> arrival times of its mail
         self.arrivals_seen = 0
         self.up_since = None            # some instance up without a break, since
         self.suspensions = []           # suspension events without an answer
@@ -487,6 +591,18 @@ class Run:
         elif n == 4:
             self.say('  (further violations of promise %s in this history are counted, not printed)'
                      % promise)
+        if sid is not None:
+            # The subscriber's story as the model saw it, kept beside the
+            # daemons' logs (scripts/model --keep).
+            with open(os.path.join(self.tmp, 'violations.txt'), 'a') as f:
+                f.write('%s subscriber %s at step #%d: %s\n' % (promise, sid, self.step_no, text))
+                for e in self.ev_by_sid.get(sid, []):
+                    f.write('  event %d %s %s cycle %s %s %s\n' % (e['id'], iso(e['at']), e['kind'], e['cycle'],
+                                                                 e['actor'], json.dumps(e['detail'])))
+                for r in self.ob_by_sid.get(sid, []):
+                    f.write('  outbox %d %s cycle %s created %s delivered %s dead %s bounced %s\n' % (
+                        r['id'], r['type'], r['cycle'], iso(r['created']), iso(r['delivered']),
+                        iso(r['dead']), self.bounced.get(r['id'])))
         if self.stop_on and promise == self.stop_on:
             raise Violation(promise)
 
@@ -537,7 +653,7 @@ class Run:
         self.q('CREATE TRIGGER model_log AFTER UPDATE ON public.subscribers'
                ' FOR EACH ROW EXECUTE FUNCTION model.trg()')
         for w in WATCHERS:
-            self.insert_row({'sid': w, 'created_ago': 400 * 86400, 'active_ago': 0,
+            self.insert_row({'sid': w, 'created_ago': 400 * 86400, 'active_ago': self.watcher_lag(w),
                              'billing': 'active', 'plan': 'basic'})
         for row in env['population']:
             self.insert_row(row)
@@ -546,6 +662,8 @@ class Run:
         self.ports = [harness.free_port() for _ in range(env['instances'])]
         if env['delivery'] == 'webhook':
             self.sink = Sink(os.path.join(self.tmp, 'webhook.secret'), env['refused'])
+        elif env['delivery'] == 'email':
+            self.mail = MailSink(self.tmp, [address_of(sid) for sid in env['refused']])
         if not self.set_policy(env['policy']):
             raise RuntimeError('the product refuses the history\'s first policy')
         r = self.ctl('migrate', '--create-indexes')
@@ -573,14 +691,20 @@ class Run:
         cfg['webhook']['secret_file'] = os.path.join(self.tmp, 'webhook.secret')
         cfg['source']['eligible'] = "s.plan <> 'staff'"
         cfg['policy'] = copy.deepcopy(policy)
-        cfg['limits']['max_activity_lag'] = '2 days'
+        cfg['limits']['max_activity_lag'] = '%d seconds' % MAX_ACTIVITY_LAG
         cfg['limits']['max_backlog_fraction'] = 1.0
         if self.features.get('source.timezone'):
             cfg['source']['timezone'] = self.env['source_zone']
         if self.features.get('limits.sweep_period'):
             cfg['limits']['sweep_period'] = '5 seconds'
+        if self.features.get('email.timezone'):
+            cfg['email']['timezone'] = self.env['email_zone']
         if self.env.get('crowd'):
             cfg['limits']['batch_size'] = 25
+        if self.mail is not None:
+            cfg['email']['smtp_url'] = self.mail.url
+            cfg['email']['starttls'] = 'never'
+            cfg['email']['retry'] = ['1 second', '1 second']
         if self.sink is not None:
             cfg['webhook']['url'] = self.sink.url
             cfg['webhook']['retry'] = ['1 second', '1 second']
@@ -634,6 +758,33 @@ class Run:
 
     def poll(self):
         return 1.0
+
+    def feed_stale(self, t):
+        """Section 2's stale-feed guard as the source stands: the newest
+        activity not later than t is older than limits.max_activity_lag
+        (with 5 s of slack, so that a guard about to trip counts as
+        tripped). A date column reads today's activity as tomorrow's start,
+        later than now: such a feed is fresh only through older writes."""
+        newest = None
+        for sub in self.subs.values():
+            v = sub.cur
+            if v.exists and v.la is not None and v.la <= t and (newest is None or v.la > newest):
+                newest = v.la
+        return newest is None or newest < t - MAX_ACTIVITY_LAG + 5.0
+
+    def email_zone(self):
+        return self.env['email_zone'] if self.features.get('email.timezone') else 'UTC'
+
+    def stated_deadlines(self, r):
+        """The deadlines a delivered message stated: what the webhook
+        receiver or the outbox's mailer got; for mail, the payload the
+        delivery left (the deadline it was sent with)."""
+        got = list(self.stated.get(r['id'], []))
+        if self.env['delivery'] == 'email':
+            d = ((r.get('payload') or {}).get('data') or {}).get('deadline')
+            if d:
+                got.append(d)
+        return got
 
     def sweep(self):
         return 5.0 if self.features.get('limits.sweep_period') else 86400.0
@@ -690,6 +841,8 @@ class Run:
             self.db.close()
         if self.sink is not None:
             self.sink.close()
+        if self.mail is not None:
+            self.mail.close()
         try:
             harness.psql(harness.admin_dsn(), 'DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % self.dbname)
         except Exception as e:  # noqa: BLE001
@@ -767,6 +920,13 @@ class Run:
                                              plan='basic', created=created, la=ts(la_i), exempt=False))
             self.writes.append((t1, ts(la_i)))
 
+    def watcher_lag(self, sid):
+        """A date column reads today's activity as the start of tomorrow,
+        later than now(), which the stale-feed guard ignores: there, the
+        second watcher's feed runs a day behind (yesterday reads as the
+        start of today), as a real service's does."""
+        return 86400 if self.env['column_type'] == 'date' and sid == WATCHERS[1] else 0
+
     def activity(self, sid, kind, lag, zone):
         t = now()
         if kind == 'current':
@@ -776,7 +936,7 @@ class Run:
         else:
             val = t - lag * 86400 - 20
         if sid in WATCHERS:
-            val = t
+            val = t - self.watcher_lag(sid)
         sql = ('UPDATE public.subscribers SET last_activity_at = GREATEST(last_activity_at, %s)'
                ' WHERE id = %%s RETURNING %s'
                % (self.store_val.replace('%s::timestamptz', 'to_timestamp(%s)'),
@@ -819,21 +979,65 @@ class Run:
             arrivals = self.sink.arrivals[self.arrivals_seen:]
             self.arrivals_seen += len(arrivals)
             for (t, sid, typ, doc, status, oid) in arrivals:
+                stated = ((doc or {}).get('data') or {}).get('deadline')
+                if stated and status == 200 and oid is not None:
+                    self.stated.setdefault(oid, []).append(stated)
                 url = ((doc or {}).get('data') or {}).get('confirm_url')
                 if url and sid is not None:
                     self.subs.setdefault(sid, Sub(sid)).tokens.setdefault(url.rsplit('/c/', 1)[-1], None)
                 self.check_delivery_brake(t, sid, typ, self.outbox.get(oid, {}).get('created'))
+        if self.mail is not None:
+            for m in self.mail.arrivals():
+                self.check_mail(m)
         for oid, row in self.outbox.items():
             url = ((row['payload'] or {}).get('data') or {}).get('confirm_url')
             if url:
                 tok = url.rsplit('/c/', 1)[-1]
                 self.subs.setdefault(row['sid'], Sub(row['sid'])).tokens.setdefault(tok, row['cycle'])
 
+    def check_mail(self, m):
+        """One message the SMTP server accepted: it names its outbox row
+        (Message-ID), goes to the address of that row's subscriber and no
+        one else's, carries the link the subscriber answers with, and
+        started before no brake (the same allowance as a webhook's)."""
+        t = m['t']
+        mid = re.fullmatch(r'<dormant\.(\d+)@[^>]+>', m['message_id'].strip())
+        if not mid:
+            self.violate('email/message-id', None, 'a message whose Message-ID %r names no outbox row'
+                         % m['message_id'])
+            return
+        oid = int(mid.group(1))
+        row = self.outbox.get(oid)
+        if row is None:
+            self.observe()
+            row = self.outbox.get(oid)
+        if row is None:
+            self.violate('email/unknown-row', None, 'a message for outbox %d, which the model never saw' % oid)
+            return
+        sid = row['sid']
+        self.mailed.setdefault(oid, []).append(t)
+        want = address_of(sid)
+        if m['rcpt'] != [want] or want not in m['to']:
+            self.violate('email/address', sid, '%s (outbox %d) mailed to %s (To: %s), not to the subscriber\'s '
+                         'address' % (row['type'], oid, m['rcpt'], m['to']), key=('mail-to', oid))
+        for tok in re.findall(r'/c/([A-Za-z0-9_-]{20,})', m['text']):
+            self.subs.setdefault(sid, Sub(sid)).tokens.setdefault(tok, row['cycle'])
+        self.check_delivery_brake(t, sid, row['type'], row['created'])
+        sub = self.subs.get(sid)
+        if sub is not None and row['type'] in ('confirmation.requested', 'confirmation.reminder'):
+            grace = self.poll() + 3.0
+            for lv in sub.leaves:
+                if (self.up_since is not None and t > max(lv[0], self.up_since) + grace
+                        and left_since(sub, lv[0]) and row['created'] < lv[0]):
+                    self.violate('5/mailed-after-leaving', sid, '%s (outbox %d) mailed at %s, %.1fs after they left (%s)'
+                                 % (row['type'], oid, iso(t), t - lv[0], lv[1]), key=('mail-left', oid))
+                    break
+
     def ack(self, sid):
         """The application's mailer, as the README's consumer: lock what is
         undelivered and not dead, keep the links, acknowledge each row.
-        Webhook histories have no such mailer: the step does nothing."""
-        if self.sink is not None:
+        Webhook and email histories have no such mailer: the step does nothing."""
+        if self.env['delivery'] != 'outbox':
             return
         self.observe()
         self.capture_links()
@@ -847,6 +1051,9 @@ class Run:
                             None if sid is None else (sid,))
                 rows = cur.fetchall()
                 for oid, s, payload in rows:
+                    stated = ((payload or {}).get('data') or {}).get('deadline')
+                    if stated:
+                        self.stated.setdefault(oid, []).append(stated)
                     url = ((payload or {}).get('data') or {}).get('confirm_url')
                     if url:
                         self.subs.setdefault(s, Sub(s)).tokens.setdefault(url.rsplit('/c/', 1)[-1], None)
@@ -901,21 +1108,77 @@ class Run:
                 self.violate('page/wrong-cycle', sid, 'the link of cycle %s answered cycle %s'
                              % (sub.tokens[tok], got[0]['cycle']))
 
-    def bounce(self, sid):
+    def bounce(self, sid, via='sql'):
+        """A bounce of the subscriber's last delivered request or reminder:
+        reported by the mailer through dormant.bounced() (any cycle's row: a
+        late report of an old message changes nothing) or by an operator
+        through dormantctl bounced (the pending cycle's last one). Each row
+        the call bounced is recorded with the window [t0, t1] in which the
+        bounce committed, and the delivery time it undid (bounced() sets
+        delivered_at back to NULL)."""
         if not (self.features.get('bounced()') or self.features.get('ctl bounced')):
             return
-        rows = self.q("SELECT id FROM dormant.outbox WHERE subscriber_id = %s AND delivered_at IS NOT NULL"
-                      " AND type IN ('confirmation.requested', 'confirmation.reminder')"
-                      " ORDER BY id DESC LIMIT 1", (sid,))
-        if not rows:
-            return
-        oid = rows[0][0]
-        if self.features.get('bounced()'):
-            self.q('SELECT dormant.bounced(%s, %s)', (oid, 'model bounce'))
-        elif self.features.get('ctl bounced'):
-            if self.ctl('bounced', str(sid), '--reason', 'model').returncode != 0:
+        if via == 'ctl' and not self.features.get('ctl bounced'):
+            via = 'sql'
+        if via == 'sql' and not self.features.get('bounced()'):
+            via = 'ctl'
+        self.observe()
+        for oid, delivered in self.q('SELECT id, delivered_at FROM dormant.outbox WHERE subscriber_id = %s'
+                                     ' AND delivered_at IS NOT NULL', (sid,)):
+            if oid in self.outbox:
+                self.outbox[oid]['was_delivered'] = ts(delivered)
+        t0 = now()
+        if via == 'sql':
+            rows = self.q("SELECT id FROM dormant.outbox WHERE subscriber_id = %s AND delivered_at IS NOT NULL"
+                          " AND type IN ('confirmation.requested', 'confirmation.reminder')"
+                          " ORDER BY id DESC LIMIT 1", (sid,))
+            if not rows:
                 return
-        self.bounced.setdefault(oid, now())
+            self.q('SELECT dormant.bounced(%s, %s)', (rows[0][0], 'model bounce'))
+        else:
+            r = self.ctl('bounced', str(sid), '--reason', 'model')
+            if r.returncode not in (0, 65):
+                self.violate('bounce/ctl', sid, 'dormantctl bounced exited %d: %s'
+                             % (r.returncode, r.stderr.strip()))
+        t1 = now()
+        self.note_bounces(sid, t0, t1)
+
+    def note_bounces(self, sid, t0, t1):
+        """Rows of sid whose bounce committed within [t0, t1]."""
+        for oid, delivered, bounced_at in self.q(
+                'SELECT id, delivered_at, bounced_at FROM dormant.outbox WHERE subscriber_id = %s'
+                ' AND bounced_at IS NOT NULL', (sid,)):
+            if oid in self.bounced:
+                continue
+            self.bounced[oid] = (t0, t1)
+            row = self.outbox.get(oid)
+            if row is None:
+                self.observe()
+                row = self.outbox.get(oid)
+            if row is not None and row['delivered'] is None and row.get('was_delivered'):
+                row['delivered'] = row['was_delivered']
+
+    def resend(self, sid):
+        """dormantctl resend: a new request row (a new id) in the same cycle
+        with its "requested" event (detail resend_of), or a refusal (65)
+        that writes nothing."""
+        if not self.features.get('ctl resend'):
+            return
+        before = self.q('SELECT coalesce(max(id), 0) FROM dormant.event')[0][0]
+        r = self.ctl('resend', str(sid))
+        after = self.q("SELECT e.detail->>'outbox_id', o.id FROM dormant.event e LEFT JOIN dormant.outbox o"
+                       " ON o.id = (e.detail->>'outbox_id')::bigint AND o.type = 'confirmation.requested'"
+                       " WHERE e.id > %s AND e.subscriber_id = %s AND e.kind = 'requested'"
+                       " AND e.detail ? 'resend_of'", (before, sid))
+        if r.returncode == 0 and (len(after) != 1 or after[0][1] is None):
+            self.violate('resend/new-row', sid, 'dormantctl resend exited 0 but wrote %s' % (
+                'no requested event' if not after else 'events %s for rows %s' % (len(after), after)))
+        elif r.returncode != 0 and after:
+            self.violate('resend/refused-but-wrote', sid, 'dormantctl resend exited %d but wrote a request %s'
+                         % (r.returncode, after))
+        if r.returncode not in (0, 65):
+            self.violate('resend/exit', sid, 'dormantctl resend exited %d: %s'
+                         % (r.returncode, r.stderr.strip()))
 
     # -- one step -------------------------------------------------------
 
@@ -945,10 +1208,9 @@ class Run:
         elif op == 'answer':
             self.answer(sid, st['action'], st['variant'])
         elif op == 'bounce':
-            self.bounce(sid)
+            self.bounce(sid, st.get('via', 'sql'))
         elif op == 'resend':
-            if self.features.get('ctl resend'):
-                self.ctl('resend', str(sid))
+            self.resend(sid)
         elif op == 'ctl_pause':
             if not self.cluster_paused and self.ctl('pause', '--reason', 'model').returncode == 0:
                 self.cluster_paused = True
@@ -1018,7 +1280,12 @@ class Run:
             if payload is not None and (not row['payloads'] or row['payloads'][-1] != payload):
                 row['payloads'].append(payload)
             row['payload'] = payload
-            row['delivered'] = ts(delivered)
+            if delivered is not None:
+                row['was_delivered'] = ts(delivered)
+            # A bounce sets delivered_at back to NULL: the row keeps the
+            # delivery it undid (the bounce is in self.bounced).
+            row['delivered'] = ts(delivered) if delivered is not None or oid not in self.bounced \
+                else row.get('was_delivered')
             row['dead'] = ts(dead)
         for oid, row in self.outbox.items():
             if oid not in seen and row['gone'] is None:
@@ -1076,13 +1343,68 @@ class Run:
             self.checked_upto += 1
             self.check_event(self.events[self.checked_upto - 1])
         self.check_time(t_obs)
+        self.check_instances()
+
+    def check_instances(self):
+        """The instance reports (dormant.instance, which dormantctl status and
+        /healthz show): every running instance reports and is not stale,
+        one started or signalled more than a few polls ago shows its own
+        SIGUSR1 pause as it is; the scanning lead, when live, belongs to a
+        running instance (or to one killed less than a lease ago), and
+        some running instance holds it a lease and a few polls after the
+        last kill or start. A lease is max(3 polls, 5 s); stale is a lease
+        and a second without a report."""
+        lease, settle = 5.0, self.poll() * 3 + 2.0
+        rows = self.q('SELECT i.pid, i.paused, i.stale_at < now() AND NOT (i.id = l.holder AND'
+                      ' l.expires_at > now()), extract(epoch FROM now())::float8'
+                      ' FROM dormant.instance i, dormant.lease l')
+        held = self.q('SELECT i.pid FROM dormant.lease l JOIN dormant.instance i ON i.id = l.holder'
+                      ' WHERE l.expires_at > now()')
+        t = now()
+        by_pid = {pid: (paused, stale) for pid, paused, stale, _ in rows}
+        alive = {}
+        for i in range(self.env['instances']):
+            if not self.alive(i):
+                continue
+            pid = self.procs[i].pid
+            alive[pid] = i
+            started = self.proc_log[i][-1][0]
+            if t < started + settle + lease:
+                continue
+            if pid not in by_pid:
+                self.violate('instance/report', None, 'instance %d (pid %d), running since %s, has no row in '
+                             'dormant.instance' % (i, pid, iso(started)), key=('inst-none', pid))
+                continue
+            paused, stale = by_pid[pid]
+            if stale:
+                self.violate('instance/report', None, 'instance %d (pid %d), running since %s, is stale in '
+                             'dormant.instance' % (i, pid, iso(started)), key=('inst-stale', pid))
+            sp = self.sig_pauses[i]
+            last_signal = max([started] + [x for p0, p1 in sp for x in (p0, p1) if x is not None])
+            if t > last_signal + settle:
+                if bool(paused) != (self.sig_paused[i] is not None):
+                    self.violate('instance/paused', None, 'instance %d (pid %d) shows paused=%s in dormant.instance '
+                                 '%.1fs after its last %s' % (
+                                     i, pid, paused, t - last_signal,
+                                     'SIGUSR1' if self.sig_paused[i] is not None else
+                                     'SIGUSR2' if sp else 'start'), key=('inst-paused', pid, last_signal))
+        last_change = max([x for log in self.proc_log for s0, s1 in log for x in (s0, s1) if x is not None],
+                          default=0)
+        if held:
+            pid = held[0][0]
+            if pid not in alive and t > last_change + lease + 1.0:
+                self.violate('instance/leader', None, 'the scanning lead is held by pid %d, which is not running '
+                             '(last start or kill at %s)' % (pid, iso(last_change)), key=('lead-dead', pid))
+        elif alive and t > last_change + lease + settle:
+            self.violate('instance/leader', None, 'no instance holds the scanning lead although %d run(s) since %s'
+                         % (len(alive), iso(last_change)), key=('lead-none', last_change))
 
     def cycle_events(self, sid, cycle):
         return [e for e in self.ev_by_sid.get(sid, []) if e['cycle'] == cycle]
 
     def requested_at(self, sid, cycle):
         for e in self.ev_by_sid.get(sid, []):
-            if e['cycle'] == cycle and e['kind'] == 'requested':
+            if e['cycle'] == cycle and e['kind'] == 'requested' and 'resend_of' not in e['detail']:
                 return e['at']
         return None
 
@@ -1101,7 +1423,8 @@ class Run:
             return
         same = [x for x in self.ev_by_sid.get(sid, []) if x['cycle'] == e['cycle']
                 and x['kind'] == kind and x['id'] != e['id']
-                and 'deleted' not in (x['detail'].get('cause'), e['detail'].get('cause'))]
+                and 'deleted' not in (x['detail'].get('cause'), e['detail'].get('cause'))
+                and 'resend_of' not in x['detail'] and 'resend_of' not in e['detail']]
         if kind in ('requested', 'suspended', 'erased', 'declined', 'confirmed') and same:
             self.violate('lifecycle/once-per-cycle', sid, '%s twice in cycle %s' % (kind, e['cycle']))
         if kind == 'erased' and e['detail'].get('cause') == 'deleted':
@@ -1116,14 +1439,25 @@ class Run:
             return
         if e['actor'] == 'daemon' and kind in TRANSITIONS_DONE_TO:
             self.check_brake(e)
-        if kind == 'requested':
+        if kind == 'requested' and 'resend_of' in e['detail']:
+            # dormantctl resend: the operator's new message for the same
+            # cycle, not a request by the rule.
+            a = self.requested_at(sid, e['cycle'])
+            if a is None or a > e['at']:
+                self.violate('resend/no-cycle', sid, 'a resend at %s in cycle %s, which was never requested'
+                             % (iso(e['at']), e['cycle']))
+        elif kind == 'requested':
             self.check_request(e)
         elif kind == 'suspended' and (e['detail'].get('reason') != 'declined'):
             self.check_suspension(e)
             self.suspensions.append(e)
         elif kind == 'reminded':
+            # Counted from the cycle's last request: a resend after a bounce
+            # starts the notice again, with its own reminders.
+            since = max((x['id'] for x in self.ev_by_sid.get(sid, []) if x['cycle'] == e['cycle']
+                         and x['kind'] == 'requested' and x['id'] < e['id']), default=0)
             n = sum(1 for x in self.ev_by_sid.get(sid, []) if x['cycle'] == e['cycle']
-                    and x['kind'] == 'reminded' and x['id'] <= e['id'])
+                    and x['kind'] == 'reminded' and since < x['id'] <= e['id'])
             req = self.requested_at(sid, e['cycle']) or e['at']
             most = max(len(p.reminders) for p in self.policies
                        if p.t_to is None or p.t_to + 3.0 >= req)
@@ -1153,11 +1487,33 @@ class Run:
                 e['kind'], iso(at), ', '.join(iso(max(p0 for p0, p1 in self.sig_pauses[i] if p0 < at))
                                               for i in up)))
 
+    def cluster_state(self):
+        """The instances as the driver left them and the scanning lead, for
+        a liveness violation's message."""
+        parts = []
+        for i in range(self.env['instances']):
+            parts.append('instance %d %s%s' % (i, 'pid %d' % self.procs[i].pid if self.alive(i) else 'down',
+                                               ' SIGUSR1 since %s' % iso(self.sig_paused[i])
+                                               if self.sig_paused[i] else ''))
+        lease = self.q('SELECT i.pid, l.expires_at > now() FROM dormant.lease l'
+                       ' LEFT JOIN dormant.instance i ON i.id = l.holder')
+        last = self.q('SELECT last_pass_at FROM dormant.control')
+        parts.append('lease %s' % (lease[0] if lease else None))
+        parts.append('last pass %s' % (iso(ts(last[0][0])) if last and last[0][0] else None))
+        return ', '.join(parts)
+
+    def arrival_latency(self):
+        """How long before its arrival a delivery may have started: 0.5 s;
+        1.5 s in crowd histories, whose bursts of hundreds of messages, 16
+        at a time, queue in the receiver (Python threads on a shared
+        machine) for longer than the product takes to start them."""
+        return 1.5 if self.env.get('crowd') else 0.5
+
     def check_delivery_brake(self, t, sid, typ, created):
         """Promise 7 for deliveries: none starts after a pause. A delivery
         is seen when it arrives, so it started after max(the row's creation,
         its arrival - 0.5 s)."""
-        start = max(created or 0, t - 0.5)
+        start = max(created or 0, t - self.arrival_latency())
         for (t0, t1) in self.cluster_pauses:
             if t0 + self.poll() < start and (t1 is None or t < t1):
                 self.violate('7/ctl-pause-delivery', sid, '%s delivered (webhook) at %s although dormantctl pause at %s'
@@ -1183,10 +1539,13 @@ class Run:
         if not any(requestable(v, p, e['at']) for v in cands for p in pols):
             v = cands[-1] if cands else sub.cur
             self.violate('lifecycle/request-rule' if not left_reason(v) else '5/requested-after-leaving', e['sid'],
-                         'requested at %s but the rule does not name them: exists=%s billing=%s plan=%s'
-                         ' exempt=%s created=%s last_activity=%s' % (
-                             iso(e['at']), v.exists, v.billing, v.plan, v.exempt, iso(v.created),
-                             iso(v.la)))
+                         'requested at %s (seen %s) but the rule does not name them: exists=%s billing=%s plan=%s'
+                         ' exempt=%s created=%s last_activity=%s; versions that may have been seen: %s' % (
+                             iso(e['at']), iso(e['seen']), v.exists, v.billing, v.plan, v.exempt, iso(v.created),
+                             iso(v.la), '; '.join(
+                                 '[%s..%s] exists=%s billing=%s plan=%s exempt=%s la=%s' % (
+                                     iso(c.t_start), iso(c.t_done), c.exists, c.billing, c.plan, c.exempt,
+                                     iso(c.la)) for c in cands)))
 
     def check_erasure(self, e):
         """Section 1, Erasure: only after erase_after in the suspended state."""
@@ -1222,13 +1581,29 @@ class Run:
         # Promise 3: a delivered request, the full period, every reminder's notice.
         rows = sorted((r for r in self.ob_by_sid.get(sid, []) if r['cycle'] == cycle),
                       key=lambda r: r['id'])
+        # A bounce that committed before the suspension began undoes its
+        # message's delivery (DESIGN section 7): no deadline runs until a new
+        # request is delivered, so only what was delivered after the last
+        # such bounce counts.
+        bounces = [(self.bounced[r['id']], r) for r in rows if r['id'] in self.bounced
+                   and self.bounced[r['id']][1] < at
+                   and r['type'] in ('confirmation.requested', 'confirmation.reminder')]
+        since = max((b[0] for b, _ in bounces), default=None)
 
         def delivered(r):
+            b = self.bounced.get(r['id'])
             return (r['delivered'] is not None and r['delivered'] <= e['seen']
-                    and not (r['id'] in self.bounced and self.bounced[r['id']] >= r['delivered']))
+                    and not (b is not None and b[1] < at)
+                    and (since is None or r['delivered'] > since))
         reqs = [r for r in rows if r['type'] == 'confirmation.requested' and delivered(r)]
         rems = sorted(r['delivered'] for r in rows if r['type'] == 'confirmation.reminder' and delivered(r)
                       and r['delivered'] <= at)
+        if not reqs and bounces:
+            (b0, b1), br = max(bounces, key=lambda x: x[0][0])
+            self.violate('3/bounced', sid, 'suspended at %s although its %s (outbox %d) bounced at %s and no '
+                         'new request was delivered since (cycle %s)'
+                         % (iso(at), br['type'], br['id'], iso(b1), cycle))
+            return
         if not reqs:
             self.violate('3/no-delivered-request', sid, 'suspended at %s without a delivered request (cycle %s)' % (iso(at), cycle))
             return
@@ -1252,20 +1627,20 @@ class Run:
                            iso(self.deadline_seen.get((sid, cycle))), '; or '.join(why)))
         if best:
             self.violate('3/notice', sid, best)
-        zone = 'UTC'
+        # Promise 3: never earlier than the end of the day (for periods
+        # shorter than a day: of the second) that the messages state.
+        day = any(p.confirm >= 86400 for p in self.policies_at(d))
+        zone = self.email_zone()
         for r in rows:
             if r['type'] not in ('confirmation.requested', 'confirmation.reminder') or not delivered(r):
                 continue
-            stated = [((p or {}).get('data') or {}).get('deadline') for p in r['payloads']]
-            stated = [s for s in stated if s]
-            if stated and ZoneInfo is not None:
-                dt = datetime.datetime.fromisoformat(stated[-1].replace('Z', '+00:00'))
-                local = dt.astimezone(ZoneInfo(zone)).date() + datetime.timedelta(days=1)
-                eod = datetime.datetime.combine(local, datetime.time(0), ZoneInfo(zone)).timestamp()
-                if at < eod:
-                    self.violate('3/end-of-day', sid, 'suspended at %s before the end of the day its %s states '
-                                 '(%s, %s)' % (iso(at), r['type'], stated[-1], zone),
-                                 key=('3-eod', sid, cycle))
+            for stated in self.stated_deadlines(r):
+                end = end_of_stated(stated, zone, day)
+                if end is not None and at < end:
+                    self.violate('3/end-of-day', sid, 'suspended at %s before the end of the %s that its %s '
+                                 '(outbox %d) states (%s, %s in %s)'
+                                 % (iso(at), 'day' if day else 'second', r['type'], r['id'], stated,
+                                    iso(end), zone), key=('3-eod', sid, cycle))
                     break
         # Promise 1: the feed's horizon at the commit had reached the deadline.
         deadline = max([self.deadline_seen.get((sid, cycle), 0), d + min(
@@ -1289,6 +1664,15 @@ class Run:
                                  'left pending (seen by %s)' % (r['type'], r['id'], cycle,
                                                                iso(r['delivered']), iso(t_left)),
                                  key=('3-after', r['id']))
+        # Mail: a row recorded as delivered was accepted by the SMTP server
+        # (whose log is read after the rows, so it is never behind them).
+        if self.mail is not None:
+            for r in self.outbox.values():
+                if (r['delivered'] is not None and r['id'] not in self.mailed
+                        and r['type'] in ('confirmation.requested', 'confirmation.reminder')):
+                    self.violate('email/not-received', r['sid'], '%s (outbox %d) recorded as delivered at %s, but '
+                                 'the SMTP server never received it' % (r['type'], r['id'], iso(r['delivered'])),
+                                 key=('mail-none', r['id']))
         # Promise 3: each delivery is recorded as an event (kind delivered).
         delivered_events = {}
         for e in self.events:
@@ -1314,7 +1698,8 @@ class Run:
             self.up_since = None
         elif self.up_since is None:
             self.up_since = t
-        open_now = ups and not paused and any(self.sig_paused[i] is None for i in ups)
+        open_now = (ups and not paused and any(self.sig_paused[i] is None for i in ups)
+                    and not self.feed_stale(t))
         if not open_now:
             self.open_since = None
         elif self.open_since is None:
@@ -1385,7 +1770,7 @@ class Run:
             start = max(sub.due_since, self.open_since or t, self.policies[-1].t_from)
             if self.open_since is not None and t > start + self.sweep() + self.poll() + 4.0:
                 self.violate('4/not-requested', sid, 'due since %s (guards open since %s) and not requested by %s'
-                             % (iso(sub.due_since), iso(self.open_since), iso(t)),
+                             ' [%s]' % (iso(sub.due_since), iso(self.open_since), iso(t), self.cluster_state()),
                              key=('4', sid, sub.due_since))
 
 
@@ -1513,6 +1898,29 @@ def shrink(seed, instances, steps, promise, features, say, budget):
     return cur
 
 
+def run_one(seed, instances, h_steps, h_seconds, features, quiet, keep, tagged):
+    """One history, in this process or in a worker of --jobs: returns what
+    the summary needs (never the Run itself, which holds connections)."""
+    tag = '[%d] ' % seed if tagged else ''
+
+    def say(msg):
+        if not quiet or msg.startswith(('VIOLATION', '  (further')):
+            print(tag + msg, flush=True)
+    try:
+        steps, vs, run = run_history(seed, instances, h_steps, h_seconds, features, say, keep=keep)
+    except Exception:  # noqa: BLE001 - the referee's own failure: say it, go on
+        import traceback
+        return {'seed': seed, 'instances': instances, 'error': traceback.format_exc()}
+    kinds = {}
+    for e in run.events:
+        kinds[e['kind']] = kinds.get(e['kind'], 0) + 1
+    env = run.env
+    return {'seed': seed, 'instances': instances, 'steps': steps, 'vs': vs, 'kinds': kinds,
+            'env': '%s delivery, column %s in %s, server zone %s, email zone %s%s' % (
+                env['delivery'], env['column_type'], env['source_zone'], env['db_zone'],
+                env['email_zone'], ', crowd %d' % env['crowd'] if env.get('crowd') else '')}
+
+
 def main(argv=None):
     import argparse
     ap = argparse.ArgumentParser(prog='scripts/model', description=__doc__.split('\n\n')[0])
@@ -1530,6 +1938,8 @@ def main(argv=None):
     ap.add_argument('--column', choices=['timestamptz', 'timestamp', 'date'],
                     help='force the activity column type of every history (without source.timezone '
                          'the model still reads naive columns in the history\'s zone)')
+    ap.add_argument('--jobs', type=int, default=1,
+                    help='histories run side by side, each on its own database (a history mostly waits)')
     ap.add_argument('--keep', action='store_true', help='keep each history\'s directory (logs, configs)')
     ap.add_argument('--quiet', action='store_true', help='print only violations and the summary')
     args = ap.parse_args(argv)
@@ -1549,9 +1959,6 @@ def main(argv=None):
     def say(msg):
         print(msg, flush=True)
 
-    def say_quiet(msg):
-        if msg.startswith(('VIOLATION', '  (further')):
-            print(msg, flush=True)
     tmp = tempfile.mkdtemp(prefix='dormant-model-probe.')
     try:
         features = probe_features(tmp, harness.admin_dsn())
@@ -1568,10 +1975,22 @@ def main(argv=None):
     failures = []
     all_kinds = {}
     harness_errors = 0
-    while total_steps < budget_steps and now() < budget_t:
+    busy = {}           # future -> steps reserved for it
+    reserved = 0
+    pool = None
+    if args.jobs > 1:
+        import concurrent.futures
+        import multiprocessing
+        pool = concurrent.futures.ProcessPoolExecutor(args.jobs, mp_context=multiprocessing.get_context('fork'))
+
+    def next_job():
+        """The next history to run, or None when the budget is spent."""
+        nonlocal reserved
+        if reserved >= budget_steps or now() >= budget_t - (1.0 if busy else 0.0):
+            return None
         if fixed:
             if not seeds:
-                break
+                return None
             seed = seeds.pop(0)
         else:
             seed = None
@@ -1579,29 +1998,58 @@ def main(argv=None):
             seed = random.SystemRandom().randrange(1, 2 ** 31)
         instances = args.instances or (1 + seed % 2)
         h_seconds = min(args.history_seconds, max(5.0, budget_t - now()))
-        h_steps = min(args.history_steps, budget_steps - total_steps)
+        h_steps = min(args.history_steps, budget_steps - reserved)
+        reserved += h_steps
         say('history: seed %d, %d instance(s), up to %.0fs%s' % (
             seed, instances, h_seconds, ' / %d steps' % h_steps if h_steps < 10 ** 8 else ''))
-        try:
-            steps, vs, run = run_history(seed, instances, h_steps, h_seconds, features,
-                                         say_quiet if args.quiet else say, keep=args.keep)
-        except Exception:  # noqa: BLE001 - the referee's own failure: say it, go on
-            import traceback
-            say('  the history could not run (a fault of the harness or the machine, not a finding):')
-            say(traceback.format_exc())
+        return (seed, instances, h_steps, h_seconds, features, args.quiet, args.keep, pool is not None)
+
+    def done(res, h_steps):
+        nonlocal total_steps, histories, harness_errors, reserved
+        reserved -= h_steps - len(res.get('steps') or [])
+        if res.get('error'):
+            say('  seed %d: the history could not run (a fault of the harness or the machine, not a '
+                'finding):\n%s' % (res['seed'], res['error']))
             harness_errors += 1
-            continue
+            return
         histories += 1
-        total_steps += len(steps)
-        kinds = {}
-        for e in run.events:
-            kinds[e['kind']] = kinds.get(e['kind'], 0) + 1
-            all_kinds[e['kind']] = all_kinds.get(e['kind'], 0) + 1
-        say('  %d steps, %d violation(s); env: %s delivery, column %s in %s, server zone %s; events: %s' % (
-            len(steps), len(vs), run.env['delivery'], run.env['column_type'], run.env['source_zone'],
-            run.env['db_zone'], ' '.join('%s=%d' % kv for kv in sorted(kinds.items()))))
-        if vs:
-            failures.append((seed, instances, steps, vs))
+        total_steps += len(res['steps'])
+        for k, n in res['kinds'].items():
+            all_kinds[k] = all_kinds.get(k, 0) + n
+        say('  seed %d: %d steps, %d violation(s); env: %s; events: %s' % (
+            res['seed'], len(res['steps']), len(res['vs']), res['env'],
+            ' '.join('%s=%d' % kv for kv in sorted(res['kinds'].items()))))
+        if res['vs']:
+            failures.append((res['seed'], res['instances'], res['steps'], res['vs']))
+
+    if pool is None:
+        while True:
+            job = next_job()
+            if job is None:
+                break
+            done(run_one(*job), job[2])
+    else:
+        import concurrent.futures
+        try:
+            while True:
+                while len(busy) < args.jobs:
+                    job = next_job()
+                    if job is None:
+                        break
+                    busy[pool.submit(run_one, *job)] = job[2]
+                if not busy:
+                    break
+                finished, _ = concurrent.futures.wait(list(busy), return_when=concurrent.futures.FIRST_COMPLETED)
+                for f in finished:
+                    h_steps = busy.pop(f)
+                    try:
+                        res = f.result()
+                    except Exception:  # noqa: BLE001 - a worker that died: the harness's fault
+                        import traceback
+                        res = {'seed': -1, 'error': traceback.format_exc()}
+                    done(res, h_steps)
+        finally:
+            pool.shutdown(wait=True)
     elapsed = now() - t0
     say('')
     say('model: %d histories, %d steps in %.0fs (%.1f steps/s); events: %s' % (
