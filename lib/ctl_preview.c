@@ -103,6 +103,8 @@ struct preview_warnings {
     long long dead;          /* of the requests checked */
     long long checked;       /* requests whose address was checked */
     long long eligible_null; /* source rows, up to 100000 */
+    long long held_by_feed;  /* suspensions due but for the feed's horizon */
+    char horizon[64];        /* the newest activity, ISO 8601 ("" if none) */
 };
 
 /* At most this many request candidates have their address checked. */
@@ -143,6 +145,8 @@ static bool read_warnings(struct dm_ctl *ctl, const struct dm_lifecycle *lc,
         return false;
     w->dead = num(r, 0, 0);
     w->eligible_null = num(r, 1, -1);
+    w->held_by_feed = num(r, 2, 0);
+    snprintf(w->horizon, sizeof w->horizon, "%s", PQgetvalue(r, 0, 3));
     PQclear(r);
     return true;
 }
@@ -159,6 +163,10 @@ static void print_warnings(const struct preview_warnings *w)
                "columns leaves them out as ineligible; use coalesce() or IS DISTINCT FROM if "
                "they should be asked\n",
                w->eligible_null, w->eligible_null >= CHECK_MAX ? " or more" : "");
+    if (w->held_by_feed > 0)
+        printf("held: %lld suspensions wait for the activity feed to reach their deadlines "
+               "(newest activity %s); they happen once it does\n",
+               w->held_by_feed, w->horizon[0] ? w->horizon : "none");
 }
 
 /* What holds an action back under these guards, or NULL. The rate is not
@@ -260,7 +268,12 @@ static void print_json(const struct dm_guards *g, const struct preview_action *p
            " \"eligible_null\": ",
            w->dead, w->checked);
     if (w->eligible_null >= 0)
-        printf("%lld}\n}\n", w->eligible_null);
+        printf("%lld", w->eligible_null);
+    else
+        printf("null");
+    printf(", \"held_by_feed\": %lld, \"horizon\": ", w->held_by_feed);
+    if (w->horizon[0])
+        printf("\"%s\"}\n}\n", w->horizon);
     else
         printf("null}\n}\n");
 }

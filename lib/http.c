@@ -407,7 +407,7 @@ static void result_cb(void *arg, PGresult *res)
             const char *locale = PQgetisnull(res, 0, 3) ? "en" : PQgetvalue(res, 0, 3);
             /* The deadline, in UTC from the lookup. */
             char iso[64];
-            snprintf(iso, sizeof iso, "%sT%s:00Z", PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2));
+            snprintf(iso, sizeof iso, "%sT%sZ", PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2));
             respond_page(h, req, 200, "OK", dm_pages_language(h->pages, locale), DM_PAGE_ASK, iso);
         }
         break;

@@ -22,23 +22,12 @@
  */
 
 const char *const dm_param_names[DM_P_COUNT + 1] = {
-    [DM_P_INACTIVE] = "inactive",
-    [DM_P_NEVER] = "never",
-    [DM_P_MIN_AGE] = "min_age",
-    [DM_P_CONFIRM] = "confirm",
-    [DM_P_REMINDERS] = "reminders",
-    [DM_P_ERASE] = "erase",
-    [DM_P_LAG] = "lag",
-    [DM_P_ACTIVE] = "active",
-    [DM_P_SUSPENDED] = "suspended",
-    [DM_P_URL] = "url",
-    [DM_P_WRITE] = "write",
-    [DM_P_MARK_TS] = "mark_ts",
-    [DM_P_MARK_ID] = "mark_id",
-    [DM_P_LIMIT] = "limit",
-    [DM_P_PERIOD] = "period",
-    [DM_P_POLL] = "poll",
-    [DM_P_COUNT] = NULL,
+    [DM_P_INACTIVE] = "inactive", [DM_P_NEVER] = "never",         [DM_P_MIN_AGE] = "min_age",
+    [DM_P_CONFIRM] = "confirm",   [DM_P_REMINDERS] = "reminders", [DM_P_ERASE] = "erase",
+    [DM_P_LAG] = "lag",           [DM_P_ACTIVE] = "active",       [DM_P_SUSPENDED] = "suspended",
+    [DM_P_URL] = "url",           [DM_P_WRITE] = "write",         [DM_P_MARK_TS] = "mark_ts",
+    [DM_P_MARK_ID] = "mark_id",   [DM_P_LIMIT] = "limit",         [DM_P_PERIOD] = "period",
+    [DM_P_POLL] = "poll",         [DM_P_ZONE] = "zone",           [DM_P_COUNT] = NULL,
 };
 
 /* Two fragments one after the other; newly allocated. */
@@ -251,10 +240,13 @@ static bool render_values(const struct dm_config *cfg, struct dm_lifecycle *lc, 
     int n3 =
         snprintf(lc->values[DM_P_SUSPENDED], DM_LC_VALUE_SIZE, "%s", cfg->source.billing.suspended);
     int n4 = snprintf(lc->values[DM_P_URL], DM_LC_VALUE_SIZE, "%s", cfg->http.public_url);
+    int n5 = snprintf(lc->values[DM_P_ZONE], DM_LC_VALUE_SIZE, "%s",
+                      cfg->email.timezone[0] ? cfg->email.timezone : "UTC");
     free(rem.s);
     if (n1 >= DM_LC_VALUE_SIZE || n2 >= DM_LC_VALUE_SIZE || n3 >= DM_LC_VALUE_SIZE ||
-        n4 >= DM_LC_VALUE_SIZE) {
-        snprintf(err, errlen, "a configuration value is too long (reminders, billing or url)");
+        n4 >= DM_LC_VALUE_SIZE || n5 >= DM_LC_VALUE_SIZE) {
+        snprintf(err, errlen,
+                 "a configuration value is too long (reminders, billing, url or time zone)");
         return false;
     }
     return true;

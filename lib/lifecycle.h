@@ -26,6 +26,7 @@ enum dm_param {
     DM_P_URL,       /* http.public_url */
     DM_P_PERIOD,    /* limits.sweep_period */
     DM_P_POLL,      /* limits.poll_interval */
+    DM_P_ZONE,      /* email.timezone: the zone messages state dates in */
     DM_P_WRITE,     /* boolean: false in dry runs (per call) */
     DM_P_MARK_TS,   /* a request step's watermark time (per call) */
     DM_P_MARK_ID,   /* and its id tie-break (per call) */

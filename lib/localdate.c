@@ -64,26 +64,28 @@ bool dm_localdate_zone_ok(const char *tz)
     return U_SUCCESS(st) && system;
 }
 
-bool dm_localdate_format(const char *iso, const char *locale, const char *tz,
-                         enum dm_date_style style, char *out, size_t len)
+/* Formats the moment when (milliseconds since the epoch) as
+ * dm_localdate_format says. */
+static bool format_ms(UDate when, const char *locale, const char *tz, enum dm_date_style style,
+                      char *out, size_t len)
 {
     UChar zone[128], buf[256];
     char loc[32];
-    UDate when;
     UErrorCode st = U_ZERO_ERROR;
     UDateFormat *f = NULL;
     bool ok = false;
+    bool timed = style == DM_TIME_SHORT || style == DM_TIME_MEDIUM;
 
     if (len > 0)
         out[0] = '\0';
-    if (!parse_iso(iso, &when))
-        return false;
     if (tz == NULL || tz[0] == '\0' || strlen(tz) >= sizeof zone / sizeof zone[0])
         tz = "UTC";
     u_uastrcpy(zone, tz);
     icu_locale(locale, loc, sizeof loc);
-    f = udat_open(style == DM_TIME_SHORT ? UDAT_SHORT : UDAT_NONE,
-                  style == DM_TIME_SHORT  ? UDAT_NONE
+    f = udat_open(style == DM_TIME_SHORT    ? UDAT_SHORT
+                  : style == DM_TIME_MEDIUM ? UDAT_MEDIUM
+                                            : UDAT_NONE,
+                  timed                   ? UDAT_NONE
                   : style == DM_DATE_FULL ? UDAT_FULL
                                           : UDAT_LONG,
                   loc, zone, -1, NULL, -1, &st);
@@ -99,5 +101,62 @@ out:
         udat_close(f);
     if (!ok && len > 0)
         out[0] = '\0';
+    return ok;
+}
+
+bool dm_localdate_format(const char *iso, const char *locale, const char *tz,
+                         enum dm_date_style style, char *out, size_t len)
+{
+    UDate when;
+
+    if (!parse_iso(iso, &when)) {
+        if (len > 0)
+            out[0] = '\0';
+        return false;
+    }
+    return format_ms(when, locale, tz, style, out, len);
+}
+
+/* True when when is a midnight in time zone tz. */
+static bool at_midnight(UDate when, const char *tz)
+{
+    UChar zone[128];
+    UErrorCode st = U_ZERO_ERROR;
+
+    if (tz == NULL || tz[0] == '\0' || strlen(tz) >= sizeof zone / sizeof zone[0])
+        tz = "UTC";
+    u_uastrcpy(zone, tz);
+    UCalendar *cal = ucal_open(zone, -1, "en_001", UCAL_GREGORIAN, &st);
+    if (U_FAILURE(st))
+        return false;
+    ucal_setMillis(cal, when, &st);
+    bool midnight = U_SUCCESS(st) && ucal_get(cal, UCAL_HOUR_OF_DAY, &st) == 0 &&
+                    ucal_get(cal, UCAL_MINUTE, &st) == 0 && ucal_get(cal, UCAL_SECOND, &st) == 0 &&
+                    ucal_get(cal, UCAL_MILLISECOND, &st) == 0 && U_SUCCESS(st);
+    ucal_close(cal);
+    return midnight;
+}
+
+bool dm_localdate_deadline(const char *iso, const char *locale, const char *tz, char *date,
+                           size_t date_len, char *time, size_t time_len)
+{
+    UDate when;
+    bool ok;
+
+    if (!parse_iso(iso, &when)) {
+        if (date_len > 0)
+            date[0] = '\0';
+        if (time_len > 0)
+            time[0] = '\0';
+        return false;
+    }
+    if (at_midnight(when, tz))
+        ok = format_ms(when - 60000.0, locale, tz, DM_DATE_FULL, date, date_len) &&
+             format_ms(when - 60000.0, locale, tz, DM_TIME_SHORT, time, time_len);
+    else
+        ok = format_ms(when - 1000.0, locale, tz, DM_DATE_FULL, date, date_len) &&
+             format_ms(when - 1000.0, locale, tz, DM_TIME_MEDIUM, time, time_len);
+    if (!ok && time_len > 0)
+        time[0] = '\0';
     return ok;
 }

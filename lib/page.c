@@ -197,10 +197,8 @@ char *dm_page_render(const struct dm_pages *pages, const char *lang, enum dm_pag
     const struct page_set *set = set_for(pages, lang);
     const char *text = set->text[p] ? set->text[p] : pages->sets[0].text[p];
     char date[128] = "", time[64] = "";
-    if (deadline != NULL) {
-        dm_localdate_format(deadline, set->lang, tz, DM_DATE_FULL, date, sizeof date);
-        dm_localdate_format(deadline, set->lang, tz, DM_TIME_SHORT, time, sizeof time);
-    }
+    if (deadline != NULL)
+        dm_localdate_deadline(deadline, set->lang, tz, date, sizeof date, time, sizeof time);
     const struct dm_template_var vars[] = {{"deadline_date", date}, {"deadline_time", time}};
     return dm_template_expand(text, vars, 2, true);
 }

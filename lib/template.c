@@ -475,8 +475,8 @@ bool dm_template_render(const char *dir, const char *locale, const char *tz, con
     const char *dloc = date_locale(locale, used);
     const char *deadline = lookup(&given, "deadline", 8);
     const char *activity = lookup(&given, "last_activity_at", 16);
-    dm_localdate_format(deadline, dloc, tz, DM_DATE_FULL, deadline_date, sizeof deadline_date);
-    dm_localdate_format(deadline, dloc, tz, DM_TIME_SHORT, deadline_time, sizeof deadline_time);
+    dm_localdate_deadline(deadline, dloc, tz, deadline_date, sizeof deadline_date, deadline_time,
+                          sizeof deadline_time);
     dm_localdate_format(activity, dloc, tz, DM_DATE_LONG, activity_date, sizeof activity_date);
     all[n++] = (struct dm_template_var){"deadline_date", deadline_date};
     all[n++] = (struct dm_template_var){"deadline_time", deadline_time};

@@ -41,24 +41,27 @@ START_TEST(test_every_page_in_every_language)
 }
 END_TEST
 
-/* The question states the deadline in the zone and the page's language. */
+/* The question states the deadline in the zone and the page's language: a
+ * midnight in Paris as the day that ends there, with its last minute. */
 START_TEST(test_deadline_in_zone_and_language)
 {
     struct dm_pages *pages = dm_pages_load(SHIPPED);
     const struct {
-        const char *lang, *want;
+        const char *lang, *want, *time;
     } cases[] = {
-        {"de", "Dienstag, 29. Dezember 2026"},
-        {"fr", "mardi 29 d\xc3\xa9"
-               "cembre 2026"},
-        {"es", "martes, 29 de diciembre de 2026"},
-        {"en", "Tuesday, 29 December 2026"},
+        {"de", "Montag, 28. Dezember 2026", "23:59"},
+        {"fr",
+         "lundi 28 d\xc3\xa9"
+         "cembre 2026",
+         "23:59"},
+        {"es", "lunes, 28 de diciembre de 2026", "23:59"},
+        {"en", "Monday, 28 December 2026", "11:59"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        char *html = dm_page_render(pages, cases[i].lang, DM_PAGE_ASK, "2026-12-28T23:30:00Z",
+        char *html = dm_page_render(pages, cases[i].lang, DM_PAGE_ASK, "2026-12-28T23:00:00Z",
                                     "Europe/Paris");
         ck_assert_msg(strstr(html, cases[i].want) != NULL, "%s", cases[i].lang);
-        ck_assert_msg(strstr(html, "30") != NULL, "%s", cases[i].lang);
+        ck_assert_msg(strstr(html, cases[i].time) != NULL, "%s", cases[i].lang);
         free(html);
     }
     dm_pages_free(pages);

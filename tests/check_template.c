@@ -211,6 +211,41 @@ START_TEST(test_local_dates)
 }
 END_TEST
 
+/* A deadline is stated as the last moment inside it (promise 3): the day
+ * that ends at a local midnight and its last minute; anything else to its
+ * last second. */
+START_TEST(test_deadline_stated)
+{
+    const struct {
+        const char *iso, *locale, *tz, *date, *time;
+    } cases[] = {
+        /* Midnight in Paris ends Monday 28 December there. */
+        {"2026-12-28T23:00:00Z", "en", "Europe/Paris", "Monday, 28 December 2026",
+         "11:59\xe2\x80\xafpm"},
+        {"2026-12-28T23:00:00Z", "de", "Europe/Paris", "Montag, 28. Dezember 2026", "23:59"},
+        /* The same instant is not a midnight in UTC: stated to the second. */
+        {"2026-12-28T23:00:00Z", "de", "UTC", "Montag, 28. Dezember 2026", "22:59:59"},
+        /* Midnight UTC ends the day before; a half-hour zone's own midnight. */
+        {"2026-12-29T00:00:00Z", "fr", "UTC",
+         "lundi 28 d\xc3\xa9"
+         "cembre 2026",
+         "23:59"},
+        {"2026-07-01T02:30:00Z", "en", "America/St_Johns", "Tuesday, 30 June 2026",
+         "11:59\xe2\x80\xafpm"},
+        {"2026-12-28T14:32:07Z", "en", "UTC", "Monday, 28 December 2026", "2:32:06\xe2\x80\xafpm"},
+        {"not a time", "en", "UTC", "", ""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char date[128], time[64];
+        bool ok = dm_localdate_deadline(cases[i].iso, cases[i].locale, cases[i].tz, date,
+                                        sizeof date, time, sizeof time);
+        ck_assert_msg(strcmp(date, cases[i].date) == 0, "case %zu: %s", i, date);
+        ck_assert_msg(strcmp(time, cases[i].time) == 0, "case %zu: %s", i, time);
+        ck_assert(ok == (cases[i].date[0] != '\0'));
+    }
+}
+END_TEST
+
 /* Sections: by value, by rule, by reason, inverted, standalone lines. */
 START_TEST(test_sections)
 {
@@ -303,6 +338,7 @@ int main(void)
     tcase_add_test(tc, test_request_without_link_rejected);
     tcase_add_test(tc, test_missing_subject_or_english_rejected);
     tcase_add_test(tc, test_local_dates);
+    tcase_add_test(tc, test_deadline_stated);
     tcase_add_test(tc, test_sections);
     tcase_add_test(tc, test_bad_sections_rejected_at_load);
     tcase_add_test(tc, test_html_part_required);

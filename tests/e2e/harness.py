@@ -125,6 +125,21 @@ def scalar(dsn, sql, params=None):
     return rows[0][0] if rows else None
 
 
+def deadline_shown(iso, zone='UTC'):
+    """The moment a message shows for the deadline iso (payload form,
+    "2026-12-29T23:00:00Z") in zone: the last moment inside it, as
+    lib/localdate.c states it (DESIGN.md promise 3). A deadline at a
+    midnight of the zone is the end of the day before, shown with its last
+    minute; any other is shown to its last second. A datetime in zone."""
+    import datetime
+    import zoneinfo
+    at = datetime.datetime.fromisoformat(iso.replace('Z', '+00:00')).astimezone(
+        zoneinfo.ZoneInfo(zone))
+    if (at.hour, at.minute, at.second, at.microsecond) == (0, 0, 0, 0):
+        return at - datetime.timedelta(minutes=1)
+    return at - datetime.timedelta(seconds=1)
+
+
 class Repeater:
     """A thread that runs one statement every `every` seconds, in autocommit,
     until stopped: a service's activity feed, an application's mailer."""

@@ -7,10 +7,8 @@ names in the message's language. The operator's own SMTP refusals are
 retried and reported, never counted against the subscriber; a server's
 refusal of an address is reported with the server's reply."""
 
-import datetime
 import html.parser
 import re
-import zoneinfo
 import time
 
 import harness
@@ -24,13 +22,15 @@ WITH_LINK = ('confirmation.requested', 'confirmation.reminder')
 RULES = ['inactive', 'never_active']
 REASONS = ['no_answer', 'declined']
 
-# 23:30 UTC on 28 December is 00:30 on Tuesday 29 December in Paris; the last
-# use at 23:08 UTC on 20 July 2024 was 01:08 on 21 July there.
-DEADLINE = '2026-12-28T23:30:00Z'
+# 23:00 UTC on 28 December is midnight at the end of Monday 28 December in
+# Paris, so a message states the day that ends there and its last minute
+# (promise 3: the deadline is the end of the day stated); the last use at
+# 23:08 UTC on 20 July 2024 was 01:08 on 21 July there.
+DEADLINE = '2026-12-28T23:00:00Z'
 LAST_ACTIVITY = '2024-07-20T23:08:00Z'
-DEADLINE_SHOWN = {'en': 'Tuesday, 29 December 2026', 'fr': 'mardi 29 décembre 2026',
-                  'de': 'Dienstag, 29. Dezember 2026', 'es': 'martes, 29 de diciembre de 2026'}
-TIME_SHOWN = {'en': '12:30\u202fam', 'fr': '00:30', 'de': '00:30', 'es': '0:30'}
+DEADLINE_SHOWN = {'en': 'Monday, 28 December 2026', 'fr': 'lundi 28 décembre 2026',
+                  'de': 'Montag, 28. Dezember 2026', 'es': 'lunes, 28 de diciembre de 2026'}
+TIME_SHOWN = {'en': '11:59\u202fpm', 'fr': '23:59', 'de': '23:59', 'es': '23:59'}
 ACTIVITY_SHOWN = {'en': '21 July 2024', 'fr': '21 juillet 2024', 'de': '21. Juli 2024',
                   'es': '21 de julio de 2024'}
 ACTIVITY_UTC = {'en': '20 July 2024', 'fr': '20 juillet 2024', 'de': '20. Juli 2024',
@@ -180,11 +180,10 @@ class WholeMessages(DeliveryTestCase):
             if type_ == 'confirmation.requested':
                 # The deadline a request states is set when it is sent.
                 stated = self.outbox(dsn, oids[sid])['payload']['data']['deadline']
-                local = datetime.datetime.fromisoformat(stated.replace('Z', '+00:00')) \
-                    .astimezone(zoneinfo.ZoneInfo('Europe/Paris'))
+                last = harness.deadline_shown(stated, 'Europe/Paris')
                 for body in (text, shown):
-                    self.assertIn(MONTHS[locale][local.month - 1], body, what)
-                    self.assertIn(':%02d' % local.minute, body, what)
+                    self.assertIn(MONTHS[locale][last.month - 1], body, what)
+                    self.assertIn(':%02d' % last.minute, body, what)
             if type_ in WITH_LINK:
                 url = 'https://account.example.com/dormant/c/tok%d?x=1&y=2' % sid
                 self.assertIn(url, text, what)
@@ -243,8 +242,7 @@ class WholeMessages(DeliveryTestCase):
             self.assertTrue(url.startswith(self.http_url + '/c/'), url)
             stated = self.scalar(dsn, "SELECT payload->'data'->>'deadline' FROM dormant.outbox"
                                  " WHERE subscriber_id = %s", (sid,))
-            local = datetime.datetime.fromisoformat(stated.replace('Z', '+00:00')) \
-                .astimezone(zoneinfo.ZoneInfo('Europe/Paris'))
+            local = harness.deadline_shown(stated, 'Europe/Paris')
             status, _, body = self.http(url[len(self.http_url):])
             self.assertEqual(status, 200)
             body = body.decode()

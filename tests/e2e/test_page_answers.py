@@ -37,8 +37,9 @@ class PageAnswers(pagelib.PageTestCase):
         status, _, body = self.http('/c/' + token)
         self.assertEqual(status, 200)
         self.assertIn('5 March 2031', body.decode())
-        # In email.timezone (UTC here), in the language's own clock ("5:45 pm").
-        self.assertIn('5:45', body.decode())
+        # In email.timezone (UTC here), in the language's own clock, as the
+        # last second inside the deadline ("5:44:59 pm").
+        self.assertIn('5:44:59', body.decode())
 
     def test_french_subscriber_gets_the_french_page(self):
         self.start(subscribers=[1], locale='fr')

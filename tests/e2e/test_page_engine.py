@@ -35,9 +35,10 @@ class PageWithEngine(pagelib.PageTestCase):
         # The application's mailer acknowledges: the grace period starts.
         self.psql(self.dsn, "UPDATE dormant.outbox SET delivered_at = now()"
                   " WHERE type = 'confirmation.requested'")
-        deadline = self.scalar(self.dsn, "SELECT to_char(deadline AT TIME ZONE 'UTC',"
-                               " 'FMDD FMMonth YYYY') FROM dormant.account"
-                               " WHERE subscriber_id = 1")
+        shown = harness.deadline_shown(self.scalar(
+            self.dsn, "SELECT to_char(deadline AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+            " FROM dormant.account WHERE subscriber_id = 1"))
+        deadline = '%d %s %d' % (shown.day, shown.strftime('%B'), shown.year)
         status, _, body = self.http(path1)
         self.assertEqual(status, 200)
         self.assertIn(deadline, body.decode())

@@ -25,7 +25,7 @@ class Erasure(EngineTestCase):
         self.once()
         self.assertEqual(self.pending(), sorted(str(i) for i in ids))
         self.ack()
-        time.sleep(1.5)
+        time.sleep(2.1)  # the deadline is the end of a second: up to 2 s away
         self.feed()
         self.once()
         states = self.states()

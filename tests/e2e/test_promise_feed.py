@@ -8,6 +8,7 @@ the suspension is recorded (event used_while_suspended) and sent to the
 application (message subscription.used_while_suspended), which alone may
 charge again."""
 
+import json
 import time
 
 import harness
@@ -28,13 +29,33 @@ class DailyBatchFeed(FeedTestCase):
         self.once()
         self.assertEqual(self.pending(), sorted([str(a), str(b)]))
         self.ack()
-        time.sleep(2.5)
+        time.sleep(3.1)  # the deadline is the end of a second: up to 3 s away
         # Deadlines passed, but the feed has not reached them: a may have
         # watched on the deadline day; nobody is suspended yet.
         self.once()
         self.assertEqual(sorted(self.pending()), sorted([str(a), str(b)]))
         self.assertEqual(self.events('suspended'), [])
         self.assertEqual(self.billing_of(a), 'active')
+        # The operator is told why: both wait for the feed, whose horizon is
+        # the last import.
+        horizon = self.one("SELECT to_char(last_activity_at AT TIME ZONE 'UTC',"
+                           " 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM subscribers WHERE id = %s",
+                           (w,))
+        rc, out, err = self.ctl('status', '--json')
+        self.assertEqual(rc, 0, err)
+        held = json.loads(out)['held_by_feed']
+        self.assertEqual(held['suspensions'], 2)
+        rc, out, err = self.ctl('status')
+        self.assertTrue(out.startswith('dormant: HELD\n'), out)
+        self.assertIn('2 suspensions wait for the activity feed', out.splitlines()[1])
+        self.assertIn(horizon, out.splitlines()[1])
+        rc, out, err = self.ctl('preview')
+        self.assertEqual(rc, 0, err)
+        self.assertIn('held: 2 suspensions wait for the activity feed to reach their deadlines'
+                      ' (newest activity %s)' % horizon, out)
+        rc, out, err = self.ctl('preview', '--json')
+        self.assertEqual(json.loads(out)['warnings']['held_by_feed'], 2)
+        self.assertEqual(json.loads(out)['warnings']['horizon'], horizon)
         # The next import: a watched before the deadline, the feed reaches now.
         self.q("UPDATE subscribers SET last_activity_at = ("
                " SELECT requested_at + interval '1 second' FROM dormant.account"

@@ -10,6 +10,11 @@ WITH s AS (SELECT state, count(*) AS n FROM {S}.account GROUP BY state),
          ON ob.id = a.request_outbox_id
         WHERE a.state = 'pending' AND ob.dead_at IS NOT NULL AND ob.delivered_at IS NULL),
  x AS (SELECT count(*) AS n FROM {S}.exemption WHERE until IS NULL OR until > now()),
+ -- Suspensions due but for the feed's horizon (promise 1), and the horizon.
+ f AS (SELECT {NEWEST} AS horizon),
+ h AS (SELECT count(*) AS n FROM {S}.account a, f WHERE a.state = 'pending'
+          AND a.deadline <= now() AND a.next_reminder_at IS NULL
+          AND a.reminder_outbox_id IS NULL AND a.deadline > coalesce(f.horizon, '-infinity')),
  -- The instances as they last reported (lib/lease.h), and the lease.
  l AS (SELECT l.*, l.expires_at <= now() AS expired, i.host, i.pid
          FROM {S}.lease l LEFT JOIN {S}.instance i ON i.id = l.holder),
@@ -31,6 +36,7 @@ WITH s AS (SELECT state, count(*) AS n FROM {S}.account GROUP BY state),
       'erased', coalesce((SELECT n FROM s WHERE state = 'erased'), 0)),
    'undeliverable_requests', u.n,
    'exemptions', x.n,
+   'held_by_feed', jsonb_build_object('suspensions', h.n, 'horizon', f.horizon),
    'outbox', jsonb_build_object('pending', o.pending, 'delivered', o.delivered,
                                 'dead', o.dead),
    'paused', c.paused, 'paused_by', c.paused_by, 'paused_at', c.paused_at,
@@ -50,4 +56,4 @@ WITH s AS (SELECT state, count(*) AS n FROM {S}.account GROUP BY state),
                                'epoch', l.epoch, 'acquired_at', l.acquired_at,
                                'expires_at', l.expires_at, 'expired', l.expired),
    'instances', i.a)
-   FROM {S}.control c, {S}.meta m, o, u, x, l, i
+   FROM {S}.control c, {S}.meta m, o, u, x, f, h, l, i

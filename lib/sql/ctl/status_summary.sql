@@ -33,5 +33,10 @@ SELECT CASE WHEN (j->>'paused')::boolean
  (j#>>'{outbox,pending}') || ' pending, ' || (j#>>'{outbox,delivered}') || ' delivered, '
    || (j#>>'{outbox,dead}') || ' dead' AS "outbox",
  (j->>'undeliverable_requests') AS "undeliverable",
+ CASE WHEN (j#>>'{held_by_feed,suspensions}')::bigint > 0
+   THEN (j#>>'{held_by_feed,suspensions}') || ' suspensions wait for the activity feed (newest activity '
+     || coalesce(to_char((j#>>'{held_by_feed,horizon}')::timestamptz, 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), 'none')
+     || ')'
+   ELSE 'none' END AS "held by the feed",
  (j->>'exemptions') AS "exemptions"
  FROM (SELECT $(doc)::jsonb AS j) AS d

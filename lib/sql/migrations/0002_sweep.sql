@@ -121,6 +121,22 @@ COMMENT ON COLUMN {S}.account.reminders IS
 UPDATE {S}.account a SET confirm_within = c.confirm_within,
        reminders = ARRAY(SELECT r FROM unnest(c.reminders) r ORDER BY r DESC)
   FROM {S}.control c WHERE a.state = 'pending' AND a.delivered_at IS NOT NULL;
+-- And the deadline is never earlier than the end of the day its messages
+-- state (promise 3): for a confirmation period of a day or more, a deadline
+-- is moved to the next midnight in email.timezone (control.message_zone,
+-- written by every pass), and a message shows the minute before it ("29
+-- December at 23:59"); for a shorter period (a test's or a demo's) messages
+-- state the time to the second, and the deadline is the end of a second. A
+-- deadline already at such an end stays where it is.
+ALTER TABLE {S}.control ADD COLUMN message_zone text NOT NULL DEFAULT 'UTC';
+CREATE FUNCTION {S}.deadline_end(t timestamptz, period interval) RETURNS timestamptz
+  LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $fn$
+  SELECT CASE WHEN period >= interval '1 day'
+              THEN (date_trunc('day', (t - interval '1 microsecond') AT TIME ZONE z.zone)
+                    + interval '1 day') AT TIME ZONE z.zone
+              ELSE date_trunc('second', t - interval '1 microsecond') + interval '1 second' END
+    FROM (SELECT coalesce((SELECT message_zone FROM {S}.control LIMIT 1), 'UTC') AS zone) z
+$fn$;
 -- The trigger runs as the schema's owner (SECURITY DEFINER), so that the
 -- application's mailer needs the right to acknowledge a message and nothing
 -- on dormant's other tables.
@@ -141,7 +157,8 @@ BEGIN
     IF NEW.type = 'confirmation.requested' THEN
       SELECT c.confirm_within, ARRAY(SELECT r FROM unnest(c.reminders) r ORDER BY r DESC)
         INTO cw, rem FROM {S}.control c;
-      dl := GREATEST(NEW.delivered_at + cw, (NEW.payload #>> '{data,deadline}')::timestamptz);
+      dl := {S}.deadline_end(GREATEST(NEW.delivered_at + cw,
+                                      (NEW.payload #>> '{data,deadline}')::timestamptz), cw);
       UPDATE {S}.account a
          SET delivered_at = NEW.delivered_at, deadline = dl,
              confirm_within = cw, reminders = rem, reminders_sent = 0,
@@ -150,13 +167,17 @@ BEGIN
        WHERE a.subscriber_id = NEW.subscriber_id AND a.request_outbox_id = NEW.id
          AND a.state = 'pending' AND a.delivered_at IS NULL;
     ELSIF NEW.type = 'confirmation.reminder' THEN
-      -- Delivered later than deadline - r: the deadline moves to delivery + r.
+      -- Delivered later than deadline - r: the deadline moves to delivery +
+      -- r, to the end of its day; never earlier than the one this reminder
+      -- stated.
       UPDATE {S}.account a
-         SET deadline = GREATEST(a.deadline, NEW.delivered_at + a.reminders[a.reminders_sent]),
-             next_reminder_at = GREATEST(a.deadline,
-                                         NEW.delivered_at + a.reminders[a.reminders_sent])
-                                - a.reminders[a.reminders_sent + 1],
+         SET deadline = m.dl, next_reminder_at = m.dl - a.reminders[a.reminders_sent + 1],
              reminder_outbox_id = NULL, updated_at = now()
+        FROM (SELECT GREATEST(b.deadline, (NEW.payload #>> '{data,deadline}')::timestamptz,
+                              {S}.deadline_end(NEW.delivered_at + b.reminders[b.reminders_sent],
+                                               b.confirm_within)) AS dl
+                FROM {S}.account b
+               WHERE b.subscriber_id = NEW.subscriber_id AND b.reminder_outbox_id = NEW.id) m
        WHERE a.subscriber_id = NEW.subscriber_id AND a.reminder_outbox_id = NEW.id
          AND a.state = 'pending';
     END IF;

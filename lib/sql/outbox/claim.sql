@@ -1,8 +1,8 @@
 -- Claims up to $(limit) due rows for $(lease), for the active $(channels).
 -- A request states the deadline it is sent with: now() plus the
 -- confirmation period (the longer of the database's and the file's
--- $(confirm)), cut to the second, so the one the trigger enforces at
--- delivery is never earlier. The cluster-wide pause (control.paused) is
+-- $(confirm)), moved to the end of its day (deadline_end), so the one the
+-- trigger enforces at delivery is never earlier. The cluster-wide pause (control.paused) is
 -- checked here too, so that no instance delivers before it has read the
 -- flag. The address is the one the source holds now (an operator may have
 -- fixed it since the message was queued; an erased row keeps the one it
@@ -34,9 +34,10 @@ WITH cand AS (
     FROM due WHERE o.id = due.id
   RETURNING o.id, o.type, o.subscriber_id, o.attempts, o.channels_done, o.payload,
             o.created_at),
- dl AS (SELECT to_char(GREATEST(now() + (SELECT confirm_within FROM {S}.control LIMIT 1),
-                                now() + $(confirm)::interval) AT TIME ZONE 'UTC',
-                       'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS deadline)
+ dl AS (SELECT to_char({S}.deadline_end(now() + p.cw, p.cw) AT TIME ZONE 'UTC',
+                       'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS deadline
+          FROM (SELECT GREATEST((SELECT confirm_within FROM {S}.control LIMIT 1),
+                                $(confirm)::interval) AS cw) p)
  SELECT c.id, c.type, c.subscriber_id::text, c.attempts,
         'webhook' = ANY(c.channels_done), 'email' = ANY(c.channels_done),
         x.p::text, x.p #>> '{data,deadline}',

@@ -36,10 +36,15 @@ SELECT v.health, v.what, v.run
    (7, (j->>'undeliverable_requests')::bigint > 0, 'DEGRADED',
     (j->>'undeliverable_requests') || ' pending requests are undeliverable (their message is dead)',
     'dormantctl show ID   (each one''s last error; they are never suspended)'),
-   (8, j#>>'{last_pass,at}' IS NULL, 'NOT STARTED',
+   (8, (j#>>'{held_by_feed,suspensions}')::bigint > 0, 'HELD',
+    (j#>>'{held_by_feed,suspensions}') || ' suspensions wait for the activity feed to reach their'
+      || ' deadlines (newest activity ' || coalesce(to_char((j#>>'{held_by_feed,horizon}')::timestamptz,
+         'YYYY-MM-DD"T"HH24:MI:SS"Z"'), 'none') || ')',
+    'nothing if your activity arrives in batches; else check what writes last_activity_at'),
+   (9, j#>>'{last_pass,at}' IS NULL, 'NOT STARTED',
     'no pass has run yet',
     'dormantctl preview, then systemctl start dormantd'),
-   (9, true, 'OK', 'nothing to act on', 'dormantctl preview   (what the next pass will do)'))
+   (10, true, 'OK', 'nothing to act on', 'dormantctl preview   (what the next pass will do)'))
    AS v(rank, applies, health, what, run)
  WHERE v.applies
  ORDER BY v.rank LIMIT 1

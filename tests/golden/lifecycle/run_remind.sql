@@ -21,7 +21,8 @@ acc AS (UPDATE "Dm_x".account a
            AND a.next_reminder_at <= now() AND a.reminder_outbox_id IS NULL
            AND NOT (SELECT paused FROM "Dm_x".control)
         RETURNING a.subscriber_id, a.cycle, a.reminders_sent,
-                  greatest(a.deadline, now() + a.reminders[a.reminders_sent]) AS deadline,
+                  greatest(a.deadline, "Dm_x".deadline_end(now() + a.reminders[a.reminders_sent],
+                                                        a.confirm_within)) AS deadline,
                   a.reminders[a.reminders_sent] AS offset_),
 
 ok AS (SELECT pick.id, pick.n, pick.email, pick.locale, pick.la, pick.rule, pick.outbox_id,

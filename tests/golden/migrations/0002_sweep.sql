@@ -124,6 +124,22 @@ UPDATE "Dm_x".account a SET confirm_within = c.confirm_within,
 
 
 
+
+
+
+
+ALTER TABLE "Dm_x".control ADD COLUMN message_zone text NOT NULL DEFAULT 'UTC';
+CREATE FUNCTION "Dm_x".deadline_end(t timestamptz, period interval) RETURNS timestamptz
+  LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $fn$
+  SELECT CASE WHEN period >= interval '1 day'
+              THEN (date_trunc('day', (t - interval '1 microsecond') AT TIME ZONE z.zone)
+                    + interval '1 day') AT TIME ZONE z.zone
+              ELSE date_trunc('second', t - interval '1 microsecond') + interval '1 second' END
+    FROM (SELECT coalesce((SELECT message_zone FROM "Dm_x".control LIMIT 1), 'UTC') AS zone) z
+$fn$;
+
+
+
 CREATE OR REPLACE FUNCTION "Dm_x".outbox_delivered() RETURNS trigger LANGUAGE plpgsql
   SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
@@ -141,7 +157,8 @@ BEGIN
     IF NEW.type = 'confirmation.requested' THEN
       SELECT c.confirm_within, ARRAY(SELECT r FROM unnest(c.reminders) r ORDER BY r DESC)
         INTO cw, rem FROM "Dm_x".control c;
-      dl := GREATEST(NEW.delivered_at + cw, (NEW.payload #>> '{data,deadline}')::timestamptz);
+      dl := "Dm_x".deadline_end(GREATEST(NEW.delivered_at + cw,
+                                      (NEW.payload #>> '{data,deadline}')::timestamptz), cw);
       UPDATE "Dm_x".account a
          SET delivered_at = NEW.delivered_at, deadline = dl,
              confirm_within = cw, reminders = rem, reminders_sent = 0,
@@ -151,12 +168,16 @@ BEGIN
          AND a.state = 'pending' AND a.delivered_at IS NULL;
     ELSIF NEW.type = 'confirmation.reminder' THEN
 
+
+
       UPDATE "Dm_x".account a
-         SET deadline = GREATEST(a.deadline, NEW.delivered_at + a.reminders[a.reminders_sent]),
-             next_reminder_at = GREATEST(a.deadline,
-                                         NEW.delivered_at + a.reminders[a.reminders_sent])
-                                - a.reminders[a.reminders_sent + 1],
+         SET deadline = m.dl, next_reminder_at = m.dl - a.reminders[a.reminders_sent + 1],
              reminder_outbox_id = NULL, updated_at = now()
+        FROM (SELECT GREATEST(b.deadline, (NEW.payload #>> '{data,deadline}')::timestamptz,
+                              "Dm_x".deadline_end(NEW.delivered_at + b.reminders[b.reminders_sent],
+                                               b.confirm_within)) AS dl
+                FROM "Dm_x".account b
+               WHERE b.subscriber_id = NEW.subscriber_id AND b.reminder_outbox_id = NEW.id) m
        WHERE a.subscriber_id = NEW.subscriber_id AND a.reminder_outbox_id = NEW.id
          AND a.state = 'pending';
     END IF;

@@ -29,9 +29,10 @@ WITH cand AS (
     FROM due WHERE o.id = due.id
   RETURNING o.id, o.type, o.subscriber_id, o.attempts, o.channels_done, o.payload,
             o.created_at),
- dl AS (SELECT to_char(GREATEST(now() + (SELECT confirm_within FROM "Dm_x".control LIMIT 1),
-                                now() + $5::interval) AT TIME ZONE 'UTC',
-                       'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS deadline)
+ dl AS (SELECT to_char("Dm_x".deadline_end(now() + p.cw, p.cw) AT TIME ZONE 'UTC',
+                       'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS deadline
+          FROM (SELECT GREATEST((SELECT confirm_within FROM "Dm_x".control LIMIT 1),
+                                $5::interval) AS cw) p)
  SELECT c.id, c.type, c.subscriber_id::text, c.attempts,
         'webhook' = ANY(c.channels_done), 'email' = ANY(c.channels_done),
         x.p::text, x.p #>> '{data,deadline}',
