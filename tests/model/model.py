@@ -805,12 +805,32 @@ class Run:
                                          stdout=err, stderr=err, stdin=subprocess.DEVNULL,
                                          start_new_session=True)
         err.close()
+        self.wait_signals_held(self.procs[i])
         self.proc_log[i].append([now(), None])
         self.sig_paused[i] = None
         if self.sig_pauses[i] and self.sig_pauses[i][-1][1] is None:
             self.sig_pauses[i][-1][1] = now()
         self.expected_exit = getattr(self, 'expected_exit', set())
         self.expected_exit.discard(i)
+
+    @staticmethod
+    def wait_signals_held(p, timeout=10.0):
+        """An operator signals a daemon that runs: until the process's main()
+        holds SIGHUP, SIGUSR1 and SIGUSR2 (blocked or caught, as
+        /proc/PID/status shows), it is still being loaded, and a signal's
+        default action would end it whatever the product does."""
+        want = (1 << (signal.SIGHUP - 1)) | (1 << (signal.SIGUSR1 - 1)) | (1 << (signal.SIGUSR2 - 1))
+        t_end = now() + timeout
+        while now() < t_end and p.poll() is None:
+            try:
+                with open('/proc/%d/status' % p.pid) as f:
+                    masks = dict(line.split(':', 1) for line in f if line.startswith(('SigBlk', 'SigCgt')))
+            except (OSError, ValueError):
+                return
+            held = int(masks.get('SigBlk', '0'), 16) | int(masks.get('SigCgt', '0'), 16)
+            if held & want == want:
+                return
+            time.sleep(0.002)
 
     def kill(self, i, sig=signal.SIGKILL):
         p = self.procs[i]
