@@ -551,6 +551,9 @@ class Run:
         self.open_since = None          # guards open and some instance up, since
         self.policies = []
         self.last_event = 0
+        self.ev_ids = set()
+        self.log_ids = set()
+        self.snap_xmin = 0              # pg_current_snapshot()'s xmin at the last look
         self.events = []
         self.ev_by_sid = {}             # subscriber -> their events, in order
         self.ob_by_sid = {}             # subscriber -> their outbox rows
@@ -1278,14 +1281,28 @@ class Run:
     def observe(self):
         """Read what dormant wrote since the last look."""
         t_obs = now()
+        # Ids come from sequences, so a transaction may commit a lower id
+        # after a higher one was read: besides the ids above the last one
+        # seen, read every row inserted by a transaction that was still
+        # running at the last look (its xid is at least that snapshot's xmin).
+        prev_xmin = self.snap_xmin
+        self.snap_xmin = self.q('SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint'
+                                ' % 4294967296')[0][0]
         for (eid, at, sid, kind, cycle, actor, detail, xid) in self.q(
                 'SELECT id, at, subscriber_id, kind, cycle, actor, detail, xmin::text::bigint'
-                ' FROM dormant.event WHERE id > %s ORDER BY id', (self.last_event,)):
+                ' FROM dormant.event WHERE id > %s OR xmin::text::bigint >= %s ORDER BY id',
+                (self.last_event, prev_xmin)):
+            if eid in self.ev_ids:
+                continue
+            self.ev_ids.add(eid)
             ev = {'id': eid, 'at': ts(at), 'sid': sid, 'kind': kind, 'cycle': cycle,
                   'actor': actor, 'detail': detail or {}, 'xid': xid, 'seen': t_obs}
             self.events.append(ev)
-            self.ev_by_sid.setdefault(sid, []).append(ev)
-            self.last_event = eid
+            lst = self.ev_by_sid.setdefault(sid, [])
+            lst.append(ev)
+            if len(lst) > 1 and lst[-2]['id'] > eid:
+                lst.sort(key=lambda x: x['id'])
+            self.last_event = max(self.last_event, eid)
         seen = set()
         for (oid, created, typ, sid, cycle, payload, delivered, dead) in self.q(
                 'SELECT id, created_at, type, subscriber_id, cycle, payload, delivered_at, dead_at'
@@ -1332,8 +1349,11 @@ class Run:
         self.accounts = accounts
         for (lid, at, xid, sid, ob, nb, oe, ne, la, app) in self.q(
                 'SELECT id, at, xid, sid, old_billing, new_billing, old_email, new_email, la, app'
-                ' FROM model.log WHERE id > %s ORDER BY id', (self.last_log,)):
-            self.last_log = lid
+                ' FROM model.log WHERE id > %s OR xid >= %s ORDER BY id', (self.last_log, prev_xmin)):
+            if lid in self.log_ids:
+                continue
+            self.log_ids.add(lid)
+            self.last_log = max(self.last_log, lid)
             self.flips.setdefault(xid, []).append(
                 {'at': ts(at), 'sid': sid, 'old_billing': ob, 'new_billing': nb, 'old_email': oe,
                  'new_email': ne, 'la': ts(la), 'app': app})
