@@ -579,6 +579,7 @@ class Run:
         self.arrivals_seen = 0
         self.up_since = None            # some instance up without a break, since
         self.live_since = None          # and a pass possible: a killed leader's lease has run out
+        self.passes = []                # (start, end) of the passes seen done (control.last_pass_*)
         self.last_kill = 0.0
         self.suspensions = []           # suspension events without an answer
 
@@ -778,6 +779,14 @@ class Run:
             if v.exists and v.la is not None and v.la <= t and (newest is None or v.la > newest):
                 newest = v.la
         return newest is None or newest < t - MAX_ACTIVITY_LAG + 5.0
+
+    def passed_since(self, t, n=2):
+        """Have n passes that began after t been seen done? The liveness
+        checks wait for them besides their time: on a loaded machine a pass
+        over a crowd takes seconds, and what a pass does is due once a pass
+        ran after the change (two: the first may have read its snapshot
+        just before the change committed)."""
+        return sum(1 for start, _ in self.passes if start > t) >= n
 
     def email_zone(self):
         return self.env['email_zone'] if self.features.get('email.timezone') else 'UTC'
@@ -1056,6 +1065,7 @@ class Run:
             grace = self.poll() + 3.0
             for lv in sub.leaves:
                 if (self.live_since is not None and t > max(lv[0], self.live_since) + grace
+                        and self.passed_since(max(lv[0], self.live_since))
                         and left_since(sub, lv[0]) and row['created'] < lv[0]):
                     self.violate('5/mailed-after-leaving', sid, '%s (outbox %d) mailed at %s, %.1fs after they left (%s)'
                                  % (row['type'], oid, iso(t), t - lv[0], lv[1]), key=('mail-left', oid))
@@ -1332,7 +1342,9 @@ class Run:
         for oid, row in self.outbox.items():
             if oid not in seen and row['gone'] is None:
                 row['gone'] = t_obs
-        last = self.q('SELECT last_pass_at FROM dormant.control')
+        last = self.q('SELECT last_pass_at, last_pass_ms FROM dormant.control')
+        if last and last[0][0] is not None and (not self.passes or self.passes[-1][1] != ts(last[0][0])):
+            self.passes.append((ts(last[0][0]) - (last[0][1] or 0) / 1000.0, ts(last[0][0])))
         last = ts(last[0][0]) if last and last[0][0] is not None else None
         for p in self.policies[1:]:
             if p.applied is None and last is not None and last > p.t_from:
@@ -1756,6 +1768,13 @@ class Run:
             self.open_since = None
         elif self.open_since is None:
             self.open_since = t
+        # The liveness checks wait for passes: passes must run. A pass
+        # records itself even when paused; 30 s is many passes.
+        if (self.live_since is not None and t > self.live_since + 30.0
+                and not any(end > t - 30.0 for _, end in self.passes)):
+            self.violate('lifecycle/no-pass', None, 'no pass done since %s although an instance runs since %s'
+                         % (iso(self.passes[-1][1]) if self.passes else 'the start', iso(self.live_since)),
+                         key=('no-pass', self.passes[-1][1] if self.passes else None))
         # Promise 1: activity dated before the horizon but written after the
         # suspension is recorded (used_while_suspended).
         for e in self.suspensions:
@@ -1766,7 +1785,8 @@ class Run:
             for prev, v in zip(sub.versions, sub.versions[1:]):
                 if (v.t_start > e['seen'] and v.la is not None and v.la != prev.la
                         and req < v.la <= e['at']
-                        and t > max(v.t_done, self.live_since) + grace):
+                        and t > max(v.t_done, self.live_since) + grace
+                        and self.passed_since(max(v.t_done, self.live_since))):
                     got = [x for x in self.ev_by_sid.get(e['sid'], []) if x['id'] > e['id']
                            and x['kind'] == 'used_while_suspended']
                     if not got:
@@ -1783,6 +1803,7 @@ class Run:
             # Promise 5: a pending subscriber who left leaves the lifecycle.
             for lv in sub.leaves:
                 if (lv[2] or self.live_since is None or t < max(lv[0], self.live_since) + grace
+                        or not self.passed_since(max(lv[0], self.live_since))
                         or not left_since(sub, lv[0])):
                     continue
                 a = self.accounts.get(sid)
@@ -1800,7 +1821,8 @@ class Run:
                                      % (r['type'], r['id'], t - lv[0], lv[1]))
                         break
             if (sub.deleted_at and not v.exists and self.live_since is not None
-                    and t > max(sub.deleted_at, self.live_since) + grace):
+                    and t > max(sub.deleted_at, self.live_since) + grace
+                    and self.passed_since(max(sub.deleted_at, self.live_since))):
                 held = [r['id'] for r in self.ob_by_sid.get(sid, []) if r['gone'] is None
                         and 'email' in json.dumps(r.get('payload') or {})
                         and ((r.get('payload') or {}).get('data') or {}).get('email')]
@@ -1820,7 +1842,8 @@ class Run:
             if sub.due_since is None:
                 sub.due_since = t
             start = max(sub.due_since, self.open_since or t, self.policies[-1].t_from, self.last_kill + LEASE)
-            if self.open_since is not None and t > start + self.sweep() + self.poll() + 4.0:
+            if (self.open_since is not None and t > start + self.sweep() + self.poll() + 4.0
+                    and self.passed_since(start + self.sweep())):
                 self.violate('4/not-requested', sid, 'due since %s (guards open since %s) and not requested by %s'
                              ' [%s]' % (iso(sub.due_since), iso(self.open_since), iso(t), self.cluster_state()),
                              key=('4', sid, sub.due_since))
