@@ -1931,7 +1931,9 @@ def run_history(seed, instances, max_steps, max_seconds, features, say, steps=No
         pass
     finally:
         run.teardown()
-        if keep:
+        if keep or (run.violations and steps is None):
+            # A failing history keeps its directory: the daemons' logs and
+            # violations.txt, each violated subscriber's story.
             say('kept %s' % tmp)
         else:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -1979,7 +1981,7 @@ def run_one(seed, instances, h_steps, h_seconds, features, quiet, keep, tagged):
     tag = '[%d] ' % seed if tagged else ''
 
     def say(msg):
-        if not quiet or msg.startswith(('VIOLATION', '  (further')):
+        if not quiet or msg.startswith(('VIOLATION', '  (further', 'kept')):
             print(tag + msg, flush=True)
     try:
         steps, vs, run = run_history(seed, instances, h_steps, h_seconds, features, say, keep=keep)
