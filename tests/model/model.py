@@ -122,6 +122,26 @@ def end_of_stated(stated, zone, day):
     return midnight.timestamp()
 
 
+def mail_deadline_words(stated, zone):
+    """What an English message says for the deadline stated (ISO 8601 UTC):
+    its last second in zone, '29 November 2026' and '8:41:54' (a deadline at
+    a local midnight ends the day before: its date, and '11:59')."""
+    try:
+        dt = datetime.datetime.fromisoformat(stated.replace('Z', '+00:00'))
+    except (ValueError, AttributeError):
+        return None
+    if ZoneInfo is None or dt.tzinfo is None:
+        return None
+    local = dt.astimezone(ZoneInfo(zone))
+    if local.time() == datetime.time(0):
+        last = local - datetime.timedelta(minutes=1)
+        clock = '%d:%02d' % ((last.hour - 1) % 12 + 1, last.minute)
+    else:
+        last = (dt - datetime.timedelta(microseconds=1)).astimezone(ZoneInfo(zone))
+        clock = '%d:%02d:%02d' % ((last.hour - 1) % 12 + 1, last.minute, last.second)
+    return ['%d %s %d' % (last.day, last.strftime('%B'), last.year), clock]
+
+
 # ---------------------------------------------------------------------------
 # Policies: what a reload may switch between.
 
@@ -576,6 +596,7 @@ class Run:
         self.sink = None
         self.mail = None
         self.mailed = {}                # outbox id -> arrival times of its mail
+        self.mail_texts = []            # (outbox id, text part) of requests and reminders, to check
         self.arrivals_seen = 0
         self.up_since = None            # some instance up without a break, since
         self.live_since = None          # and a pass possible: a killed leader's lease has run out
@@ -1057,6 +1078,8 @@ class Run:
         if m['rcpt'] != [want] or want not in m['to']:
             self.violate('email/address', sid, '%s (outbox %d) mailed to %s (To: %s), not to the subscriber\'s '
                          'address' % (row['type'], oid, m['rcpt'], m['to']), key=('mail-to', oid))
+        if row['type'] in ('confirmation.requested', 'confirmation.reminder'):
+            self.mail_texts.append((oid, m['text']))
         for tok in re.findall(r'/c/([A-Za-z0-9_-]{20,})', m['text']):
             self.subs.setdefault(sid, Sub(sid)).tokens.setdefault(tok, row['cycle'])
         self.check_delivery_brake(t, sid, row['type'], row['created'])
@@ -1725,6 +1748,25 @@ class Run:
                                  'left pending (seen by %s)' % (r['type'], r['id'], cycle,
                                                                iso(r['delivered']), iso(t_left)),
                                  key=('3-after', r['id']))
+        # Mail: a request or reminder states the deadline its row records
+        # (once the delivery wrote it there): in email.timezone, as the last
+        # second inside it (the last minute, 23:59, for a period of days).
+        keep = []
+        for oid, text in self.mail_texts:
+            r = self.outbox.get(oid)
+            stated = ((r.get('payload') or {}).get('data') or {}).get('deadline') if r else None
+            if r is None or r['delivered'] is None or not stated:
+                if r is not None and r['dead'] is None and r['gone'] is None:
+                    keep.append((oid, text))
+                continue
+            want = mail_deadline_words(stated, self.email_zone())
+            if want and not all(w in text for w in want):
+                self.violate('email/stated-deadline', r['sid'], '%s (outbox %d) records the deadline %s, which in %s '
+                             'reads %s, but the mail says: %s' % (
+                                 r['type'], oid, stated, self.email_zone(), ' '.join(want),
+                                 ' / '.join(x for x in text.splitlines() if re.search(r'\d{4}', x))),
+                             key=('mail-stated', oid))
+        self.mail_texts = keep
         # Mail: a row recorded as delivered was accepted by the SMTP server
         # (whose log is read after the rows, so it is never behind them).
         if self.mail is not None:
