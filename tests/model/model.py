@@ -1517,6 +1517,12 @@ class Run:
                 and 'resend_of' not in x['detail'] and 'resend_of' not in e['detail']]
         if kind in ('requested', 'suspended', 'erased', 'declined', 'confirmed') and same:
             self.violate('lifecycle/once-per-cycle', sid, '%s twice in cycle %s' % (kind, e['cycle']))
+        if kind == 'erased':
+            # An erasure drops the exemption with the rest (README, "People
+            # who leave"): a subscriber who comes back is due like anyone.
+            sub = self.subs.get(sid)
+            if sub is not None and sub.cur.exempt:
+                sub.versions.append(sub.cur.copy(exempt=False, t_start=e['at'], t_done=e['seen']))
         if kind == 'erased' and e['detail'].get('cause') == 'deleted':
             # Promise 5: what dormant holds about a deleted row goes "as at
             # erasure", recorded as erased with the cause: not an erasure of
