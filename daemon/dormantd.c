@@ -8,6 +8,7 @@
 #include "daemon.h"
 #include "dormant.h"
 #include "log.h"
+#include "nullcheck.h"
 #include "smtp_probe.h"
 
 static void usage(FILE *out)
@@ -96,6 +97,8 @@ int main(int argc, char **argv)
         case DM_PROBE_OK:
             break;
         }
+        /* Rows source.eligible leaves out by a NULL: only a warning. */
+        dm_nullcheck_print(cfg, stderr);
         printf("%s: ok\n", opt.config_path);
         dm_config_free(cfg);
         return DM_EXIT_OK;

@@ -2,9 +2,28 @@
 #include "ctl_forget.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "config.h"
 #include "ctl_util.h"
+#include "sql.h"
+
+/* ctl/forget.sql, which wipes what the erasure step wipes: the same
+ * fragment (lifecycle/erase_wipe.sql) is composed into both. */
+static PGresult *forget(struct dm_ctl *ctl, const char *const *params, const char *const *values,
+                        int *rc)
+{
+    const struct dm_sql_slot wipe[] = {{"ERASE_WIPE", dm_sql(DM_SQL_LIFECYCLE_ERASE_WIPE)}};
+    char *tmpl = dm_sql_compose(dm_sql(DM_SQL_CTL_FORGET), wipe, 1);
+    const char *bound[DM_SQL_MAX_PARAMS];
+    struct dm_stmt st;
+    dm_sql_render(&st, tmpl, &ctl->names, params);
+    dm_stmt_bind(&st, values, bound);
+    PGresult *r = dm_ctl_exec(ctl, st.sql, st.nparams, bound, "forgetting", rc);
+    dm_stmt_free(&st);
+    free(tmpl);
+    return r;
+}
 
 int dm_ctl_forget(const struct dm_config *cfg, int argc, char **argv)
 {
@@ -33,7 +52,7 @@ int dm_ctl_forget(const struct dm_config *cfg, int argc, char **argv)
     }
     static const char *const params[] = {"id", "reason", "actor", NULL};
     const char *values[] = {id, reason, ctl.actor};
-    r = dm_ctl_query(&ctl, DM_SQL_CTL_FORGET, params, values, "forgetting", &rc);
+    r = forget(&ctl, params, values, &rc);
     if (r == NULL)
         goto out;
     if (in_source && cfg->policy.erase_columns.n > 0) {

@@ -300,10 +300,11 @@ bool dm_lifecycle_build(const struct dm_config *cfg, const struct dm_sql_names *
     }
     lc->messages[DM_STEP_SUSPEND] = true;
     if (cfg->policy.erase_after.set) {
-        const struct dm_sql_slot slot[] = {
+        const struct dm_sql_slot slots[] = {
             {"ERASE_SOURCE",
-             cfg->policy.erase_columns.n > 0 ? dm_sql(DM_SQL_LIFECYCLE_ERASE_SOURCE) : ""}};
-        char *write = dm_sql_compose(dm_sql(DM_SQL_LIFECYCLE_ERASE_WRITE), slot, 1);
+             cfg->policy.erase_columns.n > 0 ? dm_sql(DM_SQL_LIFECYCLE_ERASE_SOURCE) : ""},
+            {"ERASE_WIPE", dm_sql(DM_SQL_LIFECYCLE_ERASE_WIPE)}};
+        char *write = dm_sql_compose(dm_sql(DM_SQL_LIFECYCLE_ERASE_WRITE), slots, 2);
         build_step(names, lc, DM_STEP_ERASE, DM_SQL_LIFECYCLE_ERASE_DUE, write,
                    DM_SQL_LIFECYCLE_ERASE_PREVIEW, dm_sql(DM_SQL_LIFECYCLE_ERASE_LOCK));
         lc->messages[DM_STEP_ERASE] = true;

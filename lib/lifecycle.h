@@ -28,7 +28,7 @@ enum dm_param {
     DM_P_POLL,      /* limits.poll_interval */
     DM_P_ZONE,      /* email.timezone: the zone messages state dates in */
     DM_P_WRITE,     /* boolean: false in dry runs (per call) */
-    DM_P_MARK_TS,   /* a request step's watermark time (per call) */
+    DM_P_MARK_TS,   /* a request or resume step's watermark time (per call) */
     DM_P_MARK_ID,   /* and its id tie-break (per call) */
     DM_P_LIMIT,     /* rows per statement (per call) */
     DM_P_COUNT,
@@ -64,7 +64,8 @@ struct dm_lifecycle {
      * backlog guard is off), backlog_accepted, eligible_cached (bigint or NULL when the cached
      * count is missing or older than an hour), rescanned, then the
      * watermarks the request steps start from, as text (NULL after a
-     * rescan): inactive_mark, inactive_mark_id, created_mark, created_mark_id. */
+     * rescan): inactive_mark, inactive_mark_id, created_mark, created_mark_id;
+     * and activity_mark, the resume step's (its DM_P_MARK_TS). */
     struct dm_stmt guards;
     /* count(*) of subscribers with active billing matching source.eligible. */
     struct dm_stmt eligible;

@@ -17,6 +17,7 @@
 #include "lifecycle.h"
 #include "log.h"
 #include "metrics.h"
+#include "nullcheck.h"
 #include "sql.h"
 #include "util.h"
 #include "validate.h"
@@ -70,6 +71,7 @@ struct dm_pass {
     bool setup_done;           /* session and control set up since the last connect/reload */
     bool checked;           /* the configuration fits the database, since the last connect/reload */
     bool ever_checked;      /* it did once: a later misfit does not stop the daemon */
+    bool nulls_checked;     /* source.eligible looked at for NULLs under this configuration */
     bool reported_check;    /* the misfit was logged */
     bool leader;            /* this instance holds the scanning lease */
     bool stopped;           /* dm_pass_stop() was called */
@@ -98,8 +100,8 @@ struct dm_pass {
     long long found;                /* of them, due: marked for the next pass's requests */
     int64_t sweep_ms;               /* time the sweep's statements took (it is measured apart) */
     int64_t step_started_ms;        /* when the running step's statement was sent */
-    char *mark_ts[2];               /* request watermarks (inactive, never active); NULL = none */
-    char *mark_id[2];               /* their id tie-breaks */
+    char *mark_ts[3];               /* watermarks (inactive, never active, activity); NULL = none */
+    char *mark_id[3];               /* the request ones' id tie-breaks */
 };
 
 static void tick(struct dm_pass *p);
@@ -243,8 +245,8 @@ static bool send_stmt(struct dm_pass *p, const struct dm_stmt *st, long limit, i
     return send_fenced(p, st->sql, st->nparams, values, fn);
 }
 
-/* Replaces one watermark (k: 0 inactive, 1 never active) with res's
- * columns ts_col and ts_col + 1. */
+/* Replaces one watermark (k: 0 inactive, 1 never active, 2 activity) with
+ * res's columns ts_col and ts_col + 1 (the id, when res has that column). */
 static void set_mark(struct dm_pass *p, int k, const PGresult *res, int ts_col)
 {
     free(p->mark_ts[k]);
@@ -253,7 +255,7 @@ static void set_mark(struct dm_pass *p, int k, const PGresult *res, int ts_col)
     if (!PQgetisnull(res, 0, ts_col) &&
         (p->mark_ts[k] = strdup(PQgetvalue(res, 0, ts_col))) == NULL)
         abort();
-    if (!PQgetisnull(res, 0, ts_col + 1) &&
+    if (ts_col + 1 < PQnfields(res) && !PQgetisnull(res, 0, ts_col + 1) &&
         (p->mark_id[k] = strdup(PQgetvalue(res, 0, ts_col + 1))) == NULL)
         abort();
 }
@@ -449,7 +451,10 @@ static void run_step(struct dm_pass *p)
         long limit = e->cfg->limits.batch_size;
         if (is_request(p->step) && p->g.remaining < limit)
             limit = (long)p->g.remaining;
-        int k = p->step == DM_STEP_REQUEST_INACTIVE ? 0 : p->step == DM_STEP_REQUEST_NEVER ? 1 : -1;
+        int k = p->step == DM_STEP_REQUEST_INACTIVE ? 0
+                : p->step == DM_STEP_REQUEST_NEVER  ? 1
+                : p->step == DM_STEP_RESUME         ? 2
+                                                    : -1;
         sent = send_stmt(p, &lc->run[p->step], limit, k, step_cb);
     }
     if (!sent)
@@ -635,6 +640,7 @@ static void guards_cb(void *arg, PGresult *res)
     db_paused(p, p->g.paused_db);
     set_mark(p, 0, res, 8);
     set_mark(p, 1, res, 10);
+    set_mark(p, 2, res, 12);
     if (p->g.rescanned)
         dm_log_info("rescan: the next requests look at the whole source table again");
     bool need_count = dm_guards_need_eligible(&p->g, e->cfg);
@@ -748,6 +754,10 @@ static void check_cb(void *arg, enum dm_validate_outcome outcome, const char *er
     switch (outcome) {
     case DM_VALID:
     case DM_MISSING: /* the setup says what to do */
+        /* Once per configuration: rows source.eligible leaves out by a
+         * NULL, a warning (lib/nullcheck.h), answered before the set-up. */
+        if (outcome == DM_VALID && !p->nulls_checked)
+            p->nulls_checked = dm_nullcheck_send(e->db, e->cfg, e->names);
         p->checked = true;
         p->ever_checked = p->ever_checked || outcome == DM_VALID;
         p->reported_check = false;
@@ -1020,6 +1030,7 @@ static void adopt_config(struct dm_pass *p)
     p->env.cfg = cfg;
     p->setup_done = false;
     p->checked = false;
+    p->nulls_checked = false;
 }
 
 void dm_pass_reconfigure(struct dm_pass *p, const struct dm_config *cfg,
@@ -1071,7 +1082,7 @@ void dm_pass_free(struct dm_pass *p)
         dm_config_unref(p->next_cfg);
     if (p->names_ok)
         dm_sql_names_free(&p->names);
-    for (int k = 0; k < 2; k++) {
+    for (int k = 0; k < 3; k++) {
         free(p->mark_ts[k]);
         free(p->mark_id[k]);
     }

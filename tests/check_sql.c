@@ -206,11 +206,17 @@ static void render_all(const char *dir)
 
     /* Every other file is one statement of its own ({TYPE}: a column type
      * migrate reads from the database; the others name a partitioned source
-     * table's indexes, schema/index_*.sql). */
+     * table's indexes, schema/index_*.sql; {ERASE_WIPE}: what ctl/forget
+     * shares with the erasure step, composed as lib/ctl_forget.c does). */
     const struct dm_sql_slot slots[] = {
-        {"TYPE", "text"},          {"IDXNAME", "\"dm_la\""},          {"KEY", "(\"la\")"},
-        {"PNAME", "\"dm_la_p1\""}, {"PART", "\"public\".\"subs_0\""}, {"SCHEMA", "\"public\""},
+        {"TYPE", "text"},
+        {"IDXNAME", "\"dm_la\""},
+        {"KEY", "(\"la\")"},
+        {"PNAME", "\"dm_la_p1\""},
+        {"PART", "\"public\".\"subs_0\""},
+        {"SCHEMA", "\"public\""},
         {"PSCHEMA", "\"public\""},
+        {"ERASE_WIPE", dm_sql(DM_SQL_LIFECYCLE_ERASE_WIPE)},
     };
     for (int f = 0; f < DM_SQL_FILE_COUNT; f++) {
         const char *file = dm_sql_file_names[f];

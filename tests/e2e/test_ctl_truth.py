@@ -97,11 +97,15 @@ class CtlTruth(harness.DaemonTestCase):
                          'billing incident INC-42')
         self.assertRegex(self.ok('status'), r'paused\s+YES, by operator:\S+ since ' + ISO_Z
                          + ': billing incident INC-42')
+        # Kept with the flag, not found again in the event log.
+        self.assertEqual(self.scalar(self.dsn, 'SELECT paused_reason FROM dormant.control'),
+                         'billing incident INC-42')
         self.start_daemon()
         self.wait_http()
         health = json.loads(self.http('/healthz')[2])
         self.assertEqual(health['paused_reason'], 'billing incident INC-42')
         self.ok('resume')
+        self.assertIsNone(self.scalar(self.dsn, 'SELECT paused_reason FROM dormant.control'))
         self.signal_daemon(__import__('signal').SIGUSR1)
         self.wait_log(r'paused by SIGUSR1')
         health = json.loads(self.http('/healthz')[2])
@@ -244,11 +248,78 @@ class CtlTruth(harness.DaemonTestCase):
         self.write_config({'source.eligible': "s.tier <> 'staff'"})
         doc = self.preview_json()
         self.assertEqual(doc['actions']['request']['total'], 4)  # 3 has a NULL tier
-        self.assertEqual(doc['warnings'], {'dead_on_arrival': 2, 'checked': 4,
-                                           'eligible_null': 1})
+        warnings = doc['warnings']
+        self.assertEqual({k: warnings[k] for k in ('dead_on_arrival', 'checked',
+                                                   'eligible_null', 'held_by_feed')},
+                         {'dead_on_arrival': 2, 'checked': 4, 'eligible_null': 1,
+                          'held_by_feed': 0})
         text = self.ok('preview', '--limit', '1')
         self.assertIn('warning: 2 of the 4 requests checked would be dead on arrival', text)
         self.assertIn('warning: source.eligible is NULL (not false) for 1 rows', text)
+
+    def test_09_null_eligibility_warned_by_check_config_and_at_start(self):
+        self.psql(self.dsn, 'ALTER TABLE subscribers ADD COLUMN tier text')
+        self.psql(self.dsn, "UPDATE subscribers SET tier = 'gold' WHERE id <> 3")
+        conf = self.write_config({'source.eligible': "s.tier <> 'staff'",
+                                  'email.smtp_url': 'smtp://127.0.0.1:%d' % harness.free_port()})
+        r = subprocess.run([harness.DORMANTD, '-c', conf, '--check-config'],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)  # a warning, not an error
+        self.assertEqual(r.stdout.strip(), '%s: ok' % conf)
+        self.assertIn('%s: warning: source.eligible is NULL (not false) for 1 of 12 source rows'
+                      ' (NULL in tier): they are left out' % conf, r.stderr)
+        self.assertIn('coalesce() or IS DISTINCT FROM', r.stderr)
+        self.assertNotIn('@', r.stderr)  # counts and column names, never a row's value
+        # At start, once the configuration fits the database: one line, and
+        # the pass goes on (3 is left out, the four others are asked).
+        self.once()
+        warned = [line for line in self.log_text().splitlines()
+                  if 'source.eligible is NULL' in line]
+        self.assertEqual(len(warned), 1, warned)
+        self.assertIn('level=warning', warned[0])
+        self.assertRegex(warned[0], r'columns=tier rows=1 of=12 counted=all')
+        self.assertNotIn('@', warned[0])
+        self.assertEqual(self.scalar(self.dsn, "SELECT count(*) FROM dormant.account"
+                                     " WHERE state = 'pending'"), 4)
+        # Written so that a NULL tier is eligible: nothing to say.
+        conf = self.write_config({'source.eligible': "s.tier IS DISTINCT FROM 'staff'"})
+        r = subprocess.run([harness.DORMANTD, '-c', conf, '--check-config'],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual((r.returncode, r.stderr), (0, ''))
+        # A predicate that fails on a row's value: said without the value.
+        conf = self.write_config({'source.eligible': 's.email::integer > 0'})
+        r = subprocess.run([harness.DORMANTD, '-c', conf, '--check-config'],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn('cannot look for NULLs in source.eligible: an error quoting a row', r.stderr)
+        self.assertNotIn('@', r.stderr)
+        # A database it cannot reach: said, and still only a warning.
+        conf = self.write_config({'source.eligible': "s.tier <> 'staff'"},
+                                 dsn='host=127.0.0.1 port=1 dbname=nowhere connect_timeout=1')
+        r = subprocess.run([harness.DORMANTD, '-c', conf, '--check-config'],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn('warning: cannot look for NULLs in source.eligible', r.stderr)
+
+    def test_09_null_eligibility_on_a_large_table_is_sampled(self):
+        # 300000 rows, a third with a NULL tier: the check reads a sample
+        # of about 100000 rows, not the table, and says it estimated.
+        self.psql(self.dsn, 'ALTER TABLE subscribers ADD COLUMN tier text')
+        self.psql(self.dsn, "INSERT INTO subscribers (id, email, last_activity_at, tier)"
+                  " SELECT g, NULL, now(), CASE WHEN g % 3 <> 0 THEN 'gold' END"
+                  " FROM generate_series(100, 300099) g")
+        self.psql(self.dsn, 'ANALYZE subscribers')
+        conf = self.write_config({'source.eligible': "s.tier <> 'staff'"})
+        r = subprocess.run([harness.DORMANTD, '-c', conf, '--check-config'],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        m = re.search(r'for about (\d+) of about (\d+) source rows \(NULL in tier\),'
+                      r' estimated from a sample of (\d+):', r.stderr)
+        self.assertIsNotNone(m, r.stderr)
+        rows, of, sampled = (int(g) for g in m.groups())
+        self.assertAlmostEqual(of, 300012, delta=15000)
+        self.assertAlmostEqual(rows, 100012, delta=15000)
+        self.assertLess(sampled, 200000)
 
     # 10 --------------------------------------------------------------------
     def test_10_one_time_format_and_null_not_minus_one(self):
@@ -352,6 +423,13 @@ class CtlTruth(harness.DaemonTestCase):
                                    + " AND id > (SELECT max(id) FROM dormant.event"
                                    " WHERE kind = 'forgotten')"), [])
         self.assertIn('forgotten', self.ok('show', '1'))
+        # A request not delivered yet dies, superseded, as at erasure.
+        self.ok('forget', '3', '--reason', 'ticket 8')
+        self.assertEqual(self.psql(self.dsn, "SELECT type, dead_at IS NOT NULL, last_error"
+                                   " FROM dormant.outbox WHERE subscriber_id = 3 ORDER BY id"),
+                         [('confirmation.requested', True,
+                           'superseded: the subscriber was forgotten'),
+                          ('subscriber.erased', False, None)])
 
     # Beyond: status's first three lines say what is wrong and what to run.
     def test_status_first_three_lines(self):

@@ -229,10 +229,11 @@ class KeyTypes(EngineTestCase):
                 self.once()
                 self.assertEqual(self.pending(), sorted(str(i) for i in ids[:2]))
                 self.ack()
-                time.sleep(1.2)
+                # Deadlines are ends of seconds (promise 3): up to 2 s away.
+                time.sleep(2.1)
                 self.once()  # the reminder goes out, late: delivery + 0.5 s is the deadline
                 self.ack()
-                time.sleep(0.7)
+                time.sleep(1.6)
                 self.wait_feed_caught_up(self.dsn)
                 self.once()
                 self.assert_exactly_once('suspended', ids[:2], 'subscription.suspended')

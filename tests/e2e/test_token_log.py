@@ -27,7 +27,10 @@ class TokensNotLogged(EngineTestCase):
 
     def test_no_token_in_server_log(self):
         self.server_log()  # skip early when there is none
-        self.setup_db(policy__reminders=['29 days 23 hours 59 minutes 58 seconds'])
+        # A reminder due two seconds after delivery; a period shorter than
+        # a day, so that the deadline is not moved to a midnight.
+        self.setup_db(policy__confirm_within='23 hours 59 minutes 59 seconds',
+                      policy__reminders=['23 hours 59 minutes 57 seconds'])
         dbname = self.dbs[-1]
         for setting in ("log_statement = 'all'", 'log_min_duration_statement = 0',
                         'log_parameter_max_length = -1', 'log_parameter_max_length_on_error = -1',

@@ -30,6 +30,7 @@ import base64
 import copy
 import datetime
 import json
+import math
 import os
 import random
 import re
@@ -55,7 +56,13 @@ except ImportError:  # pragma: no cover
     ZoneInfo = None
 
 SOURCE_ZONES = ['UTC', 'Europe/Paris', 'America/New_York', 'Asia/Kolkata', 'Pacific/Chatham']
+# email.timezone, the zone of the dates the messages state (promise 3's
+# "end of the day"): one per history.
+EMAIL_ZONES = ['UTC', 'Europe/Paris', 'Pacific/Auckland', 'America/St_Johns']
 SESSION_ZONES = ['UTC', 'Asia/Tokyo', 'America/Los_Angeles', 'Australia/Lord_Howe', 'Europe/Berlin']
+MAX_ACTIVITY_LAG = 2 * 86400   # limits.max_activity_lag, seconds
+SIGNAL_SLACK = 0.5              # a statement sent before a signal may start on the server this much later
+LEASE = 5.0                     # the scanning lead's lease: max(3 polls, 5 s) (lib/lease.h)
 WATCHERS = (1, 2)          # the live feed: subscribers who keep watching
 TRANSITIONS_DONE_TO = ('requested', 'reminded', 'suspended', 'erased')
 
@@ -87,6 +94,52 @@ def seconds(text):
     n = float(m.group(1))
     unit = m.group(2).rstrip('s')
     return n * {'second': 1, 'minute': 60, 'hour': 3600, 'day': 86400, 'year': 365.25 * 86400}[unit]
+
+
+def end_of_stated(stated, zone, day):
+    """The end of the unit a message states for the deadline instant stated
+    (ISO 8601 UTC, as in data.deadline): for a confirmation period of a day
+    or more, the next local midnight in zone (a deadline exactly at a local
+    midnight is the end of the day before it); for a shorter one, the end of
+    the stated second (the instant itself when it is a whole second). None
+    when stated is not such a timestamp."""
+    try:
+        dt = datetime.datetime.fromisoformat(stated.replace('Z', '+00:00'))
+    except (ValueError, AttributeError):
+        return None
+    if dt.tzinfo is None:
+        return None
+    t = dt.timestamp()
+    if not day:
+        return float(math.ceil(t))
+    if ZoneInfo is None:
+        return None
+    local = dt.astimezone(ZoneInfo(zone))
+    if local.time() == datetime.time(0):
+        return t
+    midnight = datetime.datetime.combine(local.date() + datetime.timedelta(days=1), datetime.time(0),
+                                         ZoneInfo(zone))
+    return midnight.timestamp()
+
+
+def mail_deadline_words(stated, zone):
+    """What an English message says for the deadline stated (ISO 8601 UTC):
+    its last second in zone, '29 November 2026' and '8:41:54' (a deadline at
+    a local midnight ends the day before: its date, and '11:59')."""
+    try:
+        dt = datetime.datetime.fromisoformat(stated.replace('Z', '+00:00'))
+    except (ValueError, AttributeError):
+        return None
+    if ZoneInfo is None or dt.tzinfo is None:
+        return None
+    local = dt.astimezone(ZoneInfo(zone))
+    if local.time() == datetime.time(0):
+        last = local - datetime.timedelta(minutes=1)
+        clock = '%d:%02d' % ((last.hour - 1) % 12 + 1, last.minute)
+    else:
+        last = (dt - datetime.timedelta(microseconds=1)).astimezone(ZoneInfo(zone))
+        clock = '%d:%02d:%02d' % ((last.hour - 1) % 12 + 1, last.minute, last.second)
+    return ['%d %s %d' % (last.day, last.strftime('%B'), last.year), clock]
 
 
 # ---------------------------------------------------------------------------
@@ -226,15 +279,17 @@ def generate_env(rng, instances, features):
         env['column_type'] = FORCE_COLUMN
     for sid in range(10, 10 + rng.randint(12, 24)):
         env['population'].append(random_row(rng, sid))
-    # How messages go out: the outbox read by the application's mailer, or a
+    # How messages go out: the outbox read by the application's mailer, a
     # webhook whose receiver refuses everything for a few subscribers (their
-    # messages die after the retries).
-    env['delivery'] = rng.choice(['outbox', 'outbox', 'webhook'])
+    # messages die after the retries), or mail through a real SMTP server
+    # that refuses those subscribers' addresses.
+    env['delivery'] = rng.choice(['outbox', 'outbox', 'webhook', 'email'])
     env['refused'] = sorted(rng.sample([r['sid'] for r in env['population']], 2))
     # Sometimes a crowd: many subscribers inactive for long, asked and
     # suspended in small batches, so that passes take long enough for a
     # pause or a reload to land in the middle of one (promise 7).
     env['crowd'] = rng.choice([0, 0, 0, 300, 1000])
+    env['email_zone'] = rng.choice(EMAIL_ZONES)
     return env
 
 
@@ -261,6 +316,7 @@ class Generator:
         self.sids = [row['sid'] for row in env['population']]
         self.next_sid = 10 + len(env['population'])
         self.cluster_paused = False
+        self.bounced_sids = []
         self.n = 0
 
     def step(self, run=None):
@@ -303,8 +359,9 @@ class Generator:
             (2, lambda: {'op': 'reload', 'policy': random_policy(r)}),
             (1, lambda: {'op': 'kill', 'i': r.randrange(self.env['instances'])}),
             (4, lambda: {'op': 'start', 'i': r.randrange(self.env['instances'])}),
-            (2, lambda: {'op': 'bounce', 'sid': pick()}),
-            (1, lambda: {'op': 'resend', 'sid': pick()}),
+            (3, lambda: self._bounce(pick())),
+            (2, lambda: {'op': 'resend', 'sid': pick(self.bounced_sids[-3:]) if self.bounced_sids
+                         and r.random() < 0.7 else pick()}),
         ]
         total = sum(w for w, _ in ops)
         x = r.uniform(0, total)
@@ -317,6 +374,12 @@ class Generator:
             st = ops[0][1]()
         st['dt'] = r.choice([0.02, 0.05, 0.1, 0.2, 0.4])
         return st
+
+    def _bounce(self, sid):
+        # A bounce reported by the mailer (dormant.bounced) or by an operator
+        # (dormantctl bounced); a resend is most often of someone who bounced.
+        self.bounced_sids.append(sid)
+        return {'op': 'bounce', 'sid': sid, 'via': self.rng.choice(['sql', 'sql', 'ctl'])}
 
     def _cluster_pause(self):
         self.cluster_paused = not self.cluster_paused
@@ -333,10 +396,11 @@ def describe_env(seed, instances, features):
     env = generate_env(random.Random(seed), instances, features)
     p = env['policy']
     rows = env['population']
-    return ('[%s delivery, activity column %s in %s, server zone %s, %d subscribers (%d never active, '
+    return ('[%s delivery, email zone %s, activity column %s in %s, server zone %s, %d subscribers (%d never active, '
             '%d inactive for 30 s or more)%s, policy inactive %s, never %r, min age %s, confirm %s, '
             'reminders %s, erase %r]' % (
-                env['delivery'], env['column_type'], env['source_zone'], env['db_zone'], len(rows),
+                env['delivery'], env['email_zone'], env['column_type'], env['source_zone'], env['db_zone'],
+                len(rows),
                 sum(1 for r in rows if r['active_ago'] is None),
                 sum(1 for r in rows if r['active_ago'] is not None and r['active_ago'] >= 30),
                 ', a crowd of %d inactive for 40 days' % env['crowd'] if env.get('crowd') else '',
@@ -395,6 +459,65 @@ class Sink:
         self.sink.close()
 
 
+class MailSink:
+    """A real SMTP server (Debian's aiosmtpd, as tests/e2e uses it) with
+    model_smtp.Sink: 550 for the refused subscribers' addresses, every
+    other message logged with its arrival time (read back by arrivals())."""
+
+    def __init__(self, tmp, refused):
+        import socket
+        self.port = harness.free_port()
+        self.path = os.path.join(tmp, 'mail.jsonl')
+        self.offset = 0
+        env = dict(os.environ, MODEL_SMTP_LOG=self.path, MODEL_SMTP_REFUSED=','.join(refused),
+                   PYTHONPATH=HERE + os.pathsep + os.environ.get('PYTHONPATH', ''))
+        self.out = open(os.path.join(tmp, 'smtpd.log'), 'wb')
+        self.proc = subprocess.Popen(['/usr/bin/python3', '-m', 'aiosmtpd', '-n', '-l',
+                                      '127.0.0.1:%d' % self.port, '-c', 'model_smtp.Sink'],
+                                     stdout=self.out, stderr=subprocess.STDOUT, env=env,
+                                     stdin=subprocess.DEVNULL)
+        t_end = now() + 30
+        while True:
+            try:
+                with socket.create_connection(('127.0.0.1', self.port), timeout=1):
+                    break
+            except OSError:
+                if self.proc.poll() is not None or now() > t_end:
+                    raise RuntimeError('aiosmtpd did not start on port %d' % self.port)
+                time.sleep(0.05)
+
+    @property
+    def url(self):
+        return 'smtp://127.0.0.1:%d' % self.port
+
+    def arrivals(self):
+        """The messages that arrived since the last call."""
+        try:
+            with open(self.path) as f:
+                f.seek(self.offset)
+                data = f.read()
+        except FileNotFoundError:
+            return []
+        end = data.rfind('\n') + 1
+        self.offset += len(data[:end].encode())
+        return [json.loads(line) for line in data[:end].splitlines() if line]
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.out.close()
+
+
+def address_of(sid):
+    """The only address the driver ever gives subscriber sid."""
+    return ('crowd%d@example.com' if sid >= 100000 else 'user%d@example.com') % sid
+
+
 # ---------------------------------------------------------------------------
 # Product features, detected rather than assumed.
 
@@ -450,6 +573,12 @@ class Run:
         self.open_since = None          # guards open and some instance up, since
         self.policies = []
         self.last_event = 0
+        self.ev_ids = set()
+        self.dlv_events = {}            # (sid, cycle, type or '*') -> delivered events
+        self.dlv_rows = {}              # (sid, cycle, type) -> delivered rows checked against them
+        self.dlv_pending = set()        # delivered requests and reminders not checked yet
+        self.log_ids = set()
+        self.snap_xmin = 0              # pg_current_snapshot()'s xmin at the last look
         self.events = []
         self.ev_by_sid = {}             # subscriber -> their events, in order
         self.ob_by_sid = {}             # subscriber -> their outbox rows
@@ -458,7 +587,8 @@ class Run:
         self.accounts = {}
         self.deadline_seen = {}         # (sid, cycle) -> latest deadline observed
         self.left_pending = {}          # (sid, cycle) -> first time seen out of pending
-        self.bounced = {}               # outbox id -> time of the bounce
+        self.bounced = {}               # outbox id -> (t0, t1): the bounce committed in between
+        self.stated = {}                # outbox id -> deadlines stated in what was delivered
         self.writes = []                # (t_done, instant) of every activity value written
         self.last_log = 0
         self.flips = {}                 # xid -> [billing log rows]
@@ -467,8 +597,14 @@ class Run:
         self.dsn = None
         self.db = None
         self.sink = None
+        self.mail = None
+        self.mailed = {}                # outbox id -> arrival times of its mail
+        self.mail_texts = []            # (outbox id, text part) of requests and reminders, to check
         self.arrivals_seen = 0
         self.up_since = None            # some instance up without a break, since
+        self.live_since = None          # and a pass possible: a killed leader's lease has run out
+        self.passes = []                # (start, end) of the passes seen done (control.last_pass_*)
+        self.last_kill = 0.0
         self.suspensions = []           # suspension events without an answer
 
     # -- reporting ------------------------------------------------------
@@ -487,6 +623,18 @@ class Run:
         elif n == 4:
             self.say('  (further violations of promise %s in this history are counted, not printed)'
                      % promise)
+        if sid is not None:
+            # The subscriber's story as the model saw it, kept beside the
+            # daemons' logs (scripts/model --keep).
+            with open(os.path.join(self.tmp, 'violations.txt'), 'a') as f:
+                f.write('%s subscriber %s at step #%d: %s\n' % (promise, sid, self.step_no, text))
+                for e in self.ev_by_sid.get(sid, []):
+                    f.write('  event %d %s %s cycle %s %s %s\n' % (e['id'], iso(e['at']), e['kind'], e['cycle'],
+                                                                 e['actor'], json.dumps(e['detail'])))
+                for r in self.ob_by_sid.get(sid, []):
+                    f.write('  outbox %d %s cycle %s created %s delivered %s dead %s bounced %s\n' % (
+                        r['id'], r['type'], r['cycle'], iso(r['created']), iso(r['delivered']),
+                        iso(r['dead']), self.bounced.get(r['id'])))
         if self.stop_on and promise == self.stop_on:
             raise Violation(promise)
 
@@ -537,7 +685,7 @@ class Run:
         self.q('CREATE TRIGGER model_log AFTER UPDATE ON public.subscribers'
                ' FOR EACH ROW EXECUTE FUNCTION model.trg()')
         for w in WATCHERS:
-            self.insert_row({'sid': w, 'created_ago': 400 * 86400, 'active_ago': 0,
+            self.insert_row({'sid': w, 'created_ago': 400 * 86400, 'active_ago': self.watcher_lag(w),
                              'billing': 'active', 'plan': 'basic'})
         for row in env['population']:
             self.insert_row(row)
@@ -546,6 +694,8 @@ class Run:
         self.ports = [harness.free_port() for _ in range(env['instances'])]
         if env['delivery'] == 'webhook':
             self.sink = Sink(os.path.join(self.tmp, 'webhook.secret'), env['refused'])
+        elif env['delivery'] == 'email':
+            self.mail = MailSink(self.tmp, [address_of(sid) for sid in env['refused']])
         if not self.set_policy(env['policy']):
             raise RuntimeError('the product refuses the history\'s first policy')
         r = self.ctl('migrate', '--create-indexes')
@@ -573,14 +723,20 @@ class Run:
         cfg['webhook']['secret_file'] = os.path.join(self.tmp, 'webhook.secret')
         cfg['source']['eligible'] = "s.plan <> 'staff'"
         cfg['policy'] = copy.deepcopy(policy)
-        cfg['limits']['max_activity_lag'] = '2 days'
+        cfg['limits']['max_activity_lag'] = '%d seconds' % MAX_ACTIVITY_LAG
         cfg['limits']['max_backlog_fraction'] = 1.0
         if self.features.get('source.timezone'):
             cfg['source']['timezone'] = self.env['source_zone']
         if self.features.get('limits.sweep_period'):
             cfg['limits']['sweep_period'] = '5 seconds'
+        if self.features.get('email.timezone'):
+            cfg['email']['timezone'] = self.env['email_zone']
         if self.env.get('crowd'):
             cfg['limits']['batch_size'] = 25
+        if self.mail is not None:
+            cfg['email']['smtp_url'] = self.mail.url
+            cfg['email']['starttls'] = 'never'
+            cfg['email']['retry'] = ['1 second', '1 second']
         if self.sink is not None:
             cfg['webhook']['url'] = self.sink.url
             cfg['webhook']['retry'] = ['1 second', '1 second']
@@ -635,6 +791,41 @@ class Run:
     def poll(self):
         return 1.0
 
+    def feed_stale(self, t):
+        """Section 2's stale-feed guard as the source stands: the newest
+        activity not later than t is older than limits.max_activity_lag
+        (with 5 s of slack, so that a guard about to trip counts as
+        tripped). A date column reads today's activity as tomorrow's start,
+        later than now: such a feed is fresh only through older writes."""
+        newest = None
+        for sub in self.subs.values():
+            v = sub.cur
+            if v.exists and v.la is not None and v.la <= t and (newest is None or v.la > newest):
+                newest = v.la
+        return newest is None or newest < t - MAX_ACTIVITY_LAG + 5.0
+
+    def passed_since(self, t, n=2):
+        """Have n passes that began after t been seen done? The liveness
+        checks wait for them besides their time: on a loaded machine a pass
+        over a crowd takes seconds, and what a pass does is due once a pass
+        ran after the change (two: the first may have read its snapshot
+        just before the change committed)."""
+        return sum(1 for start, _ in self.passes if start > t) >= n
+
+    def email_zone(self):
+        return self.env['email_zone'] if self.features.get('email.timezone') else 'UTC'
+
+    def stated_deadlines(self, r):
+        """The deadlines a delivered message stated: what the webhook
+        receiver or the outbox's mailer got; for mail, the payload the
+        delivery left (the deadline it was sent with)."""
+        got = list(self.stated.get(r['id'], []))
+        if self.env['delivery'] == 'email':
+            d = ((r.get('payload') or {}).get('data') or {}).get('deadline')
+            if d:
+                got.append(d)
+        return got
+
     def sweep(self):
         return 5.0 if self.features.get('limits.sweep_period') else 86400.0
 
@@ -654,6 +845,7 @@ class Run:
                                          stdout=err, stderr=err, stdin=subprocess.DEVNULL,
                                          start_new_session=True)
         err.close()
+        self.wait_signals_held(self.procs[i])
         self.proc_log[i].append([now(), None])
         self.sig_paused[i] = None
         if self.sig_pauses[i] and self.sig_pauses[i][-1][1] is None:
@@ -661,12 +853,32 @@ class Run:
         self.expected_exit = getattr(self, 'expected_exit', set())
         self.expected_exit.discard(i)
 
+    @staticmethod
+    def wait_signals_held(p, timeout=10.0):
+        """An operator signals a daemon that runs: until the process's main()
+        holds SIGHUP, SIGUSR1 and SIGUSR2 (blocked or caught, as
+        /proc/PID/status shows), it is still being loaded, and a signal's
+        default action would end it whatever the product does."""
+        want = (1 << (signal.SIGHUP - 1)) | (1 << (signal.SIGUSR1 - 1)) | (1 << (signal.SIGUSR2 - 1))
+        t_end = now() + timeout
+        while now() < t_end and p.poll() is None:
+            try:
+                with open('/proc/%d/status' % p.pid) as f:
+                    masks = dict(line.split(':', 1) for line in f if line.startswith(('SigBlk', 'SigCgt')))
+            except (OSError, ValueError):
+                return
+            held = int(masks.get('SigBlk', '0'), 16) | int(masks.get('SigCgt', '0'), 16)
+            if held & want == want:
+                return
+            time.sleep(0.002)
+
     def kill(self, i, sig=signal.SIGKILL):
         p = self.procs[i]
         if p is None or p.poll() is not None:
             return
         self.expected_exit = getattr(self, 'expected_exit', set())
         self.expected_exit.add(i)
+        self.last_kill = now()
         os.kill(p.pid, sig)
         try:
             p.wait(15)
@@ -690,6 +902,8 @@ class Run:
             self.db.close()
         if self.sink is not None:
             self.sink.close()
+        if self.mail is not None:
+            self.mail.close()
         try:
             harness.psql(harness.admin_dsn(), 'DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % self.dbname)
         except Exception as e:  # noqa: BLE001
@@ -767,6 +981,13 @@ class Run:
                                              plan='basic', created=created, la=ts(la_i), exempt=False))
             self.writes.append((t1, ts(la_i)))
 
+    def watcher_lag(self, sid):
+        """A date column reads today's activity as the start of tomorrow,
+        later than now(), which the stale-feed guard ignores: there, the
+        second watcher's feed runs a day behind (yesterday reads as the
+        start of today), as a real service's does."""
+        return 86400 if self.env['column_type'] == 'date' and sid == WATCHERS[1] else 0
+
     def activity(self, sid, kind, lag, zone):
         t = now()
         if kind == 'current':
@@ -776,7 +997,7 @@ class Run:
         else:
             val = t - lag * 86400 - 20
         if sid in WATCHERS:
-            val = t
+            val = t - self.watcher_lag(sid)
         sql = ('UPDATE public.subscribers SET last_activity_at = GREATEST(last_activity_at, %s)'
                ' WHERE id = %%s RETURNING %s'
                % (self.store_val.replace('%s::timestamptz', 'to_timestamp(%s)'),
@@ -819,21 +1040,68 @@ class Run:
             arrivals = self.sink.arrivals[self.arrivals_seen:]
             self.arrivals_seen += len(arrivals)
             for (t, sid, typ, doc, status, oid) in arrivals:
+                stated = ((doc or {}).get('data') or {}).get('deadline')
+                if stated and status == 200 and oid is not None:
+                    self.stated.setdefault(oid, []).append(stated)
                 url = ((doc or {}).get('data') or {}).get('confirm_url')
                 if url and sid is not None:
                     self.subs.setdefault(sid, Sub(sid)).tokens.setdefault(url.rsplit('/c/', 1)[-1], None)
                 self.check_delivery_brake(t, sid, typ, self.outbox.get(oid, {}).get('created'))
+        if self.mail is not None:
+            for m in self.mail.arrivals():
+                self.check_mail(m)
         for oid, row in self.outbox.items():
             url = ((row['payload'] or {}).get('data') or {}).get('confirm_url')
             if url:
                 tok = url.rsplit('/c/', 1)[-1]
                 self.subs.setdefault(row['sid'], Sub(row['sid'])).tokens.setdefault(tok, row['cycle'])
 
+    def check_mail(self, m):
+        """One message the SMTP server accepted: it names its outbox row
+        (Message-ID), goes to the address of that row's subscriber and no
+        one else's, carries the link the subscriber answers with, and
+        started before no brake (the same allowance as a webhook's)."""
+        t = m['t']
+        mid = re.fullmatch(r'<dormant\.(\d+)@[^>]+>', m['message_id'].strip())
+        if not mid:
+            self.violate('email/message-id', None, 'a message whose Message-ID %r names no outbox row'
+                         % m['message_id'])
+            return
+        oid = int(mid.group(1))
+        row = self.outbox.get(oid)
+        if row is None:
+            self.observe()
+            row = self.outbox.get(oid)
+        if row is None:
+            self.violate('email/unknown-row', None, 'a message for outbox %d, which the model never saw' % oid)
+            return
+        sid = row['sid']
+        self.mailed.setdefault(oid, []).append(t)
+        want = address_of(sid)
+        if m['rcpt'] != [want] or want not in m['to']:
+            self.violate('email/address', sid, '%s (outbox %d) mailed to %s (To: %s), not to the subscriber\'s '
+                         'address' % (row['type'], oid, m['rcpt'], m['to']), key=('mail-to', oid))
+        if row['type'] in ('confirmation.requested', 'confirmation.reminder'):
+            self.mail_texts.append((oid, m['text']))
+        for tok in re.findall(r'/c/([A-Za-z0-9_-]{20,})', m['text']):
+            self.subs.setdefault(sid, Sub(sid)).tokens.setdefault(tok, row['cycle'])
+        self.check_delivery_brake(t, sid, row['type'], row['created'])
+        sub = self.subs.get(sid)
+        if sub is not None and row['type'] in ('confirmation.requested', 'confirmation.reminder'):
+            grace = self.poll() + 3.0
+            for lv in sub.leaves:
+                if (self.live_since is not None and t > max(lv[0], self.live_since) + grace
+                        and self.passed_since(max(lv[0], self.live_since))
+                        and left_since(sub, lv[0]) and row['created'] < lv[0]):
+                    self.violate('5/mailed-after-leaving', sid, '%s (outbox %d) mailed at %s, %.1fs after they left (%s)'
+                                 % (row['type'], oid, iso(t), t - lv[0], lv[1]), key=('mail-left', oid))
+                    break
+
     def ack(self, sid):
         """The application's mailer, as the README's consumer: lock what is
         undelivered and not dead, keep the links, acknowledge each row.
-        Webhook histories have no such mailer: the step does nothing."""
-        if self.sink is not None:
+        Webhook and email histories have no such mailer: the step does nothing."""
+        if self.env['delivery'] != 'outbox':
             return
         self.observe()
         self.capture_links()
@@ -847,6 +1115,9 @@ class Run:
                             None if sid is None else (sid,))
                 rows = cur.fetchall()
                 for oid, s, payload in rows:
+                    stated = ((payload or {}).get('data') or {}).get('deadline')
+                    if stated:
+                        self.stated.setdefault(oid, []).append(stated)
                     url = ((payload or {}).get('data') or {}).get('confirm_url')
                     if url:
                         self.subs.setdefault(s, Sub(s)).tokens.setdefault(url.rsplit('/c/', 1)[-1], None)
@@ -901,21 +1172,77 @@ class Run:
                 self.violate('page/wrong-cycle', sid, 'the link of cycle %s answered cycle %s'
                              % (sub.tokens[tok], got[0]['cycle']))
 
-    def bounce(self, sid):
+    def bounce(self, sid, via='sql'):
+        """A bounce of the subscriber's last delivered request or reminder:
+        reported by the mailer through dormant.bounced() (any cycle's row: a
+        late report of an old message changes nothing) or by an operator
+        through dormantctl bounced (the pending cycle's last one). Each row
+        the call bounced is recorded with the window [t0, t1] in which the
+        bounce committed, and the delivery time it undid (bounced() sets
+        delivered_at back to NULL)."""
         if not (self.features.get('bounced()') or self.features.get('ctl bounced')):
             return
-        rows = self.q("SELECT id FROM dormant.outbox WHERE subscriber_id = %s AND delivered_at IS NOT NULL"
-                      " AND type IN ('confirmation.requested', 'confirmation.reminder')"
-                      " ORDER BY id DESC LIMIT 1", (sid,))
-        if not rows:
-            return
-        oid = rows[0][0]
-        if self.features.get('bounced()'):
-            self.q('SELECT dormant.bounced(%s, %s)', (oid, 'model bounce'))
-        elif self.features.get('ctl bounced'):
-            if self.ctl('bounced', str(sid), '--reason', 'model').returncode != 0:
+        if via == 'ctl' and not self.features.get('ctl bounced'):
+            via = 'sql'
+        if via == 'sql' and not self.features.get('bounced()'):
+            via = 'ctl'
+        self.observe()
+        for oid, delivered in self.q('SELECT id, delivered_at FROM dormant.outbox WHERE subscriber_id = %s'
+                                     ' AND delivered_at IS NOT NULL', (sid,)):
+            if oid in self.outbox:
+                self.outbox[oid]['was_delivered'] = ts(delivered)
+        t0 = now()
+        if via == 'sql':
+            rows = self.q("SELECT id FROM dormant.outbox WHERE subscriber_id = %s AND delivered_at IS NOT NULL"
+                          " AND type IN ('confirmation.requested', 'confirmation.reminder')"
+                          " ORDER BY id DESC LIMIT 1", (sid,))
+            if not rows:
                 return
-        self.bounced.setdefault(oid, now())
+            self.q('SELECT dormant.bounced(%s, %s)', (rows[0][0], 'model bounce'))
+        else:
+            r = self.ctl('bounced', str(sid), '--reason', 'model')
+            if r.returncode not in (0, 65):
+                self.violate('bounce/ctl', sid, 'dormantctl bounced exited %d: %s'
+                             % (r.returncode, r.stderr.strip()))
+        t1 = now()
+        self.note_bounces(sid, t0, t1)
+
+    def note_bounces(self, sid, t0, t1):
+        """Rows of sid whose bounce committed within [t0, t1]."""
+        for oid, delivered, bounced_at in self.q(
+                'SELECT id, delivered_at, bounced_at FROM dormant.outbox WHERE subscriber_id = %s'
+                ' AND bounced_at IS NOT NULL', (sid,)):
+            if oid in self.bounced:
+                continue
+            self.bounced[oid] = (t0, t1)
+            row = self.outbox.get(oid)
+            if row is None:
+                self.observe()
+                row = self.outbox.get(oid)
+            if row is not None and row['delivered'] is None and row.get('was_delivered'):
+                row['delivered'] = row['was_delivered']
+
+    def resend(self, sid):
+        """dormantctl resend: a new request row (a new id) in the same cycle
+        with its "requested" event (detail resend_of), or a refusal (65)
+        that writes nothing."""
+        if not self.features.get('ctl resend'):
+            return
+        before = self.q('SELECT coalesce(max(id), 0) FROM dormant.event')[0][0]
+        r = self.ctl('resend', str(sid))
+        after = self.q("SELECT e.detail->>'outbox_id', o.id FROM dormant.event e LEFT JOIN dormant.outbox o"
+                       " ON o.id = (e.detail->>'outbox_id')::bigint AND o.type = 'confirmation.requested'"
+                       " WHERE e.id > %s AND e.subscriber_id = %s AND e.kind = 'requested'"
+                       " AND e.detail ? 'resend_of'", (before, sid))
+        if r.returncode == 0 and (len(after) != 1 or after[0][1] is None):
+            self.violate('resend/new-row', sid, 'dormantctl resend exited 0 but wrote %s' % (
+                'no requested event' if not after else 'events %s for rows %s' % (len(after), after)))
+        elif r.returncode != 0 and after:
+            self.violate('resend/refused-but-wrote', sid, 'dormantctl resend exited %d but wrote a request %s'
+                         % (r.returncode, after))
+        if r.returncode not in (0, 65):
+            self.violate('resend/exit', sid, 'dormantctl resend exited %d: %s'
+                         % (r.returncode, r.stderr.strip()))
 
     # -- one step -------------------------------------------------------
 
@@ -945,10 +1272,9 @@ class Run:
         elif op == 'answer':
             self.answer(sid, st['action'], st['variant'])
         elif op == 'bounce':
-            self.bounce(sid)
+            self.bounce(sid, st.get('via', 'sql'))
         elif op == 'resend':
-            if self.features.get('ctl resend'):
-                self.ctl('resend', str(sid))
+            self.resend(sid)
         elif op == 'ctl_pause':
             if not self.cluster_paused and self.ctl('pause', '--reason', 'model').returncode == 0:
                 self.cluster_paused = True
@@ -996,14 +1322,33 @@ class Run:
     def observe(self):
         """Read what dormant wrote since the last look."""
         t_obs = now()
+        # Ids come from sequences, so a transaction may commit a lower id
+        # after a higher one was read: besides the ids above the last one
+        # seen, read every row inserted by a transaction that was still
+        # running at the last look (its xid is at least that snapshot's xmin).
+        prev_xmin = self.snap_xmin
+        self.snap_xmin = self.q('SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint'
+                                ' % 4294967296')[0][0]
         for (eid, at, sid, kind, cycle, actor, detail, xid) in self.q(
                 'SELECT id, at, subscriber_id, kind, cycle, actor, detail, xmin::text::bigint'
-                ' FROM dormant.event WHERE id > %s ORDER BY id', (self.last_event,)):
+                ' FROM dormant.event WHERE id > %s OR xmin::text::bigint >= %s ORDER BY id',
+                (self.last_event, prev_xmin)):
+            if eid in self.ev_ids:
+                continue
+            self.ev_ids.add(eid)
             ev = {'id': eid, 'at': ts(at), 'sid': sid, 'kind': kind, 'cycle': cycle,
                   'actor': actor, 'detail': detail or {}, 'xid': xid, 'seen': t_obs}
             self.events.append(ev)
-            self.ev_by_sid.setdefault(sid, []).append(ev)
-            self.last_event = eid
+            if kind == 'delivered':
+                typ = (detail or {}).get('type') if detail else '*'
+                if typ in ('confirmation.requested', 'confirmation.reminder', '*'):
+                    k = (sid, cycle, typ)
+                    self.dlv_events[k] = self.dlv_events.get(k, 0) + 1
+            lst = self.ev_by_sid.setdefault(sid, [])
+            lst.append(ev)
+            if len(lst) > 1 and lst[-2]['id'] > eid:
+                lst.sort(key=lambda x: x['id'])
+            self.last_event = max(self.last_event, eid)
         seen = set()
         for (oid, created, typ, sid, cycle, payload, delivered, dead) in self.q(
                 'SELECT id, created_at, type, subscriber_id, cycle, payload, delivered_at, dead_at'
@@ -1018,12 +1363,21 @@ class Run:
             if payload is not None and (not row['payloads'] or row['payloads'][-1] != payload):
                 row['payloads'].append(payload)
             row['payload'] = payload
-            row['delivered'] = ts(delivered)
+            if delivered is not None:
+                row['was_delivered'] = ts(delivered)
+                if row['delivered'] is None and typ in ('confirmation.requested', 'confirmation.reminder'):
+                    self.dlv_pending.add(oid)
+            # A bounce sets delivered_at back to NULL: the row keeps the
+            # delivery it undid (the bounce is in self.bounced).
+            row['delivered'] = ts(delivered) if delivered is not None or oid not in self.bounced \
+                else row.get('was_delivered')
             row['dead'] = ts(dead)
         for oid, row in self.outbox.items():
             if oid not in seen and row['gone'] is None:
                 row['gone'] = t_obs
-        last = self.q('SELECT last_pass_at FROM dormant.control')
+        last = self.q('SELECT last_pass_at, last_pass_ms FROM dormant.control')
+        if last and last[0][0] is not None and (not self.passes or self.passes[-1][1] != ts(last[0][0])):
+            self.passes.append((ts(last[0][0]) - (last[0][1] or 0) / 1000.0, ts(last[0][0])))
         last = ts(last[0][0]) if last and last[0][0] is not None else None
         for p in self.policies[1:]:
             if p.applied is None and last is not None and last > p.t_from:
@@ -1045,8 +1399,11 @@ class Run:
         self.accounts = accounts
         for (lid, at, xid, sid, ob, nb, oe, ne, la, app) in self.q(
                 'SELECT id, at, xid, sid, old_billing, new_billing, old_email, new_email, la, app'
-                ' FROM model.log WHERE id > %s ORDER BY id', (self.last_log,)):
-            self.last_log = lid
+                ' FROM model.log WHERE id > %s OR xid >= %s ORDER BY id', (self.last_log, prev_xmin)):
+            if lid in self.log_ids:
+                continue
+            self.log_ids.add(lid)
+            self.last_log = max(self.last_log, lid)
             self.flips.setdefault(xid, []).append(
                 {'at': ts(at), 'sid': sid, 'old_billing': ob, 'new_billing': nb, 'old_email': oe,
                  'new_email': ne, 'la': ts(la), 'app': app})
@@ -1076,13 +1433,68 @@ class Run:
             self.checked_upto += 1
             self.check_event(self.events[self.checked_upto - 1])
         self.check_time(t_obs)
+        self.check_instances()
+
+    def check_instances(self):
+        """The instance reports (dormant.instance, which dormantctl status and
+        /healthz show): every running instance reports and is not stale,
+        one started or signalled more than a few polls ago shows its own
+        SIGUSR1 pause as it is; the scanning lead, when live, belongs to a
+        running instance (or to one killed less than a lease ago), and
+        some running instance holds it a lease and a few polls after the
+        last kill or start. A lease is max(3 polls, 5 s); stale is a lease
+        and a second without a report."""
+        lease, settle = LEASE, self.poll() * 3 + 2.0
+        rows = self.q('SELECT i.pid, i.paused, i.stale_at < now() AND NOT (i.id = l.holder AND'
+                      ' l.expires_at > now()), extract(epoch FROM now())::float8'
+                      ' FROM dormant.instance i, dormant.lease l')
+        held = self.q('SELECT i.pid FROM dormant.lease l JOIN dormant.instance i ON i.id = l.holder'
+                      ' WHERE l.expires_at > now()')
+        t = now()
+        by_pid = {pid: (paused, stale) for pid, paused, stale, _ in rows}
+        alive = {}
+        for i in range(self.env['instances']):
+            if not self.alive(i):
+                continue
+            pid = self.procs[i].pid
+            alive[pid] = i
+            started = self.proc_log[i][-1][0]
+            if t < started + settle + lease:
+                continue
+            if pid not in by_pid:
+                self.violate('instance/report', None, 'instance %d (pid %d), running since %s, has no row in '
+                             'dormant.instance' % (i, pid, iso(started)), key=('inst-none', pid))
+                continue
+            paused, stale = by_pid[pid]
+            if stale:
+                self.violate('instance/report', None, 'instance %d (pid %d), running since %s, is stale in '
+                             'dormant.instance' % (i, pid, iso(started)), key=('inst-stale', pid))
+            sp = self.sig_pauses[i]
+            last_signal = max([started] + [x for p0, p1 in sp for x in (p0, p1) if x is not None])
+            if t > last_signal + settle:
+                if bool(paused) != (self.sig_paused[i] is not None):
+                    self.violate('instance/paused', None, 'instance %d (pid %d) shows paused=%s in dormant.instance '
+                                 '%.1fs after its last %s' % (
+                                     i, pid, paused, t - last_signal,
+                                     'SIGUSR1' if self.sig_paused[i] is not None else
+                                     'SIGUSR2' if sp else 'start'), key=('inst-paused', pid, last_signal))
+        last_change = max([x for log in self.proc_log for s0, s1 in log for x in (s0, s1) if x is not None],
+                          default=0)
+        if held:
+            pid = held[0][0]
+            if pid not in alive and t > last_change + lease + 1.0:
+                self.violate('instance/leader', None, 'the scanning lead is held by pid %d, which is not running '
+                             '(last start or kill at %s)' % (pid, iso(last_change)), key=('lead-dead', pid))
+        elif alive and t > last_change + lease + settle:
+            self.violate('instance/leader', None, 'no instance holds the scanning lead although %d run(s) since %s'
+                         % (len(alive), iso(last_change)), key=('lead-none', last_change))
 
     def cycle_events(self, sid, cycle):
         return [e for e in self.ev_by_sid.get(sid, []) if e['cycle'] == cycle]
 
     def requested_at(self, sid, cycle):
         for e in self.ev_by_sid.get(sid, []):
-            if e['cycle'] == cycle and e['kind'] == 'requested':
+            if e['cycle'] == cycle and e['kind'] == 'requested' and 'resend_of' not in e['detail']:
                 return e['at']
         return None
 
@@ -1101,9 +1513,16 @@ class Run:
             return
         same = [x for x in self.ev_by_sid.get(sid, []) if x['cycle'] == e['cycle']
                 and x['kind'] == kind and x['id'] != e['id']
-                and 'deleted' not in (x['detail'].get('cause'), e['detail'].get('cause'))]
+                and 'deleted' not in (x['detail'].get('cause'), e['detail'].get('cause'))
+                and 'resend_of' not in x['detail'] and 'resend_of' not in e['detail']]
         if kind in ('requested', 'suspended', 'erased', 'declined', 'confirmed') and same:
             self.violate('lifecycle/once-per-cycle', sid, '%s twice in cycle %s' % (kind, e['cycle']))
+        if kind == 'erased':
+            # An erasure drops the exemption with the rest (README, "People
+            # who leave"): a subscriber who comes back is due like anyone.
+            sub = self.subs.get(sid)
+            if sub is not None and sub.cur.exempt:
+                sub.versions.append(sub.cur.copy(exempt=False, t_start=e['at'], t_done=e['seen']))
         if kind == 'erased' and e['detail'].get('cause') == 'deleted':
             # Promise 5: what dormant holds about a deleted row goes "as at
             # erasure", recorded as erased with the cause: not an erasure of
@@ -1116,14 +1535,25 @@ class Run:
             return
         if e['actor'] == 'daemon' and kind in TRANSITIONS_DONE_TO:
             self.check_brake(e)
-        if kind == 'requested':
+        if kind == 'requested' and 'resend_of' in e['detail']:
+            # dormantctl resend: the operator's new message for the same
+            # cycle, not a request by the rule.
+            a = self.requested_at(sid, e['cycle'])
+            if a is None or a > e['at']:
+                self.violate('resend/no-cycle', sid, 'a resend at %s in cycle %s, which was never requested'
+                             % (iso(e['at']), e['cycle']))
+        elif kind == 'requested':
             self.check_request(e)
         elif kind == 'suspended' and (e['detail'].get('reason') != 'declined'):
             self.check_suspension(e)
             self.suspensions.append(e)
         elif kind == 'reminded':
+            # Counted from the cycle's last request: a resend after a bounce
+            # starts the notice again, with its own reminders.
+            since = max((x['id'] for x in self.ev_by_sid.get(sid, []) if x['cycle'] == e['cycle']
+                         and x['kind'] == 'requested' and x['id'] < e['id']), default=0)
             n = sum(1 for x in self.ev_by_sid.get(sid, []) if x['cycle'] == e['cycle']
-                    and x['kind'] == 'reminded' and x['id'] <= e['id'])
+                    and x['kind'] == 'reminded' and since < x['id'] <= e['id'])
             req = self.requested_at(sid, e['cycle']) or e['at']
             most = max(len(p.reminders) for p in self.policies
                        if p.t_to is None or p.t_to + 3.0 >= req)
@@ -1148,16 +1578,42 @@ class Run:
         if not up:
             self.violate('7/no-instance', e['sid'], '%s at %s while no instance was running' % (e['kind'], iso(at)))
             return
-        if all(any(p0 < at and (p1 is None or at < p1) for p0, p1 in self.sig_pauses[i]) for i in up):
+        # An event's time is its transaction's start on the server: a
+        # statement the daemon sent just before the signal may start there
+        # up to SIGNAL_SLACK later on a loaded machine.
+        if all(any(p0 + SIGNAL_SLACK < at and (p1 is None or at < p1) for p0, p1 in self.sig_pauses[i])
+               for i in up):
             self.violate('7/sigusr1', e['sid'], '%s at %s after SIGUSR1 to every running instance (at %s)' % (
                 e['kind'], iso(at), ', '.join(iso(max(p0 for p0, p1 in self.sig_pauses[i] if p0 < at))
                                               for i in up)))
+
+    def cluster_state(self):
+        """The instances as the driver left them and the scanning lead, for
+        a liveness violation's message."""
+        parts = []
+        for i in range(self.env['instances']):
+            parts.append('instance %d %s%s' % (i, 'pid %d' % self.procs[i].pid if self.alive(i) else 'down',
+                                               ' SIGUSR1 since %s' % iso(self.sig_paused[i])
+                                               if self.sig_paused[i] else ''))
+        lease = self.q('SELECT i.pid, l.expires_at > now() FROM dormant.lease l'
+                       ' LEFT JOIN dormant.instance i ON i.id = l.holder')
+        last = self.q('SELECT last_pass_at FROM dormant.control')
+        parts.append('lease %s' % (lease[0] if lease else None))
+        parts.append('last pass %s' % (iso(ts(last[0][0])) if last and last[0][0] else None))
+        return ', '.join(parts)
+
+    def arrival_latency(self):
+        """How long before its arrival a delivery may have started: 0.5 s;
+        1.5 s in crowd histories, whose bursts of hundreds of messages, 16
+        at a time, queue in the receiver (Python threads on a shared
+        machine) for longer than the product takes to start them."""
+        return 1.5 if self.env.get('crowd') else 0.5
 
     def check_delivery_brake(self, t, sid, typ, created):
         """Promise 7 for deliveries: none starts after a pause. A delivery
         is seen when it arrives, so it started after max(the row's creation,
         its arrival - 0.5 s)."""
-        start = max(created or 0, t - 0.5)
+        start = max(created or 0, t - self.arrival_latency())
         for (t0, t1) in self.cluster_pauses:
             if t0 + self.poll() < start and (t1 is None or t < t1):
                 self.violate('7/ctl-pause-delivery', sid, '%s delivered (webhook) at %s although dormantctl pause at %s'
@@ -1183,10 +1639,13 @@ class Run:
         if not any(requestable(v, p, e['at']) for v in cands for p in pols):
             v = cands[-1] if cands else sub.cur
             self.violate('lifecycle/request-rule' if not left_reason(v) else '5/requested-after-leaving', e['sid'],
-                         'requested at %s but the rule does not name them: exists=%s billing=%s plan=%s'
-                         ' exempt=%s created=%s last_activity=%s' % (
-                             iso(e['at']), v.exists, v.billing, v.plan, v.exempt, iso(v.created),
-                             iso(v.la)))
+                         'requested at %s (seen %s) but the rule does not name them: exists=%s billing=%s plan=%s'
+                         ' exempt=%s created=%s last_activity=%s; versions that may have been seen: %s' % (
+                             iso(e['at']), iso(e['seen']), v.exists, v.billing, v.plan, v.exempt, iso(v.created),
+                             iso(v.la), '; '.join(
+                                 '[%s..%s] exists=%s billing=%s plan=%s exempt=%s la=%s' % (
+                                     iso(c.t_start), iso(c.t_done), c.exists, c.billing, c.plan, c.exempt,
+                                     iso(c.la)) for c in cands)))
 
     def check_erasure(self, e):
         """Section 1, Erasure: only after erase_after in the suspended state."""
@@ -1222,13 +1681,29 @@ class Run:
         # Promise 3: a delivered request, the full period, every reminder's notice.
         rows = sorted((r for r in self.ob_by_sid.get(sid, []) if r['cycle'] == cycle),
                       key=lambda r: r['id'])
+        # A bounce that committed before the suspension began undoes its
+        # message's delivery (DESIGN section 7): no deadline runs until a new
+        # request is delivered, so only what was delivered after the last
+        # such bounce counts.
+        bounces = [(self.bounced[r['id']], r) for r in rows if r['id'] in self.bounced
+                   and self.bounced[r['id']][1] < at
+                   and r['type'] in ('confirmation.requested', 'confirmation.reminder')]
+        since = max((b[0] for b, _ in bounces), default=None)
 
         def delivered(r):
+            b = self.bounced.get(r['id'])
             return (r['delivered'] is not None and r['delivered'] <= e['seen']
-                    and not (r['id'] in self.bounced and self.bounced[r['id']] >= r['delivered']))
+                    and not (b is not None and b[1] < at)
+                    and (since is None or r['delivered'] > since))
         reqs = [r for r in rows if r['type'] == 'confirmation.requested' and delivered(r)]
         rems = sorted(r['delivered'] for r in rows if r['type'] == 'confirmation.reminder' and delivered(r)
                       and r['delivered'] <= at)
+        if not reqs and bounces:
+            (b0, b1), br = max(bounces, key=lambda x: x[0][0])
+            self.violate('3/bounced', sid, 'suspended at %s although its %s (outbox %d) bounced at %s and no '
+                         'new request was delivered since (cycle %s)'
+                         % (iso(at), br['type'], br['id'], iso(b1), cycle))
+            return
         if not reqs:
             self.violate('3/no-delivered-request', sid, 'suspended at %s without a delivered request (cycle %s)' % (iso(at), cycle))
             return
@@ -1252,20 +1727,20 @@ class Run:
                            iso(self.deadline_seen.get((sid, cycle))), '; or '.join(why)))
         if best:
             self.violate('3/notice', sid, best)
-        zone = 'UTC'
+        # Promise 3: never earlier than the end of the day (for periods
+        # shorter than a day: of the second) that the messages state.
+        day = any(p.confirm >= 86400 for p in self.policies_at(d))
+        zone = self.email_zone()
         for r in rows:
             if r['type'] not in ('confirmation.requested', 'confirmation.reminder') or not delivered(r):
                 continue
-            stated = [((p or {}).get('data') or {}).get('deadline') for p in r['payloads']]
-            stated = [s for s in stated if s]
-            if stated and ZoneInfo is not None:
-                dt = datetime.datetime.fromisoformat(stated[-1].replace('Z', '+00:00'))
-                local = dt.astimezone(ZoneInfo(zone)).date() + datetime.timedelta(days=1)
-                eod = datetime.datetime.combine(local, datetime.time(0), ZoneInfo(zone)).timestamp()
-                if at < eod:
-                    self.violate('3/end-of-day', sid, 'suspended at %s before the end of the day its %s states '
-                                 '(%s, %s)' % (iso(at), r['type'], stated[-1], zone),
-                                 key=('3-eod', sid, cycle))
+            for stated in self.stated_deadlines(r):
+                end = end_of_stated(stated, zone, day)
+                if end is not None and at < end:
+                    self.violate('3/end-of-day', sid, 'suspended at %s before the end of the %s that its %s '
+                                 '(outbox %d) states (%s, %s in %s)'
+                                 % (iso(at), 'day' if day else 'second', r['type'], r['id'], stated,
+                                    iso(end), zone), key=('3-eod', sid, cycle))
                     break
         # Promise 1: the feed's horizon at the commit had reached the deadline.
         deadline = max([self.deadline_seen.get((sid, cycle), 0), d + min(
@@ -1289,24 +1764,49 @@ class Run:
                                  'left pending (seen by %s)' % (r['type'], r['id'], cycle,
                                                                iso(r['delivered']), iso(t_left)),
                                  key=('3-after', r['id']))
+        # Mail: a request or reminder states the deadline its row records
+        # (once the delivery wrote it there): in email.timezone, as the last
+        # second inside it (the last minute, 23:59, for a period of days).
+        keep = []
+        for oid, text in self.mail_texts:
+            r = self.outbox.get(oid)
+            stated = ((r.get('payload') or {}).get('data') or {}).get('deadline') if r else None
+            if r is None or r['delivered'] is None or not stated:
+                if r is not None and r['dead'] is None and r['gone'] is None:
+                    keep.append((oid, text))
+                continue
+            want = mail_deadline_words(stated, self.email_zone())
+            if want and not all(w in text for w in want):
+                self.violate('email/stated-deadline', r['sid'], '%s (outbox %d) records the deadline %s, which in %s '
+                             'reads %s, but the mail says: %s' % (
+                                 r['type'], oid, stated, self.email_zone(), ' '.join(want),
+                                 ' / '.join(x for x in text.splitlines() if re.search(r'\d{4}', x))),
+                             key=('mail-stated', oid))
+        self.mail_texts = keep
+        # Mail: a row recorded as delivered was accepted by the SMTP server
+        # (whose log is read after the rows, so it is never behind them).
+        if self.mail is not None:
+            for r in self.outbox.values():
+                if (r['delivered'] is not None and r['id'] not in self.mailed
+                        and r['type'] in ('confirmation.requested', 'confirmation.reminder')):
+                    self.violate('email/not-received', r['sid'], '%s (outbox %d) recorded as delivered at %s, but '
+                                 'the SMTP server never received it' % (r['type'], r['id'], iso(r['delivered'])),
+                                 key=('mail-none', r['id']))
         # Promise 3: each delivery is recorded as an event (kind delivered).
-        delivered_events = {}
-        for e in self.events:
-            if e['kind'] == 'delivered':
-                vals = json.dumps(e['detail'])
-                for typ in ('confirmation.requested', 'confirmation.reminder'):
-                    if typ in vals:
-                        k = (e['sid'], e['cycle'], typ)
-                        delivered_events[k] = delivered_events.get(k, 0) + 1
-        rows_by = {}
-        for r in sorted(self.outbox.values(), key=lambda r: r['id']):
-            if (r['delivered'] is not None and r['type'] in ('confirmation.requested', 'confirmation.reminder')
-                    and t > r['delivered'] + grace):
-                k = (r['sid'], r['cycle'], r['type'])
-                rows_by[k] = rows_by.get(k, 0) + 1
-                if rows_by[k] > delivered_events.get(k, 0):
-                    self.violate('3/delivered-event', r['sid'], '%s (outbox %d) delivered at %s: no delivered event'
-                                 % (r['type'], r['id'], iso(r['delivered'])), key=('3-dlv', r['id']))
+        # (Counted as events and rows arrive, in observe: a check that
+        # re-reads every row each step costs a crowd history its rate.)
+        for oid in sorted(self.dlv_pending):
+            r = self.outbox[oid]
+            if t <= r['delivered'] + grace:
+                continue
+            self.dlv_pending.discard(oid)
+            k = (r['sid'], r['cycle'], r['type'])
+            self.dlv_rows[k] = self.dlv_rows.get(k, 0) + 1
+            # An erasure or a deleted row empties the events' detail: such a
+            # delivered event may be of either type.
+            if self.dlv_rows[k] > self.dlv_events.get(k, 0) + self.dlv_events.get((k[0], k[1], '*'), 0):
+                self.violate('3/delivered-event', r['sid'], '%s (outbox %d) delivered at %s: no delivered event'
+                             % (r['type'], r['id'], iso(r['delivered'])), key=('3-dlv', r['id']))
         # Guards open and an instance up: the clock of promise 4.
         paused = self.cluster_paused
         ups = [i for i in range(self.env['instances']) if self.alive(i)]
@@ -1314,22 +1814,34 @@ class Run:
             self.up_since = None
         elif self.up_since is None:
             self.up_since = t
-        open_now = ups and not paused and any(self.sig_paused[i] is None for i in ups)
+        # An instance killed while it held the scanning lead keeps it until
+        # its lease runs out: nobody scans until then.
+        self.live_since = None if self.up_since is None else max(self.up_since, self.last_kill + LEASE)
+        open_now = (ups and not paused and any(self.sig_paused[i] is None for i in ups)
+                    and not self.feed_stale(t))
         if not open_now:
             self.open_since = None
         elif self.open_since is None:
             self.open_since = t
+        # The liveness checks wait for passes: passes must run. A pass
+        # records itself even when paused; 30 s is many passes.
+        if (self.live_since is not None and t > self.live_since + 30.0
+                and not any(end > t - 30.0 for _, end in self.passes)):
+            self.violate('lifecycle/no-pass', None, 'no pass done since %s although an instance runs since %s'
+                         % (iso(self.passes[-1][1]) if self.passes else 'the start', iso(self.live_since)),
+                         key=('no-pass', self.passes[-1][1] if self.passes else None))
         # Promise 1: activity dated before the horizon but written after the
         # suspension is recorded (used_while_suspended).
         for e in self.suspensions:
             sub = self.subs.get(e['sid'])
             req = self.requested_at(e['sid'], e['cycle'])
-            if sub is None or req is None or self.up_since is None:
+            if sub is None or req is None or self.live_since is None:
                 continue
             for prev, v in zip(sub.versions, sub.versions[1:]):
                 if (v.t_start > e['seen'] and v.la is not None and v.la != prev.la
                         and req < v.la <= e['at']
-                        and t > max(v.t_done, self.up_since) + grace):
+                        and t > max(v.t_done, self.live_since) + grace
+                        and self.passed_since(max(v.t_done, self.live_since))):
                     got = [x for x in self.ev_by_sid.get(e['sid'], []) if x['id'] > e['id']
                            and x['kind'] == 'used_while_suspended']
                     if not got:
@@ -1345,7 +1857,8 @@ class Run:
             st = self.account_state(sid)
             # Promise 5: a pending subscriber who left leaves the lifecycle.
             for lv in sub.leaves:
-                if (lv[2] or self.up_since is None or t < max(lv[0], self.up_since) + grace
+                if (lv[2] or self.live_since is None or t < max(lv[0], self.live_since) + grace
+                        or not self.passed_since(max(lv[0], self.live_since))
                         or not left_since(sub, lv[0])):
                     continue
                 a = self.accounts.get(sid)
@@ -1362,8 +1875,9 @@ class Run:
                         self.violate('5/deliverable', sid, '%s (outbox %d) still deliverable %.1fs after they left (%s)'
                                      % (r['type'], r['id'], t - lv[0], lv[1]))
                         break
-            if (sub.deleted_at and not v.exists and self.up_since is not None
-                    and t > max(sub.deleted_at, self.up_since) + grace):
+            if (sub.deleted_at and not v.exists and self.live_since is not None
+                    and t > max(sub.deleted_at, self.live_since) + grace
+                    and self.passed_since(max(sub.deleted_at, self.live_since))):
                 held = [r['id'] for r in self.ob_by_sid.get(sid, []) if r['gone'] is None
                         and 'email' in json.dumps(r.get('payload') or {})
                         and ((r.get('payload') or {}).get('data') or {}).get('email')]
@@ -1382,10 +1896,11 @@ class Run:
                 continue
             if sub.due_since is None:
                 sub.due_since = t
-            start = max(sub.due_since, self.open_since or t, self.policies[-1].t_from)
-            if self.open_since is not None and t > start + self.sweep() + self.poll() + 4.0:
+            start = max(sub.due_since, self.open_since or t, self.policies[-1].t_from, self.last_kill + LEASE)
+            if (self.open_since is not None and t > start + self.sweep() + self.poll() + 4.0
+                    and self.passed_since(start + self.sweep())):
                 self.violate('4/not-requested', sid, 'due since %s (guards open since %s) and not requested by %s'
-                             % (iso(sub.due_since), iso(self.open_since), iso(t)),
+                             ' [%s]' % (iso(sub.due_since), iso(self.open_since), iso(t), self.cluster_state()),
                              key=('4', sid, sub.due_since))
 
 
@@ -1471,7 +1986,9 @@ def run_history(seed, instances, max_steps, max_seconds, features, say, steps=No
         pass
     finally:
         run.teardown()
-        if keep:
+        if keep or (run.violations and steps is None):
+            # A failing history keeps its directory: the daemons' logs and
+            # violations.txt, each violated subscriber's story.
             say('kept %s' % tmp)
         else:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -1513,6 +2030,29 @@ def shrink(seed, instances, steps, promise, features, say, budget):
     return cur
 
 
+def run_one(seed, instances, h_steps, h_seconds, features, quiet, keep, tagged):
+    """One history, in this process or in a worker of --jobs: returns what
+    the summary needs (never the Run itself, which holds connections)."""
+    tag = '[%d] ' % seed if tagged else ''
+
+    def say(msg):
+        if not quiet or msg.startswith(('VIOLATION', '  (further', 'kept')):
+            print(tag + msg, flush=True)
+    try:
+        steps, vs, run = run_history(seed, instances, h_steps, h_seconds, features, say, keep=keep)
+    except Exception:  # noqa: BLE001 - the referee's own failure: say it, go on
+        import traceback
+        return {'seed': seed, 'instances': instances, 'error': traceback.format_exc()}
+    kinds = {}
+    for e in run.events:
+        kinds[e['kind']] = kinds.get(e['kind'], 0) + 1
+    env = run.env
+    return {'seed': seed, 'instances': instances, 'steps': steps, 'vs': vs, 'kinds': kinds,
+            'env': '%s delivery, column %s in %s, server zone %s, email zone %s%s' % (
+                env['delivery'], env['column_type'], env['source_zone'], env['db_zone'],
+                env['email_zone'], ', crowd %d' % env['crowd'] if env.get('crowd') else '')}
+
+
 def main(argv=None):
     import argparse
     ap = argparse.ArgumentParser(prog='scripts/model', description=__doc__.split('\n\n')[0])
@@ -1530,9 +2070,14 @@ def main(argv=None):
     ap.add_argument('--column', choices=['timestamptz', 'timestamp', 'date'],
                     help='force the activity column type of every history (without source.timezone '
                          'the model still reads naive columns in the history\'s zone)')
+    ap.add_argument('--jobs', type=int, default=1,
+                    help='histories run side by side, each on its own database (a history mostly waits)')
     ap.add_argument('--keep', action='store_true', help='keep each history\'s directory (logs, configs)')
     ap.add_argument('--quiet', action='store_true', help='print only violations and the summary')
     args = ap.parse_args(argv)
+    # SIGTERM (ctest's timeout, an operator) ends the run the way ^C does:
+    # every history's teardown runs, so no dormantd or SMTP server is left.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     global FORCE_COLUMN
     FORCE_COLUMN = args.column
     if not harness.have_pg():
@@ -1549,9 +2094,6 @@ def main(argv=None):
     def say(msg):
         print(msg, flush=True)
 
-    def say_quiet(msg):
-        if msg.startswith(('VIOLATION', '  (further')):
-            print(msg, flush=True)
     tmp = tempfile.mkdtemp(prefix='dormant-model-probe.')
     try:
         features = probe_features(tmp, harness.admin_dsn())
@@ -1568,10 +2110,22 @@ def main(argv=None):
     failures = []
     all_kinds = {}
     harness_errors = 0
-    while total_steps < budget_steps and now() < budget_t:
+    busy = {}           # future -> steps reserved for it
+    reserved = 0
+    pool = None
+    if args.jobs > 1:
+        import concurrent.futures
+        import multiprocessing
+        pool = concurrent.futures.ProcessPoolExecutor(args.jobs, mp_context=multiprocessing.get_context('fork'))
+
+    def next_job():
+        """The next history to run, or None when the budget is spent."""
+        nonlocal reserved
+        if reserved >= budget_steps or now() >= budget_t - (1.0 if busy else 0.0):
+            return None
         if fixed:
             if not seeds:
-                break
+                return None
             seed = seeds.pop(0)
         else:
             seed = None
@@ -1579,29 +2133,58 @@ def main(argv=None):
             seed = random.SystemRandom().randrange(1, 2 ** 31)
         instances = args.instances or (1 + seed % 2)
         h_seconds = min(args.history_seconds, max(5.0, budget_t - now()))
-        h_steps = min(args.history_steps, budget_steps - total_steps)
+        h_steps = min(args.history_steps, budget_steps - reserved)
+        reserved += h_steps
         say('history: seed %d, %d instance(s), up to %.0fs%s' % (
             seed, instances, h_seconds, ' / %d steps' % h_steps if h_steps < 10 ** 8 else ''))
-        try:
-            steps, vs, run = run_history(seed, instances, h_steps, h_seconds, features,
-                                         say_quiet if args.quiet else say, keep=args.keep)
-        except Exception:  # noqa: BLE001 - the referee's own failure: say it, go on
-            import traceback
-            say('  the history could not run (a fault of the harness or the machine, not a finding):')
-            say(traceback.format_exc())
+        return (seed, instances, h_steps, h_seconds, features, args.quiet, args.keep, pool is not None)
+
+    def done(res, h_steps):
+        nonlocal total_steps, histories, harness_errors, reserved
+        reserved -= h_steps - len(res.get('steps') or [])
+        if res.get('error'):
+            say('  seed %d: the history could not run (a fault of the harness or the machine, not a '
+                'finding):\n%s' % (res['seed'], res['error']))
             harness_errors += 1
-            continue
+            return
         histories += 1
-        total_steps += len(steps)
-        kinds = {}
-        for e in run.events:
-            kinds[e['kind']] = kinds.get(e['kind'], 0) + 1
-            all_kinds[e['kind']] = all_kinds.get(e['kind'], 0) + 1
-        say('  %d steps, %d violation(s); env: %s delivery, column %s in %s, server zone %s; events: %s' % (
-            len(steps), len(vs), run.env['delivery'], run.env['column_type'], run.env['source_zone'],
-            run.env['db_zone'], ' '.join('%s=%d' % kv for kv in sorted(kinds.items()))))
-        if vs:
-            failures.append((seed, instances, steps, vs))
+        total_steps += len(res['steps'])
+        for k, n in res['kinds'].items():
+            all_kinds[k] = all_kinds.get(k, 0) + n
+        say('  seed %d: %d steps, %d violation(s); env: %s; events: %s' % (
+            res['seed'], len(res['steps']), len(res['vs']), res['env'],
+            ' '.join('%s=%d' % kv for kv in sorted(res['kinds'].items()))))
+        if res['vs']:
+            failures.append((res['seed'], res['instances'], res['steps'], res['vs']))
+
+    if pool is None:
+        while True:
+            job = next_job()
+            if job is None:
+                break
+            done(run_one(*job), job[2])
+    else:
+        import concurrent.futures
+        try:
+            while True:
+                while len(busy) < args.jobs:
+                    job = next_job()
+                    if job is None:
+                        break
+                    busy[pool.submit(run_one, *job)] = job[2]
+                if not busy:
+                    break
+                finished, _ = concurrent.futures.wait(list(busy), return_when=concurrent.futures.FIRST_COMPLETED)
+                for f in finished:
+                    h_steps = busy.pop(f)
+                    try:
+                        res = f.result()
+                    except Exception:  # noqa: BLE001 - a worker that died: the harness's fault
+                        import traceback
+                        res = {'seed': -1, 'error': traceback.format_exc()}
+                    done(res, h_steps)
+        finally:
+            pool.shutdown(wait=True)
     elapsed = now() - t0
     say('')
     say('model: %d histories, %d steps in %.0fs (%.1f steps/s); events: %s' % (

@@ -1,6 +1,8 @@
--- dormantctl pause: the flag and its audit event in one statement. The
--- final SELECT sees the row as it was before, which "already paused" needs.
-WITH u AS (UPDATE {S}.control SET paused = true, paused_by = $(actor), paused_at = now()
+-- dormantctl pause: the flag, who, when and why (NULL without --reason),
+-- and its audit event in one statement. The final SELECT sees the row as it
+-- was before, which "already paused" needs.
+WITH u AS (UPDATE {S}.control SET paused = true, paused_by = $(actor), paused_at = now(),
+                  paused_reason = nullif($(reason)::text, '')
             WHERE NOT paused RETURNING paused_at),
  e AS (INSERT INTO {S}.event (kind, actor, detail)
        SELECT 'paused', $(actor), CASE WHEN $(reason) = '' THEN '{}'::jsonb

@@ -1,11 +1,11 @@
 -- GET /healthz: the control row as JSON; paused also when this process is
--- ($(paused): SIGUSR1), and why (dormantctl pause --reason, or the signal);
--- the channels this process stopped using ($(webhook_disabled): 410 Gone).
+-- ($(paused): SIGUSR1), and why (the control row's paused_reason, from
+-- dormantctl pause --reason, or the signal); the channels this process
+-- stopped using ($(webhook_disabled): 410 Gone).
 -- This $(instance) as the database knows it (leader or not), the lease, and
 -- every instance's report (lib/lease.h).
 SELECT json_build_object('db', 'up', 'paused', c.paused OR $(paused)::boolean,
- 'paused_reason', CASE WHEN c.paused THEN (SELECT e.detail->>'reason' FROM {S}.event e
-                   WHERE e.kind = 'paused' ORDER BY e.id DESC LIMIT 1)
+ 'paused_reason', CASE WHEN c.paused THEN c.paused_reason
                    WHEN $(paused)::boolean THEN 'SIGUSR1 to this process' END,
  'endpoints_disabled', CASE WHEN $(webhook_disabled)::boolean
    THEN json_build_array('webhook') ELSE json_build_array() END,

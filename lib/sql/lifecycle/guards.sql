@@ -1,5 +1,5 @@
--- Guard readings at the start of a pass, and the rescan reset when
--- $(write). {BACKLOG}: backlog.sql. requested_24h is always counted (a
+-- Guard readings at the start of a pass, the rescan reset when $(write),
+-- and the watermarks the request and resume steps start from. {BACKLOG}: backlog.sql. requested_24h is always counted (a
 -- partial index, event_requested_at): status and /healthz tell it true.
 WITH ctl AS (SELECT * FROM {S}.control),
 rs AS (UPDATE {S}.control SET rescan = false, inactive_mark = NULL, inactive_mark_id = NULL,
@@ -18,5 +18,6 @@ backlog AS (SELECT {BACKLOG} AS n)
         CASE WHEN ctl.rescan THEN NULL ELSE ctl.inactive_mark END::text,
         CASE WHEN ctl.rescan THEN NULL ELSE ctl.inactive_mark_id END::text,
         CASE WHEN ctl.rescan THEN NULL ELSE ctl.created_mark END::text,
-        CASE WHEN ctl.rescan THEN NULL ELSE ctl.created_mark_id END::text
+        CASE WHEN ctl.rescan THEN NULL ELSE ctl.created_mark_id END::text,
+        ctl.activity_mark::text
    FROM ctl, newest n, backlog b

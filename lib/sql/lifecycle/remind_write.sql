@@ -20,8 +20,8 @@ acc AS (UPDATE {S}.account a
 -- A new token per reminder, made by the database (see request_write.sql).
 ok AS (SELECT pick.id, pick.n, pick.email, pick.locale, pick.la, pick.rule, pick.outbox_id,
               acc.cycle, acc.deadline, acc.reminders_sent, acc.offset_,
-              translate(rtrim(encode(decode(replace(gen_random_uuid()::text
-                || gen_random_uuid()::text, '-', ''), 'hex'), 'base64'), '='), '+/', '-_') AS tok
+              translate(rtrim(encode(uuid_send(gen_random_uuid())
+                || uuid_send(gen_random_uuid()), 'base64'), '='), '+/', '-_') AS tok
          FROM pick JOIN acc ON acc.subscriber_id = pick.id),
 tok AS (INSERT INTO {S}.token (hash, subscriber_id, cycle)
         SELECT sha256(convert_to(ok.tok, 'UTF8')), ok.id, ok.cycle FROM ok),

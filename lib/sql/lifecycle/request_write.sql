@@ -11,16 +11,19 @@ brake AS (SELECT paused FROM {S}.control),
 -- parameter: a server that logs every statement and its parameters never
 -- logs a working token. Two version-4 UUIDs from the server's strong random
 -- source (pg_strong_random) are 244 random bits, written as 43 base64url
--- characters like the daemon's own tokens.
+-- characters like the daemon's own tokens (their bytes as they are:
+-- uuid_send, not text and back). Message ids follow the batch's order
+-- (oldest inactivity first); the rows are written in subscriber order, so
+-- that the indexes on subscriber_id take them as one ascending run.
 pick AS (SELECT d.*, nextval({SEQ}) AS outbox_id,
-                translate(rtrim(encode(decode(replace(gen_random_uuid()::text
-                  || gen_random_uuid()::text, '-', ''), 'hex'), 'base64'), '='), '+/', '-_') AS tok
+                translate(rtrim(encode(uuid_send(gen_random_uuid())
+                  || uuid_send(gen_random_uuid()), 'base64'), '='), '+/', '-_') AS tok
            FROM (SELECT d.* FROM dec d WHERE d.decision = 'request'
                     AND NOT (SELECT paused FROM brake)
                   ORDER BY d.ord, d.id) d),
 acc AS (INSERT INTO {S}.account AS a (subscriber_id, state, cycle, rule, requested_at,
                                       request_outbox_id, updated_at)
-        SELECT p.id, 'pending', 1, p.rule, now(), p.outbox_id, now() FROM pick p
+        SELECT p.id, 'pending', 1, p.rule, now(), p.outbox_id, now() FROM pick p ORDER BY p.id
         ON CONFLICT (subscriber_id) DO UPDATE
            SET state = 'pending', cycle = a.cycle + 1, rule = EXCLUDED.rule,
                requested_at = now(), request_outbox_id = EXCLUDED.request_outbox_id,
@@ -31,7 +34,7 @@ acc AS (INSERT INTO {S}.account AS a (subscriber_id, state, cycle, rule, request
                updated_at = now()
          WHERE a.state = 'active'
         RETURNING a.subscriber_id, a.cycle),
-ok AS (SELECT p.*, acc.cycle FROM pick p JOIN acc ON acc.subscriber_id = p.id),
+ok AS (SELECT p.*, acc.cycle FROM pick p JOIN acc ON acc.subscriber_id = p.id ORDER BY p.id),
 tok AS (INSERT INTO {S}.token (hash, subscriber_id, cycle)
         SELECT sha256(convert_to(ok.tok, 'UTF8')), ok.id, ok.cycle FROM ok),
 ev AS (INSERT INTO {S}.event (subscriber_id, kind, cycle, actor, detail)

@@ -7,10 +7,18 @@
 -- goes through the request steps' own decision ({DECIDE}); then {TAIL}
 -- (sweep_write.sql + withdraw_write.sql + sweep_done.sql, sweep_preview.sql
 -- or sweep_count.sql). The source's oid comes from a row of it (tableoid),
--- so no name is spelled twice.
+-- so no name is spelled twice; a row of a partitioned table names its
+-- partition, so the estimate is the sum over the leaves of its root (one
+-- partition's alone would make the first round as many periods long as
+-- there are partitions).
 WITH ctl AS (SELECT * FROM {S}.control),
-est AS (SELECT greatest((SELECT c.reltuples FROM pg_class c
-                          WHERE c.oid = (SELECT s.tableoid FROM {SRC} s LIMIT 1)),
+src AS (SELECT coalesce(pg_partition_root(t.oid), t.oid) AS oid
+          FROM (SELECT (SELECT s.tableoid FROM {SRC} s LIMIT 1) AS oid) t),
+est AS (SELECT greatest(coalesce((SELECT sum(greatest(c.reltuples, 0))
+                                    FROM pg_partition_tree((SELECT oid FROM src)) p
+                                    JOIN pg_class c ON c.oid = p.relid WHERE p.isleaf),
+                                 (SELECT c.reltuples FROM pg_class c
+                                   WHERE c.oid = (SELECT oid FROM src))),
                         ctl.sweep_last_rows, ctl.sweep_rows, 1)::float8 AS n FROM ctl),
 quota AS (SELECT ({QUOTA})::integer AS k FROM ctl, est),
 page AS (SELECT s.{ID} AS id, s.{EMAIL}::text AS email, {LA_TS} AS la,

@@ -352,3 +352,14 @@ CREATE TRIGGER tally_outbox_update AFTER UPDATE ON {S}.outbox
   FOR EACH STATEMENT EXECUTE FUNCTION {S}.tally_outbox();
 CREATE TRIGGER tally_outbox_delete AFTER DELETE ON {S}.outbox
   REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION {S}.tally_outbox();
+
+-- The reason of dormantctl pause --reason (issue 16) lives in the control
+-- row beside who paused and when (paused_by, paused_at): /healthz and
+-- status read it there instead of searching the event log backwards for the
+-- newest "paused" event; dormantctl resume clears it. A schema paused at
+-- this migration keeps the reason its pause event gave.
+ALTER TABLE {S}.control ADD COLUMN paused_reason text;
+UPDATE {S}.control c
+   SET paused_reason = (SELECT e.detail->>'reason' FROM {S}.event e
+                         WHERE e.kind = 'paused' ORDER BY e.id DESC LIMIT 1)
+ WHERE c.paused;

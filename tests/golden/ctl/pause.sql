@@ -3,7 +3,8 @@
 -- (the module binds its values by name).
 -- $1 = actor
 -- $2 = reason
-WITH u AS (UPDATE "Dm_x".control SET paused = true, paused_by = $1, paused_at = now()
+WITH u AS (UPDATE "Dm_x".control SET paused = true, paused_by = $1, paused_at = now(),
+                  paused_reason = nullif($2::text, '')
             WHERE NOT paused RETURNING paused_at),
  e AS (INSERT INTO "Dm_x".event (kind, actor, detail)
        SELECT 'paused', $1, CASE WHEN $2 = '' THEN '{}'::jsonb

@@ -5,8 +5,7 @@
 -- $2 = webhook_disabled
 -- $3 = instance
 SELECT json_build_object('db', 'up', 'paused', c.paused OR $1::boolean,
- 'paused_reason', CASE WHEN c.paused THEN (SELECT e.detail->>'reason' FROM "Dm_x".event e
-                   WHERE e.kind = 'paused' ORDER BY e.id DESC LIMIT 1)
+ 'paused_reason', CASE WHEN c.paused THEN c.paused_reason
                    WHEN $1::boolean THEN 'SIGUSR1 to this process' END,
  'endpoints_disabled', CASE WHEN $2::boolean
    THEN json_build_array('webhook') ELSE json_build_array() END,

@@ -1,21 +1,23 @@
 -- Rendered by tests/check_sql.c for its sample configuration. $n as
 -- sent for lifecycle/ and answer/; elsewhere numbered by first use
 -- (the module binds its values by name).
--- $1 = limit
+-- $1 = mark_ts
+-- $2 = limit
 WITH mk AS (SELECT activity_mark FROM "Dm_x".control),
 due AS (SELECT * FROM (
   SELECT a.subscriber_id AS id, a.cycle, a.requested_at, ((s."last_activity_at") AT TIME ZONE 'Europe/Paris') AS la
     FROM "public"."subscribers" s CROSS JOIN LATERAL
          (SELECT * FROM "Dm_x".account a WHERE a.subscriber_id = s."id"
              AND a.state = 'pending' AND ((s."last_activity_at") AT TIME ZONE 'Europe/Paris') > a.requested_at OFFSET 0) a
-   WHERE s."last_activity_at" > ((coalesce((SELECT activity_mark FROM mk), '-infinity'))::timestamptz AT TIME ZONE 'Europe/Paris')
+   WHERE s."last_activity_at" > ((coalesce($1::timestamptz, '-infinity'))::timestamptz AT TIME ZONE 'Europe/Paris')
+     AND s."last_activity_at" > ((coalesce((SELECT activity_mark FROM mk), '-infinity'))::timestamptz AT TIME ZONE 'Europe/Paris')
      AND EXISTS (SELECT 1 FROM "Dm_x".account WHERE state = 'pending')
   UNION
   SELECT a.subscriber_id, a.cycle, a.requested_at, ((s."last_activity_at") AT TIME ZONE 'Europe/Paris')
     FROM "Dm_x".account a JOIN "public"."subscribers" s ON s."id" = a.subscriber_id
    WHERE a.state = 'pending' AND (a.deadline <= now() OR a.next_reminder_at <= now())
      AND ((s."last_activity_at") AT TIME ZONE 'Europe/Paris') > a.requested_at) u
-  ORDER BY la, id LIMIT $1::integer)
+  ORDER BY la, id LIMIT $2::integer)
 ,
 acc AS (UPDATE "Dm_x".account a SET state = 'active', next_reminder_at = NULL,
                                  updated_at = now()
@@ -33,6 +35,6 @@ ev AS (INSERT INTO "Dm_x".event (subscriber_id, kind, cycle, actor, detail)
          FROM acc JOIN due ON due.id = acc.subscriber_id),
 mark AS (UPDATE "Dm_x".control
             SET activity_mark = (SELECT ((max(s."last_activity_at")) AT TIME ZONE 'Europe/Paris') FROM "public"."subscribers" s WHERE s."last_activity_at" <= ((now())::timestamptz AT TIME ZONE 'Europe/Paris'))
-          WHERE (SELECT count(*) FROM due) < $1::integer)
- SELECT (SELECT count(*) FROM acc) AS moved, (SELECT count(*) FROM due) < $1::integer AS done,
+          WHERE (SELECT count(*) FROM due) < $2::integer)
+ SELECT (SELECT count(*) FROM acc) AS moved, (SELECT count(*) FROM due) < $2::integer AS done,
         0 AS notified

@@ -122,5 +122,6 @@ dec AS (SELECT c.*,
         CASE WHEN ctl.rescan THEN NULL ELSE ctl.inactive_mark END::text,
         CASE WHEN ctl.rescan THEN NULL ELSE ctl.inactive_mark_id END::text,
         CASE WHEN ctl.rescan THEN NULL ELSE ctl.created_mark END::text,
-        CASE WHEN ctl.rescan THEN NULL ELSE ctl.created_mark_id END::text
+        CASE WHEN ctl.rescan THEN NULL ELSE ctl.created_mark_id END::text,
+        ctl.activity_mark::text
    FROM ctl, newest n, backlog b

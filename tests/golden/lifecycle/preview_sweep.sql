@@ -9,8 +9,13 @@
 -- $6 = poll
 -- $7 = limit
 WITH ctl AS (SELECT * FROM "Dm_x".control),
-est AS (SELECT greatest((SELECT c.reltuples FROM pg_class c
-                          WHERE c.oid = (SELECT s.tableoid FROM "public"."subscribers" s LIMIT 1)),
+src AS (SELECT coalesce(pg_partition_root(t.oid), t.oid) AS oid
+          FROM (SELECT (SELECT s.tableoid FROM "public"."subscribers" s LIMIT 1) AS oid) t),
+est AS (SELECT greatest(coalesce((SELECT sum(greatest(c.reltuples, 0))
+                                    FROM pg_partition_tree((SELECT oid FROM src)) p
+                                    JOIN pg_class c ON c.oid = p.relid WHERE p.isleaf),
+                                 (SELECT c.reltuples FROM pg_class c
+                                   WHERE c.oid = (SELECT oid FROM src))),
                         ctl.sweep_last_rows, ctl.sweep_rows, 1)::float8 AS n FROM ctl),
 quota AS (SELECT (greatest(100, ceil(est.n * extract(epoch FROM
   least(now() - coalesce(ctl.sweep_paid_until, now() - $6::interval), $5::interval))

@@ -51,15 +51,18 @@ brake AS (SELECT paused FROM "Dm_x".control),
 
 
 
+
+
+
 pick AS (SELECT d.*, nextval('"Dm_x".outbox_id_seq') AS outbox_id,
-                translate(rtrim(encode(decode(replace(gen_random_uuid()::text
-                  || gen_random_uuid()::text, '-', ''), 'hex'), 'base64'), '='), '+/', '-_') AS tok
+                translate(rtrim(encode(uuid_send(gen_random_uuid())
+                  || uuid_send(gen_random_uuid()), 'base64'), '='), '+/', '-_') AS tok
            FROM (SELECT d.* FROM dec d WHERE d.decision = 'request'
                     AND NOT (SELECT paused FROM brake)
                   ORDER BY d.ord, d.id) d),
 acc AS (INSERT INTO "Dm_x".account AS a (subscriber_id, state, cycle, rule, requested_at,
                                       request_outbox_id, updated_at)
-        SELECT p.id, 'pending', 1, p.rule, now(), p.outbox_id, now() FROM pick p
+        SELECT p.id, 'pending', 1, p.rule, now(), p.outbox_id, now() FROM pick p ORDER BY p.id
         ON CONFLICT (subscriber_id) DO UPDATE
            SET state = 'pending', cycle = a.cycle + 1, rule = EXCLUDED.rule,
                requested_at = now(), request_outbox_id = EXCLUDED.request_outbox_id,
@@ -70,7 +73,7 @@ acc AS (INSERT INTO "Dm_x".account AS a (subscriber_id, state, cycle, rule, requ
                updated_at = now()
          WHERE a.state = 'active'
         RETURNING a.subscriber_id, a.cycle),
-ok AS (SELECT p.*, acc.cycle FROM pick p JOIN acc ON acc.subscriber_id = p.id),
+ok AS (SELECT p.*, acc.cycle FROM pick p JOIN acc ON acc.subscriber_id = p.id ORDER BY p.id),
 tok AS (INSERT INTO "Dm_x".token (hash, subscriber_id, cycle)
         SELECT sha256(convert_to(ok.tok, 'UTF8')), ok.id, ok.cycle FROM ok),
 ev AS (INSERT INTO "Dm_x".event (subscriber_id, kind, cycle, actor, detail)

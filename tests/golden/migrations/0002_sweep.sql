@@ -352,3 +352,14 @@ CREATE TRIGGER tally_outbox_update AFTER UPDATE ON "Dm_x".outbox
   FOR EACH STATEMENT EXECUTE FUNCTION "Dm_x".tally_outbox();
 CREATE TRIGGER tally_outbox_delete AFTER DELETE ON "Dm_x".outbox
   REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION "Dm_x".tally_outbox();
+
+
+
+
+
+
+ALTER TABLE "Dm_x".control ADD COLUMN paused_reason text;
+UPDATE "Dm_x".control c
+   SET paused_reason = (SELECT e.detail->>'reason' FROM "Dm_x".event e
+                         WHERE e.kind = 'paused' ORDER BY e.id DESC LIMIT 1)
+ WHERE c.paused;
