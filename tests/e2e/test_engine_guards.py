@@ -22,7 +22,7 @@ class Guards(EngineTestCase):
         self.once()
         self.assertEqual(self.pending(), ['1', '2'])
         self.ack()
-        time.sleep(1.2)
+        time.sleep(2.1)  # a deadline is the end of a second: up to 2 s away
         # The feed stops: the newest activity is now older than the lag.
         self.q("UPDATE subscribers SET last_activity_at = now() - interval '2 days' WHERE id = 3")
         self.add_subscribers(self.dsn, [4])
@@ -89,6 +89,8 @@ class Guards(EngineTestCase):
     def test_pause_in_database_and_by_signal(self):
         self.setup_db(policy__confirm_within='1 second', policy__reminders=[])
         self.add_subscribers(self.dsn, [1, 2])
+        # A live feed: 2's suspension waits for it to pass the deadline.
+        self.start_feed(self.dsn)
         self.q('UPDATE dormant.control SET paused = true')
         self.once()
         self.assertEqual(self.pending(), [])

@@ -61,7 +61,7 @@ class Withdrawn(EngineTestCase):
         self.setup_pending(policy__confirm_within='3 seconds', policy__reminders=['2 seconds'])
         self.ack()
         self.leave()
-        time.sleep(1.5)  # the reminder is due
+        time.sleep(2.1)  # the reminder is due (the deadline is the end of a second)
         self.once()
         self.ack(['5'])
         time.sleep(2)    # the deadline has passed
@@ -98,7 +98,7 @@ class Withdrawn(EngineTestCase):
         # Written by the operator's own tooling, not dormantctl exempt.
         self.q("INSERT INTO dormant.exemption (subscriber_id, reason, actor)"
                " VALUES (5, 'VIP', 'operator:test')")
-        time.sleep(1.5)
+        time.sleep(2.1)  # the reminder is due (the deadline is the end of a second)
         self.once()
         self.assertNotEqual(self.states()['5'], 'pending')
         self.assertEqual([m for m in self.messages('confirmation.reminder') if m[2] == '5'], [])
