@@ -73,7 +73,13 @@ acc AS (INSERT INTO "Dm_x".account AS a (subscriber_id, state, cycle, rule, requ
                updated_at = now()
          WHERE a.state = 'active'
         RETURNING a.subscriber_id, a.cycle),
-ok AS (SELECT p.*, acc.cycle FROM pick p JOIN acc ON acc.subscriber_id = p.id ORDER BY p.id),
+
+
+
+
+accm AS (SELECT jsonb_object_agg(acc.subscriber_id::text, acc.cycle) AS m FROM acc),
+ok AS (SELECT p.*, ((SELECT m FROM accm) ->> p.id::text)::integer AS cycle
+         FROM pick p WHERE (SELECT m FROM accm) ? p.id::text ORDER BY p.id),
 tok AS (INSERT INTO "Dm_x".token (hash, subscriber_id, cycle)
         SELECT sha256(convert_to(ok.tok, 'UTF8')), ok.id, ok.cycle FROM ok),
 ev AS (INSERT INTO "Dm_x".event (subscriber_id, kind, cycle, actor, detail)

@@ -363,3 +363,25 @@ UPDATE "Dm_x".control c
    SET paused_reason = (SELECT e.detail->>'reason' FROM "Dm_x".event e
                          WHERE e.kind = 'paused' ORDER BY e.id DESC LIMIT 1)
  WHERE c.paused;
+
+
+
+
+
+
+
+
+DROP INDEX IF EXISTS "Dm_x".account_pending_undelivered;
+
+
+
+DROP INDEX IF EXISTS "Dm_x".account_pending_deadline;
+CREATE INDEX account_pending_deadline ON "Dm_x".account (deadline)
+  WHERE state = 'pending' AND deadline IS NOT NULL;
+
+
+
+
+
+
+ALTER TABLE "Dm_x".token DROP CONSTRAINT IF EXISTS token_subscriber_id_fkey;
