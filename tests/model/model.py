@@ -1622,14 +1622,18 @@ class Run:
         start = max(created or 0, t - self.arrival_latency())
         for (t0, t1) in self.cluster_pauses:
             if t0 + self.poll() < start and (t1 is None or t < t1):
-                self.violate('7/ctl-pause-delivery', sid, '%s delivered (webhook) at %s although dormantctl pause at %s'
-                             % (typ, iso(t), iso(t0)), key=('7-deliver', sid, typ, t0))
+                self.violate('7/ctl-pause-delivery', sid, '%s (written at %s) delivered (%s) at %s although dormantctl '
+                             'pause at %s' % (typ, iso(created), self.env['delivery'], iso(t), iso(t0)),
+                             key=('7-deliver', sid, typ, t0))
                 return
+        # Any instance up at some moment between the earliest start and the
+        # arrival may have sent it (one killed since included).
         up = [i for i in range(self.env['instances'])
-              if any(s0 <= t and (u is None or t <= u) for s0, u in self.proc_log[i])]
+              if any(s0 <= t and (u is None or start <= u) for s0, u in self.proc_log[i])]
         if up and all(any(p0 < start and (p1 is None or t < p1) for p0, p1 in self.sig_pauses[i])
                       for i in up):
-            self.violate('7/sigusr1-delivery', sid, '%s (written at %s) delivered (webhook) at %s after SIGUSR1 '
+            self.violate('7/sigusr1-delivery', sid, '%s (written at %s) delivered (' + self.env['delivery']
+                         + ') at %s after SIGUSR1 '
                          'to every running instance (at %s)' % (typ, iso(created), iso(t), ', '.join(
                              iso(max(p0 for p0, p1 in self.sig_pauses[i] if p0 < t)) for i in up)),
                          key=('7-deliver-sig', sid, typ))
