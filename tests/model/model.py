@@ -1632,10 +1632,10 @@ class Run:
               if any(s0 <= t and (u is None or start <= u) for s0, u in self.proc_log[i])]
         if up and all(any(p0 < start and (p1 is None or t < p1) for p0, p1 in self.sig_pauses[i])
                       for i in up):
-            self.violate('7/sigusr1-delivery', sid, '%s (written at %s) delivered (' + self.env['delivery']
-                         + ') at %s after SIGUSR1 '
-                         'to every running instance (at %s)' % (typ, iso(created), iso(t), ', '.join(
-                             iso(max(p0 for p0, p1 in self.sig_pauses[i] if p0 < t)) for i in up)),
+            self.violate('7/sigusr1-delivery', sid, '%s (written at %s) delivered (%s) at %s after SIGUSR1 to every '
+                         'instance that may have sent it (at %s)' % (
+                             typ, iso(created), self.env['delivery'], iso(t), ', '.join(
+                                 iso(max(p0 for p0, p1 in self.sig_pauses[i] if p0 < t)) for i in up)),
                          key=('7-deliver-sig', sid, typ))
 
     def check_request(self, e):
