@@ -587,7 +587,8 @@ class Run:
         self.checked_upto = 0           # events[:checked_upto] went through check_event
         self.outbox = {}                # id -> dict (rows deleted by dormant stay here)
         self.accounts = {}
-        self.deadline_seen = {}         # (sid, cycle) -> latest deadline observed
+        self.deadline_seen = {}         # (sid, cycle) -> latest deadline observed (of the current delivery)
+        self.deadline_dlv = {}          # (sid, cycle) -> account.delivered_at that deadline belongs to
         self.deadline_checked = {}      # (sid, cycle) -> the deadline check_deadline_unit last saw
         self.left_pending = {}          # (sid, cycle) -> first time seen out of pending
         self.bounced = {}               # outbox id -> (t0, t1): the bounce committed in between
@@ -1395,6 +1396,12 @@ class Run:
                              'delivered': ts(dlv), 'deadline': ts(dl)}
             if state == 'pending' and dl is not None:
                 k = (sid, cycle)
+                # The latest deadline of the cycle's current delivery: a
+                # bounce and a resend start the notice again under the
+                # policy in force at the new delivery.
+                if dlv is not None and self.deadline_dlv.get(k) != dlv:
+                    self.deadline_dlv[k] = dlv
+                    self.deadline_seen.pop(k, None)
                 self.deadline_seen[k] = max(self.deadline_seen.get(k, 0), ts(dl))
                 if dlv is not None and self.deadline_checked.get(k) != dl:
                     self.deadline_checked[k] = dl
