@@ -1880,14 +1880,14 @@ class Run:
             req = self.requested_at(e['sid'], e['cycle'])
             if sub is None or req is None or self.live_since is None:
                 continue
-            # Until the account leaves suspended (erased, reactivated): late
-            # activity after that is no longer the feed's lateness about a
-            # suspended subscriber.
+            # While the account stays suspended (not erased, not reactivated)
+            # for a grace after the write: late activity after that is no
+            # longer the feed's lateness about a suspended subscriber.
             left = min((x['at'] for x in self.ev_by_sid.get(e['sid'], []) if x['id'] > e['id']
                         and x['kind'] in ('erased', 'reactivated')), default=None)
             for prev, v in zip(sub.versions, sub.versions[1:]):
                 if (v.t_start > e['seen'] and v.la is not None and v.la != prev.la
-                        and req < v.la <= e['at'] and (left is None or v.t_start < left)
+                        and req < v.la <= e['at'] and (left is None or v.t_done + grace < left)
                         and t > max(v.t_done, self.live_since) + grace
                         and self.passed_since(max(v.t_done, self.live_since))):
                     got = [x for x in self.ev_by_sid.get(e['sid'], []) if x['id'] > e['id']
