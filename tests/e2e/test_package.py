@@ -179,7 +179,7 @@ class Package(unittest.TestCase):
         # new sample beside it.
         newer = self.repack_newer()
         r = run(['dpkg', '--force-confdef', '--force-confold', '-i', newer])
-        self.assertEqual(run(['dpkg-query', '-W', '-f=${Version}', PKG]).stdout, '0.1.0+upgradetest')
+        self.assertEqual(run(['dpkg-query', '-W', '-f=${Version}', PKG]).stdout, '0.2.0+upgradetest')
         with open(CONF) as f:
             self.assertEqual(f.read(), edited, 'upgrade kept the edit')
         with open(CONF + '.dpkg-dist') as f:
@@ -201,7 +201,7 @@ class Package(unittest.TestCase):
         self.assertIsNone(unit_path())
 
     def repack_newer(self):
-        """The same build as version 0.1.0+upgradetest with a changed sample."""
+        """The same build as version 0.2.0+upgradetest with a changed sample."""
         root = os.path.join(self.tmp, 'repack')
         shutil.rmtree(root, ignore_errors=True)
         run(['dpkg-deb', '-R', self.deb, root])
@@ -212,7 +212,7 @@ class Package(unittest.TestCase):
         with open(control) as f:
             text = f.read()
         with open(control, 'w') as f:
-            f.write(re.sub(r'(?m)^Version: .*$', 'Version: 0.1.0+upgradetest', text))
+            f.write(re.sub(r'(?m)^Version: .*$', 'Version: 0.2.0+upgradetest', text))
         md5sums = os.path.join(root, 'DEBIAN', 'md5sums')
         if os.path.exists(md5sums):
             with open(conf, 'rb') as f:
@@ -222,7 +222,7 @@ class Package(unittest.TestCase):
                          else '%s  %s\n' % (digest, CONF.lstrip('/')) for ln in f]
             with open(md5sums, 'w') as f:
                 f.writelines(lines)
-        out = os.path.join(self.tmp, 'dormant_0.1.0+upgradetest_repack.deb')
+        out = os.path.join(self.tmp, 'dormant_0.2.0+upgradetest_repack.deb')
         run(['dpkg-deb', '--root-owner-group', '-b', root, out])
         return out
 

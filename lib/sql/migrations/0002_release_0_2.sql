@@ -1,3 +1,7 @@
+-- Schema version 2, release 0.2: every change of the release in one file,
+-- so that an instance runs on its own version and the next (a rolling
+-- upgrade). Each block below says what it serves.
+--
 -- Version 2: the sweep's cursor over the source's primary key, the time it
 -- is paid up to and its rounds; event kind withdrawn (the constraint lists
 -- every kind of DESIGN.md section 6).
