@@ -471,12 +471,18 @@ static void job_start(struct job *j)
 }
 
 /* Gives queued, unstarted rows back (pause, stop, a disabled channel, or a
- * claim too old to start safely): they stay due for any instance. */
+ * claim too old to start safely): they stay due for any instance. A claim
+ * read the cluster-wide pause when it was made, so it is started only
+ * within one poll interval of that, the time every instance has to read a
+ * pause (promise 7), even while a long pass keeps this one from polling. */
 static void release_queue(struct dm_outbox *o, bool all)
 {
     struct dm_strbuf ids = {0};
     int64_t now = dm_now_ms();
     int64_t max_age = dm_interval_ms(&o->env.cfg->webhook.timeout);
+    int64_t poll = dm_interval_ms(&o->env.cfg->limits.poll_interval);
+    if (poll > 0 && poll < max_age)
+        max_age = poll;
     struct job *j, *next;
     for (j = TAILQ_FIRST(&o->queue); j != NULL; j = next) {
         next = TAILQ_NEXT(j, queued);

@@ -149,14 +149,16 @@ def random_policy(rng, wild=True):
     """One policy (DESIGN section 5 keys) with durations of seconds; a wild
     one may hold a reminder offset longer than the period (promise 3 says
     what that means; the product may refuse such a file on reload)."""
-    confirm = rng.choice([3, 4, 5, 6])
+    # Now and then a period of a day: nobody is suspended under it within a
+    # history, but its deadlines must fall at a midnight of email.timezone.
+    confirm = rng.choice([3, 4, 5, 6, 3, 4, 5, 6, 86400])
     rem = rng.choice([[], [], ['2 seconds'], ['2 seconds', '1 second']]
                      + ([['%d seconds' % (confirm + 2)]] if wild else []))
     return {
         'inactive_after': '%d seconds' % rng.choice([5, 6, 8]),
         'never_active_after': rng.choice(['', '7 seconds', '10 seconds']),
         'min_account_age': '%d seconds' % rng.choice([0, 2, 4]),
-        'confirm_within': '%d seconds' % confirm,
+        'confirm_within': '1 day' if confirm == 86400 else '%d seconds' % confirm,
         'reminders': rem,
         'erase_after': rng.choice(['', '', '3 seconds', '6 seconds']),
         'erase_columns': ['email'],
@@ -585,7 +587,9 @@ class Run:
         self.checked_upto = 0           # events[:checked_upto] went through check_event
         self.outbox = {}                # id -> dict (rows deleted by dormant stay here)
         self.accounts = {}
-        self.deadline_seen = {}         # (sid, cycle) -> latest deadline observed
+        self.deadline_seen = {}         # (sid, cycle) -> latest deadline observed (of the current delivery)
+        self.deadline_dlv = {}          # (sid, cycle) -> account.delivered_at that deadline belongs to
+        self.deadline_checked = {}      # (sid, cycle) -> the deadline check_deadline_unit last saw
         self.left_pending = {}          # (sid, cycle) -> first time seen out of pending
         self.bounced = {}               # outbox id -> (t0, t1): the bounce committed in between
         self.stated = {}                # outbox id -> deadlines stated in what was delivered
@@ -1392,7 +1396,16 @@ class Run:
                              'delivered': ts(dlv), 'deadline': ts(dl)}
             if state == 'pending' and dl is not None:
                 k = (sid, cycle)
+                # The latest deadline of the cycle's current delivery: a
+                # bounce and a resend start the notice again under the
+                # policy in force at the new delivery.
+                if dlv is not None and self.deadline_dlv.get(k) != dlv:
+                    self.deadline_dlv[k] = dlv
+                    self.deadline_seen.pop(k, None)
                 self.deadline_seen[k] = max(self.deadline_seen.get(k, 0), ts(dl))
+                if dlv is not None and self.deadline_checked.get(k) != dl:
+                    self.deadline_checked[k] = dl
+                    self.check_deadline_unit(sid, cycle, ts(dlv), dl)
             old = self.accounts.get(sid)
             if old and old['state'] == 'pending' and (state != 'pending' or cycle != old['cycle']):
                 self.left_pending.setdefault((sid, old['cycle']), t_obs)
@@ -1616,16 +1629,20 @@ class Run:
         start = max(created or 0, t - self.arrival_latency())
         for (t0, t1) in self.cluster_pauses:
             if t0 + self.poll() < start and (t1 is None or t < t1):
-                self.violate('7/ctl-pause-delivery', sid, '%s delivered (webhook) at %s although dormantctl pause at %s'
-                             % (typ, iso(t), iso(t0)), key=('7-deliver', sid, typ, t0))
+                self.violate('7/ctl-pause-delivery', sid, '%s (written at %s) delivered (%s) at %s although dormantctl '
+                             'pause at %s' % (typ, iso(created), self.env['delivery'], iso(t), iso(t0)),
+                             key=('7-deliver', sid, typ, t0))
                 return
+        # Any instance up at some moment between the earliest start and the
+        # arrival may have sent it (one killed since included).
         up = [i for i in range(self.env['instances'])
-              if any(s0 <= t and (u is None or t <= u) for s0, u in self.proc_log[i])]
+              if any(s0 <= t and (u is None or start <= u) for s0, u in self.proc_log[i])]
         if up and all(any(p0 < start and (p1 is None or t < p1) for p0, p1 in self.sig_pauses[i])
                       for i in up):
-            self.violate('7/sigusr1-delivery', sid, '%s (written at %s) delivered (webhook) at %s after SIGUSR1 '
-                         'to every running instance (at %s)' % (typ, iso(created), iso(t), ', '.join(
-                             iso(max(p0 for p0, p1 in self.sig_pauses[i] if p0 < t)) for i in up)),
+            self.violate('7/sigusr1-delivery', sid, '%s (written at %s) delivered (%s) at %s after SIGUSR1 to every '
+                         'instance that may have sent it (at %s)' % (
+                             typ, iso(created), self.env['delivery'], iso(t), ', '.join(
+                                 iso(max(p0 for p0, p1 in self.sig_pauses[i] if p0 < t)) for i in up)),
                          key=('7-deliver-sig', sid, typ))
 
     def check_request(self, e):
@@ -1659,6 +1676,32 @@ class Run:
             self.violate('lifecycle/erase-early', sid, 'erased at %s, suspended at %s, erase_after %s'
                          % (iso(at), iso(ends[-1]) if ends else 'never',
                             [p.erase for p in pols]))
+
+    def check_deadline_unit(self, sid, cycle, delivered, dl):
+        """Promise 3 as the deadline is stored: the end of a unit that the
+        messages state, never earlier than delivery + confirm_within. For a
+        period of a day or more, a midnight of email.timezone; for a shorter
+        one, a whole second. Checked as soon as a deadline appears or moves,
+        under every policy that may have been in force at the delivery."""
+        pols = self.policies_at(delivered)
+        if not pols:
+            return
+        day = [p.confirm >= 86400 for p in pols]
+        t = dl.timestamp()
+        if all(day):
+            local = dl.astimezone(ZoneInfo(self.email_zone())) if ZoneInfo else None
+            if local is not None and local.time() != datetime.time(0):
+                self.violate('3/deadline-unit', sid, 'deadline %s (cycle %s) is not a midnight of %s (%s there), '
+                             'though confirm_within is a day or more' % (
+                                 dl.isoformat(), cycle, self.email_zone(), local.isoformat()),
+                             key=('3-unit', sid, cycle))
+        elif not any(day) and dl.microsecond != 0:
+            self.violate('3/deadline-unit', sid, 'deadline %s (cycle %s) is not the end of a second'
+                         % (dl.isoformat(), cycle), key=('3-unit', sid, cycle))
+        if t < delivered + min(p.confirm for p in pols) - 0.001:
+            self.violate('3/deadline-unit', sid, 'deadline %s (cycle %s) is earlier than the delivery at %s + '
+                         'confirm_within %gs' % (dl.isoformat(), cycle, iso(delivered),
+                                                  min(p.confirm for p in pols)), key=('3-early', sid, cycle))
 
     def check_suspension(self, e):
         """Promises 1, 3 and 5 for a suspension without an answer."""
@@ -1729,7 +1772,7 @@ class Run:
             self.violate('3/notice', sid, best)
         # Promise 3: never earlier than the end of the day (for periods
         # shorter than a day: of the second) that the messages state.
-        day = any(p.confirm >= 86400 for p in self.policies_at(d))
+        day = all(p.confirm >= 86400 for p in self.policies_at(d))
         zone = self.email_zone()
         for r in rows:
             if r['type'] not in ('confirmation.requested', 'confirmation.reminder') or not delivered(r):
@@ -1837,9 +1880,14 @@ class Run:
             req = self.requested_at(e['sid'], e['cycle'])
             if sub is None or req is None or self.live_since is None:
                 continue
+            # While the account stays suspended (not erased, not reactivated)
+            # for a grace after the write: late activity after that is no
+            # longer the feed's lateness about a suspended subscriber.
+            left = min((x['at'] for x in self.ev_by_sid.get(e['sid'], []) if x['id'] > e['id']
+                        and x['kind'] in ('erased', 'reactivated')), default=None)
             for prev, v in zip(sub.versions, sub.versions[1:]):
                 if (v.t_start > e['seen'] and v.la is not None and v.la != prev.la
-                        and req < v.la <= e['at']
+                        and req < v.la <= e['at'] and (left is None or v.t_done + grace < left)
                         and t > max(v.t_done, self.live_since) + grace
                         and self.passed_since(max(v.t_done, self.live_since))):
                     got = [x for x in self.ev_by_sid.get(e['sid'], []) if x['id'] > e['id']
