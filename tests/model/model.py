@@ -1611,7 +1611,7 @@ class Run:
         lease = self.q('SELECT i.pid, l.expires_at > now() FROM dormant.lease l'
                        ' LEFT JOIN dormant.instance i ON i.id = l.holder')
         last = self.q('SELECT last_pass_at FROM dormant.control')
-        parts.append('lease %s' % (lease[0] if lease else None))
+        parts.append('lease %s' % (lease[0] if lease else None,))
         parts.append('last pass %s' % (iso(ts(last[0][0])) if last and last[0][0] else None))
         return ', '.join(parts)
 
