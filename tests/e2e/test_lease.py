@@ -117,6 +117,33 @@ class Lease(EngineTestCase):
         # A graceful stop gives the lease up at once.
         self.assertTrue(self.one('SELECT expires_at <= now() FROM dormant.lease'))
 
+    def test_sigusr1_paused_leader_hands_the_lead_over(self):
+        """SIGUSR1 pauses one process, not the cluster (DESIGN section 2):
+        a paused leader gives the lease up to a live instance, which goes on
+        scanning (promise 4; the model test found nobody requested, seed
+        1961481837). Alone, a paused instance keeps the lead (see
+        test_sigusr1_pause_shows_in_status)."""
+        self.setup_db()
+        conf_a = self.write_config({}, dsn=self.dsn, name='a.conf')
+        conf_b = self.write_config({}, dsn=self.dsn, name='b.conf')
+        a = self.start_daemon(conf_a)
+        self.wait_log(r'msg="scanning leader')
+        b = self.start_daemon(conf_b)
+        self.wait_for(lambda: len(self.status()['instances']) == 2, what='two instances')
+        self.assertEqual(self.leader_pid(), a.pid)
+        self.signal_daemon(signal.SIGUSR1, a)
+        self.wait_for(lambda: self.leader_pid() == b.pid, timeout=LEASE_SECONDS + 10,
+                      interval=0.1, what='b to take the lead from the paused a')
+        self.add_subscribers(self.dsn, [1, 2, 3])
+        self.wait_for(lambda: len(self.pending()) == 3, what='b to request')
+        self.assertIsNone(a.poll(), 'the paused instance runs on')
+        # Resumed, a stands by: b keeps the lead it holds.
+        self.signal_daemon(signal.SIGUSR2, a)
+        time.sleep(2 * RENEW_SECONDS + 1)
+        self.assertEqual(self.leader_pid(), b.pid)
+        self.assertEqual(self.stop_daemon(b), 0)
+        self.assertEqual(self.stop_daemon(a), 0)
+
     def test_a_leader_whose_lease_was_taken_commits_nothing(self):
         # A long pass: 3000 requests in batches of 10, one transaction each.
         self.setup_db(limits__batch_size=10)

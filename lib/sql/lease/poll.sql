@@ -17,6 +17,18 @@ WITH rep AS (
      disabled_endpoints = EXCLUDED.disabled_endpoints, dry_run = EXCLUDED.dry_run
   RETURNING 1),
  gone AS (DELETE FROM {S}.instance WHERE stale_at < now() - interval '1 day'),
+ -- An instance paused by SIGUSR1 (this process only) leaves the lead to a
+ -- live one that is neither paused nor in a dry run, so that the others
+ -- keep scanning (promise 4): it neither takes nor renews the lease, and
+ -- gives up one it holds (its next pass step then fails the fence). Alone,
+ -- it keeps the lead and runs what a paused pass runs (resumes).
+ other AS (SELECT EXISTS (SELECT 1 FROM {S}.instance o
+                           WHERE o.id <> $(id) AND o.stale_at > now() AND NOT o.paused
+                             AND NOT o.dry_run) AS live),
+ give_up AS (
+  UPDATE {S}.lease SET expires_at = clock_timestamp()
+   WHERE $(paused)::boolean AND (SELECT live FROM other) AND holder = $(id)
+     AND expires_at > clock_timestamp()),
  l AS (
   UPDATE {S}.lease SET
      epoch = CASE WHEN holder = $(id) AND epoch = $(epoch)::bigint
@@ -25,7 +37,7 @@ WITH rep AS (
                          AND expires_at > clock_timestamp() THEN acquired_at
                         ELSE clock_timestamp() END,
      holder = $(id), expires_at = clock_timestamp() + $(lease)::interval
-   WHERE $(want)::boolean
+   WHERE $(want)::boolean AND NOT ($(paused)::boolean AND (SELECT live FROM other))
      AND ((holder = $(id) AND epoch = $(epoch)::bigint) OR expires_at <= clock_timestamp())
   RETURNING epoch),
  c AS (UPDATE {S}.control SET leader = $(name)

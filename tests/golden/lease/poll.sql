@@ -25,6 +25,18 @@ WITH rep AS (
      disabled_endpoints = EXCLUDED.disabled_endpoints, dry_run = EXCLUDED.dry_run
   RETURNING 1),
  gone AS (DELETE FROM "Dm_x".instance WHERE stale_at < now() - interval '1 day'),
+
+
+
+
+
+ other AS (SELECT EXISTS (SELECT 1 FROM "Dm_x".instance o
+                           WHERE o.id <> $1 AND o.stale_at > now() AND NOT o.paused
+                             AND NOT o.dry_run) AS live),
+ give_up AS (
+  UPDATE "Dm_x".lease SET expires_at = clock_timestamp()
+   WHERE $6::boolean AND (SELECT live FROM other) AND holder = $1
+     AND expires_at > clock_timestamp()),
  l AS (
   UPDATE "Dm_x".lease SET
      epoch = CASE WHEN holder = $1 AND epoch = $9::bigint
@@ -33,7 +45,7 @@ WITH rep AS (
                          AND expires_at > clock_timestamp() THEN acquired_at
                         ELSE clock_timestamp() END,
      holder = $1, expires_at = clock_timestamp() + $10::interval
-   WHERE $11::boolean
+   WHERE $11::boolean AND NOT ($6::boolean AND (SELECT live FROM other))
      AND ((holder = $1 AND epoch = $9::bigint) OR expires_at <= clock_timestamp())
   RETURNING epoch),
  c AS (UPDATE "Dm_x".control SET leader = $12
