@@ -123,6 +123,7 @@ START_TEST(one_holder_fenced_takeover)
     ck_assert_int_eq(w.st.pid, (long long)getpid());
     expect(&w, "SELECT count(*) FROM dm.instance", "2");
 
+    w.paused = false;  /* paused beside a live b, a would give the lead up (below) */
     poll(&w, a, true); /* a renewal keeps the epoch */
     ck_assert(w.st.leader && !w.st.taken);
     fence(&w, a, state);
@@ -148,6 +149,19 @@ START_TEST(one_holder_fenced_takeover)
     ck_assert(w.st.leader && w.st.taken);
     expect(&w, "SELECT epoch FROM dm.lease", "3");
     expect(&w, "SELECT count(*) FROM dm.instance", "1");
+
+    /* Alone, a paused a keeps the lead; beside a live b (neither paused
+     * nor dry-running) it gives it up, and b takes it over. */
+    w.paused = true;
+    poll(&w, a, true);
+    ck_assert(w.st.leader && !w.st.taken);
+    poll(&w, b, true);
+    ck_assert(!w.st.leader && w.st.held);
+    poll(&w, a, true);
+    ck_assert(!w.st.leader && !dm_lease_leader(a));
+    poll(&w, b, true);
+    ck_assert(w.st.leader && w.st.taken);
+    expect(&w, "SELECT epoch FROM dm.lease", "4");
     dm_lease_free(a);
     dm_lease_free(b);
     finish(&w);
