@@ -45,12 +45,17 @@ class ScrapeScale(DeliveryTestCase):
         self.psql(dsn, 'UPDATE dormant.outbox SET dead_at = now() WHERE id = %s', (ids[2],))
         self.psql(dsn, "UPDATE dormant.account SET state = 'suspended' WHERE subscriber_id = 4")
         self.psql(dsn, 'DELETE FROM dormant.outbox WHERE id = %s', (ids[5],))
-        self.assertEqual(self.scraped(), self.truth(dsn))
+        # The daemon runs meanwhile (it reactivates 4, whose billing is still
+        # active, and queues a message): the scrape and the count are two
+        # reads, so they are compared until both saw the same writes.
+        self.wait_for(lambda: self.scraped() == self.truth(dsn), timeout=10,
+                      what='the scrape to match the tables')
         self.assertEqual(self.scraped()['outbox_messages.delivered'], 2)
         # Folded once per poll: one row per state left in the tally.
         self.wait_for(lambda: self.scalar(dsn, 'SELECT count(*) FROM dormant.tally') <= len(
             self.truth(dsn)), timeout=30, what='the tally folded')
-        self.assertEqual(self.scraped(), self.truth(dsn))
+        self.wait_for(lambda: self.scraped() == self.truth(dsn), timeout=10,
+                      what='the folded scrape to match the tables')
         self.assertEqual(self.stop_daemon(), 0)
 
     def test_a_scrape_reads_neither_account_nor_outbox(self):
