@@ -27,7 +27,8 @@ const char *const dm_param_names[DM_P_COUNT + 1] = {
     [DM_P_LAG] = "lag",           [DM_P_ACTIVE] = "active",       [DM_P_SUSPENDED] = "suspended",
     [DM_P_URL] = "url",           [DM_P_WRITE] = "write",         [DM_P_MARK_TS] = "mark_ts",
     [DM_P_MARK_ID] = "mark_id",   [DM_P_LIMIT] = "limit",         [DM_P_PERIOD] = "period",
-    [DM_P_POLL] = "poll",         [DM_P_ZONE] = "zone",           [DM_P_COUNT] = NULL,
+    [DM_P_POLL] = "poll",         [DM_P_ZONE] = "zone",           [DM_P_FIRST] = "first",
+    [DM_P_COUNT] = NULL,
 };
 
 /* Two fragments one after the other; newly allocated. */
@@ -369,6 +370,8 @@ void dm_lifecycle_params(const struct dm_lifecycle *lc, const struct dm_stmt *st
             values[i] = call->mark_id;
         else if (p == DM_P_WRITE)
             values[i] = call->write ? "true" : "false";
+        else if (p == DM_P_FIRST)
+            values[i] = call->first ? "true" : "false";
         else if (lc->value_null[p])
             values[i] = NULL;
         else

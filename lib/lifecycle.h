@@ -31,6 +31,7 @@ enum dm_param {
     DM_P_MARK_TS,   /* a request or resume step's watermark time (per call) */
     DM_P_MARK_ID,   /* and its id tie-break (per call) */
     DM_P_LIMIT,     /* rows per statement (per call) */
+    DM_P_FIRST,     /* boolean: the step's first statement of its pass (per call) */
     DM_P_COUNT,
 };
 
@@ -84,6 +85,7 @@ struct dm_lc_call {
     const char *mark_ts; /* DM_P_MARK_TS: the watermark the last batch returned (NULL = none) */
     const char *mark_id; /* DM_P_MARK_ID likewise */
     bool write;          /* DM_P_WRITE: false in dry runs and dormantctl preview */
+    bool first;          /* DM_P_FIRST: the step's first statement of its pass */
 };
 
 /* Parameter names as the files write them ($(inactive)), in enum dm_param

@@ -240,6 +240,7 @@ static bool send_stmt(struct dm_pass *p, const struct dm_stmt *st, long limit, i
         .mark_ts = mark >= 0 ? p->mark_ts[mark] : NULL,
         .mark_id = mark >= 0 ? p->mark_id[mark] : NULL,
         .write = !dry_run(p),
+        .first = p->rounds == 0,
     };
     dm_lifecycle_params(&p->lc, st, &call, limit_buf, sizeof limit_buf, values);
     return send_fenced(p, st->sql, st->nparams, values, fn);

@@ -142,5 +142,60 @@ class RowLock(FeedTestCase):
         self.run_case('uuid')
 
 
+class LateAmongMany(FeedTestCase):
+    """Many subscribers suspended, as after a first run: a late write, or
+    billing set back to active, for the last of them is found by the next
+    pass, not when the walk over every suspended account comes round to it
+    (issue 10, seed 101: 1,000 suspended, batches of 25, 40 passes)."""
+
+    def test_found_next_pass(self):
+        n = 301
+        self.setup_typed(overrides={'policy.confirm_within': '1 second',
+                                    'policy.reminders': [], 'limits.batch_size': 10,
+                                    'limits.max_activity_lag': '6 seconds'})
+        self.add(range(1, n + 1), "now() - interval '4 years'", "now() - interval '3 years'")
+        self.start_feed(1000)
+        self.once()
+        self.assertEqual(len(self.pending()), n)
+        self.ack()
+        time.sleep(2.1)  # the deadline is the end of a second
+        suspended = 0
+        for _ in range(5):
+            self.wait_feed_caught_up(self.dsn)
+            self.once()
+            suspended = self.one("SELECT count(*) FROM dormant.account"
+                                 " WHERE state = 'suspended'")
+            if suspended == n:
+                break
+        self.assertEqual(suspended, n)
+        # The walk begins: a pass looks at ten pages of ten from the start.
+        self.once()
+
+        # The feed's late write for the last one, and the application
+        # charging the one before it again.
+        self.q("UPDATE subscribers SET last_activity_at = ("
+               " SELECT requested_at + interval '1 second' FROM dormant.account"
+               "  WHERE subscriber_id = %s) WHERE id = %s", (n, n))
+        self.q("UPDATE subscribers SET billing_status = 'active' WHERE id = %s", (n - 1,))
+        self.once()
+        self.assertEqual(self.kinds_of(n).count('used_while_suspended'), 1)
+        self.assertEqual(self.state_of(n), 'suspended')
+        self.assertEqual(self.billing_of(n), 'suspended')
+        self.assertEqual(self.kinds_of(n - 1).count('reactivated'), 1)
+        self.assertEqual(self.state_of(n - 1), 'active')
+
+        # Suspended longer ago than limits.max_activity_lag: the walk finds
+        # it, within the passes it takes to come round (ten pages a pass).
+        time.sleep(6.5)
+        self.q("UPDATE subscribers SET last_activity_at = ("
+               " SELECT requested_at + interval '1 second' FROM dormant.account"
+               "  WHERE subscriber_id = %s) WHERE id = %s", (n - 2, n - 2))
+        for _ in range(n // 100 + 2):
+            self.once()
+        self.assertEqual(self.kinds_of(n - 2).count('used_while_suspended'), 1)
+        self.assertEqual(self.one("SELECT count(*) FROM dormant.event"
+                                  " WHERE kind = 'used_while_suspended'"), 2)
+
+
 if __name__ == '__main__':
     harness.main()

@@ -16,14 +16,14 @@ msg AS (INSERT INTO {S}.outbox (type, subscriber_id, cycle, payload)
                  'data', jsonb_build_object('subscriber_id', ok.id::text,
                    'email', ok.email, 'locale', ok.locale))
           FROM ok RETURNING 1),
--- The page's subscribers suspended for not answering whose activity, dated
+-- The subscribers looked at who were suspended for not answering whose activity, dated
 -- after their request and before their suspension, was written after it:
 -- the feed's lateness (promise 1). Recorded once per cycle and sent to the
 -- application, which alone may charge again; billing stays as it is. (Who
 -- chose "Pause billing now" answered: not reported.)
 late AS (SELECT a.subscriber_id AS id, a.cycle, a.requested_at, a.suspended_at,
                 {LA_TS} AS la, s.{EMAIL}::text AS email, {LOCALE} AS locale
-           FROM page p JOIN {S}.account a ON a.subscriber_id = p.id
+           FROM cand p JOIN {S}.account a ON a.subscriber_id = p.id
            JOIN {SRC} s ON s.{ID} = p.id
           WHERE a.state = 'suspended' AND a.used_while_suspended_at IS NULL
             AND {LA_TS} > a.requested_at AND {LA_TS} <= a.suspended_at

@@ -1,17 +1,23 @@
 -- Rendered by tests/check_sql.c for its sample configuration. $n as
 -- sent for lifecycle/ and answer/; elsewhere numbered by first use
 -- (the module binds its values by name).
--- $1 = active
--- $2 = limit
+-- $1 = lag
+-- $2 = active
+-- $3 = limit
+-- $4 = first
 WITH cur AS (SELECT reactivation_cursor AS c FROM "Dm_x".control),
 page AS (SELECT a.subscriber_id AS id FROM "Dm_x".account a
           WHERE a.state = 'suspended'
             AND (a.subscriber_id > (SELECT c FROM cur) OR (SELECT c FROM cur) IS NULL)
-          ORDER BY a.subscriber_id LIMIT $2::integer),
+          ORDER BY a.subscriber_id LIMIT $3::integer),
+recent AS (SELECT a.subscriber_id AS id FROM "Dm_x".account a
+            WHERE $4::boolean AND a.state = 'suspended'
+              AND a.suspended_at > now() - $1::interval),
+cand AS (SELECT id FROM page UNION SELECT id FROM recent),
 due AS (SELECT p.id, s."email"::text AS email, s."locale"::text AS locale, a.suspended_at
-          FROM page p JOIN "public"."subscribers" s ON s."id" = p.id
+          FROM cand p JOIN "public"."subscribers" s ON s."id" = p.id
           JOIN "Dm_x".account a ON a.subscriber_id = p.id
-         WHERE s."billing_status" = $1)
+         WHERE s."billing_status" = $2)
 ,
 acc AS (UPDATE "Dm_x".account a SET state = 'active', suspended_at = NULL,
                confirmed_at = now(), recheck_at = NULL, updated_at = now()
@@ -37,11 +43,11 @@ msg AS (INSERT INTO "Dm_x".outbox (type, subscriber_id, cycle, payload)
 
 late AS (SELECT a.subscriber_id AS id, a.cycle, a.requested_at, a.suspended_at,
                 (s."last_activity_at") AS la, s."email"::text AS email, s."locale"::text AS locale
-           FROM page p JOIN "Dm_x".account a ON a.subscriber_id = p.id
+           FROM cand p JOIN "Dm_x".account a ON a.subscriber_id = p.id
            JOIN "public"."subscribers" s ON s."id" = p.id
           WHERE a.state = 'suspended' AND a.used_while_suspended_at IS NULL
             AND (s."last_activity_at") > a.requested_at AND (s."last_activity_at") <= a.suspended_at
-            AND s."billing_status" IS DISTINCT FROM $1
+            AND s."billing_status" IS DISTINCT FROM $2
             AND NOT EXISTS (SELECT 1 FROM "Dm_x".event e WHERE e.subscriber_id = a.subscriber_id
                                AND e.cycle = a.cycle AND e.kind = 'declined')),
 lacc AS (UPDATE "Dm_x".account a SET used_while_suspended_at = now(), updated_at = now()
@@ -66,9 +72,9 @@ lmsg AS (INSERT INTO "Dm_x".outbox (type, subscriber_id, cycle, payload)
                     'suspended_at', to_char((lok.suspended_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')))
            FROM lok RETURNING 1),
 mark AS (UPDATE "Dm_x".control SET reactivation_cursor =
-           CASE WHEN (SELECT count(*) FROM page) < $2::integer THEN NULL
+           CASE WHEN (SELECT count(*) FROM page) < $3::integer THEN NULL
                 ELSE (SELECT id FROM page ORDER BY id DESC LIMIT 1) END)
- SELECT (SELECT count(*) FROM acc) AS moved, (SELECT count(*) FROM page) < $2::integer AS done,
+ SELECT (SELECT count(*) FROM acc) AS moved, (SELECT count(*) FROM page) < $3::integer AS done,
         (SELECT count(*) FROM (SELECT pg_notify('dormant_outbox', '')
                                  FROM (SELECT 1 FROM msg UNION ALL SELECT 1 FROM lmsg) m
                                 LIMIT 1) x) AS notified
