@@ -129,9 +129,13 @@ PGresult *dm_ctl_exec(struct dm_ctl *ctl, const char *sql, int nparams, const ch
 PGresult *dm_ctl_query(struct dm_ctl *ctl, enum dm_sql_file f, const char *const *params,
                        const char *const *values, const char *what, int *rc)
 {
+    /* The fragments commands share (lib/sql/ctl/held_by_feed.sql). */
+    const struct dm_sql_slot shared[] = {{"HELD_BY_FEED", dm_sql(DM_SQL_CTL_HELD_BY_FEED)}};
     struct dm_stmt st;
     const char *bound[DM_SQL_MAX_PARAMS];
-    dm_sql_render(&st, dm_sql(f), &ctl->names, params);
+    char *tmpl = dm_sql_compose(dm_sql(f), shared, sizeof shared / sizeof shared[0]);
+    dm_sql_render(&st, tmpl, &ctl->names, params);
+    free(tmpl);
     dm_stmt_bind(&st, values, bound);
     PGresult *r = dm_ctl_exec(ctl, st.sql, st.nparams, bound, what, rc);
     dm_stmt_free(&st);

@@ -207,7 +207,9 @@ static void render_all(const char *dir)
     /* Every other file is one statement of its own ({TYPE}: a column type
      * migrate reads from the database; the others name a partitioned source
      * table's indexes, schema/index_*.sql; {ERASE_WIPE}: what ctl/forget
-     * shares with the erasure step, composed as lib/ctl_forget.c does). */
+     * shares with the erasure step, composed as lib/ctl_forget.c does;
+     * {HELD_BY_FEED}: what status and preview share, composed as
+     * dm_ctl_query does). */
     const struct dm_sql_slot slots[] = {
         {"TYPE", "text"},
         {"IDXNAME", "\"dm_la\""},
@@ -217,6 +219,7 @@ static void render_all(const char *dir)
         {"SCHEMA", "\"public\""},
         {"PSCHEMA", "\"public\""},
         {"ERASE_WIPE", dm_sql(DM_SQL_LIFECYCLE_ERASE_WIPE)},
+        {"HELD_BY_FEED", dm_sql(DM_SQL_CTL_HELD_BY_FEED)},
     };
     for (int f = 0; f < DM_SQL_FILE_COUNT; f++) {
         const char *file = dm_sql_file_names[f];

@@ -12,7 +12,5 @@ SELECT (SELECT count(*) FROM {SRC} s
        CASE WHEN $(eligible_set)::boolean THEN
          (SELECT count(*) FROM (SELECT 1 FROM {SRC} s WHERE ({ELIGIBLE}) IS NULL LIMIT 100000) n)
        END AS eligible_null,
-       (SELECT count(*) FROM {S}.account a WHERE a.state = 'pending' AND a.deadline <= now()
-           AND a.next_reminder_at IS NULL AND a.reminder_outbox_id IS NULL
-           AND a.deadline > coalesce({NEWEST}, '-infinity')) AS held_by_feed,
+       ({HELD_BY_FEED}) AS held_by_feed,
        to_char({NEWEST} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS horizon

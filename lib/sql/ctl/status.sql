@@ -12,9 +12,7 @@ WITH s AS (SELECT state, count(*) AS n FROM {S}.account GROUP BY state),
  x AS (SELECT count(*) AS n FROM {S}.exemption WHERE until IS NULL OR until > now()),
  -- Suspensions due but for the feed's horizon (promise 1), and the horizon.
  f AS (SELECT {NEWEST} AS horizon),
- h AS (SELECT count(*) AS n FROM {S}.account a, f WHERE a.state = 'pending'
-          AND a.deadline <= now() AND a.next_reminder_at IS NULL
-          AND a.reminder_outbox_id IS NULL AND a.deadline > coalesce(f.horizon, '-infinity')),
+ h AS ({HELD_BY_FEED}),
  -- The instances as they last reported (lib/lease.h), and the lease.
  l AS (SELECT l.*, l.expires_at <= now() AS expired, i.host, i.pid
          FROM {S}.lease l LEFT JOIN {S}.instance i ON i.id = l.holder),

@@ -10,7 +10,8 @@ SELECT (SELECT count(*) FROM "public"."subscribers" s
        CASE WHEN $2::boolean THEN
          (SELECT count(*) FROM (SELECT 1 FROM "public"."subscribers" s WHERE ((s.plan <> 'staff')) IS NULL LIMIT 100000) n)
        END AS eligible_null,
-       (SELECT count(*) FROM "Dm_x".account a WHERE a.state = 'pending' AND a.deadline <= now()
-           AND a.next_reminder_at IS NULL AND a.reminder_outbox_id IS NULL
-           AND a.deadline > coalesce((SELECT (max(s."last_activity_at")) FROM "public"."subscribers" s WHERE s."last_activity_at" <= (now())), '-infinity')) AS held_by_feed,
+       (SELECT count(*) AS n FROM "Dm_x".account a
+ WHERE a.state = 'pending' AND a.deadline <= now()
+   AND a.next_reminder_at IS NULL AND a.reminder_outbox_id IS NULL
+   AND a.deadline > coalesce((SELECT (max(s."last_activity_at")) FROM "public"."subscribers" s WHERE s."last_activity_at" <= (now())), '-infinity')) AS held_by_feed,
        to_char((SELECT (max(s."last_activity_at")) FROM "public"."subscribers" s WHERE s."last_activity_at" <= (now())) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS horizon

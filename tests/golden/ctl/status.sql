@@ -12,9 +12,10 @@ WITH s AS (SELECT state, count(*) AS n FROM "Dm_x".account GROUP BY state),
  x AS (SELECT count(*) AS n FROM "Dm_x".exemption WHERE until IS NULL OR until > now()),
 
  f AS (SELECT (SELECT (max(s."last_activity_at")) FROM "public"."subscribers" s WHERE s."last_activity_at" <= (now())) AS horizon),
- h AS (SELECT count(*) AS n FROM "Dm_x".account a, f WHERE a.state = 'pending'
-          AND a.deadline <= now() AND a.next_reminder_at IS NULL
-          AND a.reminder_outbox_id IS NULL AND a.deadline > coalesce(f.horizon, '-infinity')),
+ h AS (SELECT count(*) AS n FROM "Dm_x".account a
+ WHERE a.state = 'pending' AND a.deadline <= now()
+   AND a.next_reminder_at IS NULL AND a.reminder_outbox_id IS NULL
+   AND a.deadline > coalesce((SELECT (max(s."last_activity_at")) FROM "public"."subscribers" s WHERE s."last_activity_at" <= (now())), '-infinity')),
 
  l AS (SELECT l.*, l.expires_at <= now() AS expired, i.host, i.pid
          FROM "Dm_x".lease l LEFT JOIN "Dm_x".instance i ON i.id = l.holder),
