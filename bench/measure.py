@@ -15,7 +15,10 @@ and the binaries): prints one table and exits non-zero if a goal is missed.
      both tables, its cost per 1,000 rows examined against a reference read
      of the same rows in the same run (1,000-row pages over the primary key,
      as plain SELECTs), and the page a pass takes at 2M and 200M rows for
-     the default sweep_period and poll_interval.
+     the default sweep_period and poll_interval;
+  5. an idle pass beside 100k suspensions younger than
+     limits.max_activity_lag (each checked every pass for late activity and
+     billing set back), against the same pass once they are older.
 """
 
 import argparse
@@ -298,6 +301,30 @@ class Bench:
         c.close()
         return examined, ms, ms * 1000.0 / max(examined, 1), ref * 1000.0 / max(seen, 1)
 
+    def suspended(self, db, n):
+        """Idle passes beside n suspended accounts, first all suspended within
+        limits.max_activity_lag (each checked every pass for late activity
+        and billing set back), then all suspended a month ago (found only by
+        the walk's pages). Returns the two medians of 5, in ms, without the
+        sweep's page."""
+        scalar(db, "INSERT INTO dormant.account (subscriber_id, state, cycle, rule, requested_at,"
+                   " delivered_at, deadline, suspended_at)"
+                   " SELECT id, 'suspended', 1, 'inactive', now() - interval '40 days',"
+                   " now() - interval '40 days', now() - interval '10 days',"
+                   " now() - (id %% 1000) * interval '1 minute'"
+                   " FROM public.subscribers WHERE billing_status = 'active' ORDER BY id LIMIT %d;"
+                   " UPDATE public.subscribers s SET billing_status = 'suspended',"
+                   " last_activity_at = now() - interval '3 years' FROM dormant.account a"
+                   " WHERE a.subscriber_id = s.id" % n)
+        scalar(db, 'VACUUM ANALYZE')
+        medians = []
+        for _ in range(2):
+            runs = [self.once(db)[3] for _ in range(5)]
+            medians.append(statistics.median(f['duration_ms'] - f['sweep_ms'] for f in runs))
+            scalar(db, "UPDATE dormant.account SET suspended_at = now() - interval '30 days'")
+            scalar(db, 'VACUUM ANALYZE')
+        return medians
+
     def cleanup(self):
         for db in self.dbs:
             admin('DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % db)
@@ -313,6 +340,7 @@ def main():
     ap.add_argument('--small', type=int, default=200000)
     ap.add_argument('--large', type=int, default=2000000)
     ap.add_argument('--sweep-rows', type=int, default=100000)
+    ap.add_argument('--suspended', type=int, default=100000)
     a = ap.parse_args()
     b = Bench(a)
     try:
@@ -381,6 +409,17 @@ def run(b, a):
               % ((n,) + sweep[n]), flush=True)
         admin('DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % db)
 
+    # 5. Suspended accounts: those younger than limits.max_activity_lag are
+    # checked every pass (late activity, billing set back), the rest by
+    # the walk's pages.
+    db = 'bench_suspended'
+    print('generating %d subscribers, %d suspended...' % (a.small, a.suspended), flush=True)
+    b.generate(db, a.small, 0.0)
+    recent, old = b.suspended(db, a.suspended)
+    print('  idle pass beside %d suspensions: %d ms all recent, %d ms all older (median of 5)'
+          % (a.suspended, recent, old), flush=True)
+    admin('DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % db)
+
     d = statistics.median(dorm)
     s = statistics.median(sql)
     ratio1 = s / d
@@ -415,6 +454,10 @@ def run(b, a):
         rows.append(('4. sweep page at %dM rows (1 day, 1 minute)' % (n // 1000000),
                      '%.0f rows a pass, about %.0f ms a pass at %.1f ms per 1,000'
                      % (page, page * per_k / 1000.0, per_k), 'stated', True))
+    rows.append(('5. idle pass beside %dk suspensions younger than max_activity_lag'
+                 % (a.suspended // 1000),
+                 '%d ms, %.1fx the same pass when they are older (%d ms)'
+                 % (recent, recent / max(old, 1), old), 'stated', True))
     print()
     print('| measurement | result | goal | met |')
     print('| --- | --- | --- | --- |')

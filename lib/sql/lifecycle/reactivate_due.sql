@@ -15,7 +15,15 @@ recent AS (SELECT a.subscriber_id AS id FROM {S}.account a
             WHERE $(first)::boolean AND a.state = 'suspended'
               AND a.suspended_at > now() - $(lag)::interval),
 cand AS (SELECT id FROM page UNION SELECT id FROM recent),
-due AS (SELECT p.id, s.{EMAIL}::text AS email, {LOCALE} AS locale, a.suspended_at
-          FROM cand p JOIN {SRC} s ON s.{ID} = p.id
-          JOIN {S}.account a ON a.subscriber_id = p.id
-         WHERE s.{BILLING} = $(active))
+-- Each account looked at and its source row, one index probe each (OFFSET 0
+-- keeps the LATERAL lookups probes: the planner cannot tell a page of 1,000
+-- from the recent set's estimate, and would hash both whole tables).
+look AS (SELECT a.subscriber_id AS id, a.cycle, a.state, a.requested_at, a.suspended_at,
+                a.used_while_suspended_at, s.{BILLING} = $(active) AS billing_active,
+                {LA_TS} AS la, s.{EMAIL}::text AS email, {LOCALE} AS locale
+           FROM cand p
+           CROSS JOIN LATERAL (SELECT * FROM {S}.account a
+                                WHERE a.subscriber_id = p.id OFFSET 0) a
+           CROSS JOIN LATERAL (SELECT * FROM {SRC} s WHERE s.{ID} = p.id OFFSET 0) s),
+due AS (SELECT id, email, locale, suspended_at FROM look
+         WHERE state = 'suspended' AND billing_active)

@@ -21,15 +21,13 @@ msg AS (INSERT INTO {S}.outbox (type, subscriber_id, cycle, payload)
 -- the feed's lateness (promise 1). Recorded once per cycle and sent to the
 -- application, which alone may charge again; billing stays as it is. (Who
 -- chose "Pause billing now" answered: not reported.)
-late AS (SELECT a.subscriber_id AS id, a.cycle, a.requested_at, a.suspended_at,
-                {LA_TS} AS la, s.{EMAIL}::text AS email, {LOCALE} AS locale
-           FROM cand p JOIN {S}.account a ON a.subscriber_id = p.id
-           JOIN {SRC} s ON s.{ID} = p.id
-          WHERE a.state = 'suspended' AND a.used_while_suspended_at IS NULL
-            AND {LA_TS} > a.requested_at AND {LA_TS} <= a.suspended_at
-            AND s.{BILLING} IS DISTINCT FROM $(active)
-            AND NOT EXISTS (SELECT 1 FROM {S}.event e WHERE e.subscriber_id = a.subscriber_id
-                               AND e.cycle = a.cycle AND e.kind = 'declined')),
+late AS (SELECT l.id, l.cycle, l.requested_at, l.suspended_at, l.la, l.email, l.locale
+           FROM look l
+          WHERE l.state = 'suspended' AND l.used_while_suspended_at IS NULL
+            AND l.la > l.requested_at AND l.la <= l.suspended_at
+            AND l.billing_active IS NOT TRUE
+            AND NOT EXISTS (SELECT 1 FROM {S}.event e WHERE e.subscriber_id = l.id
+                               AND e.cycle = l.cycle AND e.kind = 'declined')),
 lacc AS (UPDATE {S}.account a SET used_while_suspended_at = now(), updated_at = now()
            FROM late WHERE a.subscriber_id = late.id AND a.state = 'suspended'
             AND a.used_while_suspended_at IS NULL

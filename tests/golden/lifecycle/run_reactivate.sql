@@ -14,10 +14,18 @@ recent AS (SELECT a.subscriber_id AS id FROM "Dm_x".account a
             WHERE $4::boolean AND a.state = 'suspended'
               AND a.suspended_at > now() - $1::interval),
 cand AS (SELECT id FROM page UNION SELECT id FROM recent),
-due AS (SELECT p.id, s."email"::text AS email, s."locale"::text AS locale, a.suspended_at
-          FROM cand p JOIN "public"."subscribers" s ON s."id" = p.id
-          JOIN "Dm_x".account a ON a.subscriber_id = p.id
-         WHERE s."billing_status" = $2)
+
+
+
+look AS (SELECT a.subscriber_id AS id, a.cycle, a.state, a.requested_at, a.suspended_at,
+                a.used_while_suspended_at, s."billing_status" = $2 AS billing_active,
+                (s."last_activity_at") AS la, s."email"::text AS email, s."locale"::text AS locale
+           FROM cand p
+           CROSS JOIN LATERAL (SELECT * FROM "Dm_x".account a
+                                WHERE a.subscriber_id = p.id OFFSET 0) a
+           CROSS JOIN LATERAL (SELECT * FROM "public"."subscribers" s WHERE s."id" = p.id OFFSET 0) s),
+due AS (SELECT id, email, locale, suspended_at FROM look
+         WHERE state = 'suspended' AND billing_active)
 ,
 acc AS (UPDATE "Dm_x".account a SET state = 'active', suspended_at = NULL,
                confirmed_at = now(), recheck_at = NULL, updated_at = now()
@@ -41,15 +49,13 @@ msg AS (INSERT INTO "Dm_x".outbox (type, subscriber_id, cycle, payload)
 
 
 
-late AS (SELECT a.subscriber_id AS id, a.cycle, a.requested_at, a.suspended_at,
-                (s."last_activity_at") AS la, s."email"::text AS email, s."locale"::text AS locale
-           FROM cand p JOIN "Dm_x".account a ON a.subscriber_id = p.id
-           JOIN "public"."subscribers" s ON s."id" = p.id
-          WHERE a.state = 'suspended' AND a.used_while_suspended_at IS NULL
-            AND (s."last_activity_at") > a.requested_at AND (s."last_activity_at") <= a.suspended_at
-            AND s."billing_status" IS DISTINCT FROM $2
-            AND NOT EXISTS (SELECT 1 FROM "Dm_x".event e WHERE e.subscriber_id = a.subscriber_id
-                               AND e.cycle = a.cycle AND e.kind = 'declined')),
+late AS (SELECT l.id, l.cycle, l.requested_at, l.suspended_at, l.la, l.email, l.locale
+           FROM look l
+          WHERE l.state = 'suspended' AND l.used_while_suspended_at IS NULL
+            AND l.la > l.requested_at AND l.la <= l.suspended_at
+            AND l.billing_active IS NOT TRUE
+            AND NOT EXISTS (SELECT 1 FROM "Dm_x".event e WHERE e.subscriber_id = l.id
+                               AND e.cycle = l.cycle AND e.kind = 'declined')),
 lacc AS (UPDATE "Dm_x".account a SET used_while_suspended_at = now(), updated_at = now()
            FROM late WHERE a.subscriber_id = late.id AND a.state = 'suspended'
             AND a.used_while_suspended_at IS NULL
