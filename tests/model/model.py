@@ -1455,7 +1455,8 @@ class Run:
         SIGUSR1 pause as it is; the scanning lead, when live, belongs to a
         running instance (or to one killed less than a lease ago), and
         some running instance holds it a lease and a few polls after the
-        last kill or start. A lease is max(3 polls, 5 s); stale is a lease
+        last kill or start, and a few polls after the last SIGUSR1 or
+        SIGUSR2 (a paused leader hands the lead over). A lease is max(3 polls, 5 s); stale is a lease
         and a second without a report."""
         lease, settle = LEASE, self.poll() * 3 + 2.0
         rows = self.q('SELECT i.pid, i.paused, i.stale_at < now() AND NOT (i.id = l.holder AND'
@@ -1493,12 +1494,17 @@ class Run:
                                      'SIGUSR2' if sp else 'start'), key=('inst-paused', pid, last_signal))
         last_change = max([x for log in self.proc_log for s0, s1 in log for x in (s0, s1) if x is not None],
                           default=0)
+        # A SIGUSR1 or SIGUSR2 moves the lead without a lease running out: a
+        # paused leader gives the lease up at its next poll beside a live
+        # instance, which takes it at its own next poll.
+        last_signal = max([x for sp in self.sig_pauses for p0, p1 in sp for x in (p0, p1) if x is not None],
+                          default=0)
         if held:
             pid = held[0][0]
             if pid not in alive and t > last_change + lease + 1.0:
                 self.violate('instance/leader', None, 'the scanning lead is held by pid %d, which is not running '
                              '(last start or kill at %s)' % (pid, iso(last_change)), key=('lead-dead', pid))
-        elif alive and t > last_change + lease + settle:
+        elif alive and t > last_change + lease + settle and t > last_signal + settle:
             self.violate('instance/leader', None, 'no instance holds the scanning lead although %d run(s) since %s'
                          % (len(alive), iso(last_change)), key=('lead-none', last_change))
 
