@@ -1,11 +1,14 @@
 -- dormantctl status: everything status reports, as one jsonb document; the
 -- readable view (status_*.sql) is derived from this same document so the two
 -- never disagree.
-WITH s AS (SELECT state, count(*) AS n FROM {S}.account GROUP BY state),
- o AS (SELECT count(*) FILTER (WHERE delivered_at IS NULL AND dead_at IS NULL) AS pending,
-              count(*) FILTER (WHERE delivered_at IS NOT NULL) AS delivered,
-              count(*) FILTER (WHERE delivered_at IS NULL AND dead_at IS NOT NULL) AS dead
-         FROM {S}.outbox),
+-- Accounts by state and messages by outcome are sums of the tally that
+-- /metrics reads (migration 2), not scans of account and outbox.
+WITH s AS (SELECT label AS state, sum(n)::bigint AS n FROM {S}.tally
+            WHERE kind = 'account' GROUP BY label),
+ o AS (SELECT coalesce(sum(n) FILTER (WHERE label = 'pending'), 0)::bigint AS pending,
+              coalesce(sum(n) FILTER (WHERE label = 'delivered'), 0)::bigint AS delivered,
+              coalesce(sum(n) FILTER (WHERE label = 'dead'), 0)::bigint AS dead
+         FROM {S}.tally WHERE kind = 'outbox'),
  u AS (SELECT count(*) AS n FROM {S}.account a JOIN {S}.outbox ob
          ON ob.id = a.request_outbox_id
         WHERE a.state = 'pending' AND ob.dead_at IS NOT NULL AND ob.delivered_at IS NULL),

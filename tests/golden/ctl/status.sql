@@ -1,11 +1,12 @@
 -- Rendered by tests/check_sql.c for its sample configuration. $n as
 -- sent for lifecycle/ and answer/; elsewhere numbered by first use
 -- (the module binds its values by name).
-WITH s AS (SELECT state, count(*) AS n FROM "Dm_x".account GROUP BY state),
- o AS (SELECT count(*) FILTER (WHERE delivered_at IS NULL AND dead_at IS NULL) AS pending,
-              count(*) FILTER (WHERE delivered_at IS NOT NULL) AS delivered,
-              count(*) FILTER (WHERE delivered_at IS NULL AND dead_at IS NOT NULL) AS dead
-         FROM "Dm_x".outbox),
+WITH s AS (SELECT label AS state, sum(n)::bigint AS n FROM "Dm_x".tally
+            WHERE kind = 'account' GROUP BY label),
+ o AS (SELECT coalesce(sum(n) FILTER (WHERE label = 'pending'), 0)::bigint AS pending,
+              coalesce(sum(n) FILTER (WHERE label = 'delivered'), 0)::bigint AS delivered,
+              coalesce(sum(n) FILTER (WHERE label = 'dead'), 0)::bigint AS dead
+         FROM "Dm_x".tally WHERE kind = 'outbox'),
  u AS (SELECT count(*) AS n FROM "Dm_x".account a JOIN "Dm_x".outbox ob
          ON ob.id = a.request_outbox_id
         WHERE a.state = 'pending' AND ob.dead_at IS NOT NULL AND ob.delivered_at IS NULL),
